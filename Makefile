@@ -1,0 +1,28 @@
+# Quick start: `make demo` (sample city) and `make test` (the suite). Both idempotent.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB := build/demo/city.sqlite
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf build/demo
+	$(BIN)/inspect-cli --db $(DEMO_DB) demo
+	$(BIN)/inspect-cli --db $(DEMO_DB) score --by type
+	@echo "示例数据库：$(DEMO_DB)  （试试：$(BIN)/inspect-cli --db $(DEMO_DB) site list --search nmsc）"
+
+test: $(STAMP)
+	$(BIN)/ruff check inspect_cli tests bench
+	$(BIN)/ruff format --check inspect_cli tests bench
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

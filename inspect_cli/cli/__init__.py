@@ -1,0 +1,86 @@
+"""The `inspect-cli` command: global options, sub-command groups, errors at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from inspect_cli import __version__
+from inspect_cli.cli import checklist, demo, inspection, run, score, site
+from inspect_cli.cli.context import configure, state
+from inspect_cli.cli.render import error
+from inspect_cli.errors import ExitCode, InspectError
+
+
+class _Group(TyperGroup):
+    """Turns the project's errors into one Chinese line and an exit code, never a traceback."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except InspectError as exc:
+            error(exc.message, exc.details)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            error("已中断；已经填写的内容都已保存")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if state.debug:
+                raise
+            error(f"程序内部错误（{exc.__class__.__name__}: {exc}）。请加 --debug 重新运行并把输出报告给开发者")
+            raise typer.Exit(ExitCode.ERROR) from None
+        finally:
+            state.close()
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="inspect-cli",
+    help="创城实地测评工具：按测评标准检查点位、打分、跟踪整改。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"inspect-cli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="数据库文件（默认为用户数据目录；也可用环境变量 INSPECT_CLI_DB）", metavar="PATH"),
+    ] = None,
+    checklists: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checklists", help="追加的测评标准目录，可重复（也可用环境变量 INSPECT_CLI_CHECKLISTS）", metavar="DIR"
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的调用栈")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号")] = False,
+) -> None:
+    """创城实地测评工具。例：inspect-cli site list --search nmsc"""
+    configure(db, checklists, debug)
+
+
+app.add_typer(checklist.app, name="checklist")
+app.add_typer(site.app, name="site")
+app.add_typer(inspection.app, name="inspection")
+run.register(app)
+score.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,33 @@
+"""`inspect-cli demo`: build the sample city."""
+
+from __future__ import annotations
+
+import typer
+
+from inspect_cli.cli.context import state
+from inspect_cli.cli.render import out, say, table
+from inspect_cli.dates import today
+from inspect_cli.demo import build_sample_city
+from inspect_cli.queries import GroupBy, ranking
+from inspect_cli.scoring import format_rate
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo() -> None:
+    """在空数据库中建立示例城市（84 个点位、两周检查）并显示本周街道排名。例：inspect-cli --db demo.sqlite demo"""
+    store = state.store()
+    report = build_sample_city(store, state.checklists(), today())
+    say(f"示例城市已建立：{state.db_path}")
+    say(f"点位 {report.sites} 个，检查 {report.inspections} 次（{report.weeks[0][0]} 至 {report.weeks[-1][1]}）")
+    start, end = report.weeks[-1]
+    rows = ranking(store, GroupBy.street, start, end)
+    out.print(
+        table(
+            ["排名", "街道", "检查次数", "平均得分率", "不合格项", "严重不合格项"],
+            [[r.rank, r.name, r.inspections, format_rate(r.mean_rate), r.failed, r.severe] for r in rows],
+            title=f"本周街道排名（{start} 至 {end}）",
+        )
+    )

@@ -1,0 +1,286 @@
+"""`inspect-cli run` (walk a site's checklist) and `inspect-cli record` (one answer)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from inspect_cli import inspection as core
+from inspect_cli.checklist import Item
+from inspect_cli.cli.context import state
+from inspect_cli.cli.render import out, say, table, warn
+from inspect_cli.dates import parse_date
+from inspect_cli.errors import InputError
+from inspect_cli.models import InspectionDetail, Result, ResultRecord
+from inspect_cli.scoring import format_points, format_rate, score_inspection
+
+KEYS = {"1": Result.PASS, "2": Result.FAIL, "3": Result.SEVERE, "0": Result.NA}
+PROMPT = "结果 [1 合格 / 2 不合格 / 3 严重不合格 / 0 不适用 / Enter {enter} / b 上一项 / q 保存退出]："
+
+InspectorOption = Annotated[list[str] | None, typer.Option("--inspector", "-i", help="检查人（可重复，或用逗号分隔）")]
+DateOption = Annotated[str | None, typer.Option("--date", "-d", help="检查日期 YYYY-MM-DD（默认今天）")]
+
+
+class _Answers:
+    """Where answers come from: single keys on a terminal, lines from a pipe."""
+
+    def __init__(self) -> None:
+        self.interactive = sys.stdin.isatty()
+        self.line_no = 0
+
+    def key(self, prompt: str) -> str | None:
+        if not self.interactive:
+            return self.line(prompt)
+        out.print(prompt, end="", markup=False)
+        char = typer.getchar()
+        if char in ("\x04", "\x1a"):
+            out.print()
+            return None
+        shown = "Enter" if char in ("\r", "\n") else char
+        out.print(shown, markup=False)
+        return "" if char in ("\r", "\n") else char
+
+    def line(self, prompt: str) -> str | None:
+        if self.interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                return None
+        out.print(prompt, end="", markup=False)
+        raw = sys.stdin.readline()
+        if raw == "":
+            out.print()
+            return None
+        self.line_no += 1
+        value = raw.rstrip("\r\n")
+        out.print(value, markup=False)
+        return value
+
+    def invalid(self, message: str) -> None:
+        """On a terminal, say so and ask again; from a pipe, stop (answers so far are saved)."""
+        if self.interactive:
+            warn(message)
+            return
+        raise InputError(f"标准输入第 {self.line_no} 行：{message}（之前的答案已保存）")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("record")(record)
+
+
+def run(
+    site: Annotated[str, typer.Argument(help="点位编号、名称或拼音首字母")],
+    inspector: InspectorOption = None,
+    day: DateOption = None,
+) -> None:
+    """逐项检查一个点位（每项一个键），随时退出、再次运行即从断点继续。例：inspect-cli run NMSC-001 -i 张三 -i 李四"""
+    store, checklists = state.store(), state.checklists()
+    found = core_site(site)
+    date = parse_date(day, "检查日期") if day else None
+    detail, resumed = core.start(store, checklists, found, date, inspector)
+    inspection = detail.inspection
+    answers = _Answers()
+    total = len(detail.items)
+    if resumed:
+        say(
+            f"继续检查 {inspection.no}：{found.code} {found.name}（{inspection.date}），已填写 {len(detail.results)}/{total} 项"
+        )
+    else:
+        say(
+            f"开始检查 {inspection.no}：{found.code} {found.name}（{found.site_type}，{inspection.date}），共 {total} 项"
+        )
+    index = detail.first_unanswered()
+    if index is None:
+        index = total
+    while index < total:
+        item = detail.items[index]
+        current = detail.results.get(item.id)
+        _show_item(index, total, item, current)
+        enter = f"保持{current.result.label}" if current else "合格"
+        key = answers.key(PROMPT.format(enter=enter))
+        if key is None:
+            _leave(detail, "输入结束")
+            return
+        key = key.strip().lower()
+        if key == "q":
+            _leave(detail, "已保存并退出")
+            return
+        if key == "b":
+            index = max(0, index - 1)
+            continue
+        if key == "":
+            result = current.result if current else Result.PASS
+        elif key in KEYS:
+            result = KEYS[key]
+        else:
+            answers.invalid(f"无效的输入 '{key}'，请按 1、2、3、0、Enter、b 或 q")
+            continue
+        keep = current if current and current.result is result else None
+        saved = core.record(
+            store,
+            inspection,
+            item.id,
+            result,
+            count=keep.count if keep else 1,
+            note=keep.note if keep else None,
+            inspectors=inspector,
+            media_dir=state.media_dir,
+        )
+        detail.results[item.id] = saved
+        if result.failing and not _ask_details(answers, detail, item, saved):
+            _leave(detail, "输入结束")
+            return
+        index += 1
+    detail = core.detail(store, inspection.id)
+    if detail.unanswered:
+        _leave(detail, "尚有未填写的检查项")
+        return
+    detail = core.finish(store, inspection)
+    _summary(detail, "检查完成")
+
+
+def core_site(text: str):  # type: ignore[no-untyped-def]
+    from inspect_cli.sites import resolve_site
+
+    return resolve_site(state.store(), text)
+
+
+def _show_item(index: int, total: int, item: Item, current: ResultRecord | None) -> None:
+    out.print()
+    head = f"[{index + 1}/{total}] {item.id} · {item.category} · {format_points(item.score)} 分"
+    if item.photo_required:
+        head += " · 需拍照"
+    out.print(head, style="bold", markup=False)
+    out.print(item.text, markup=False)
+    if item.standard:
+        out.print(f"标准：{item.standard}", style="dim", markup=False)
+    if item.tips:
+        out.print(f"提示：{item.tips}", style="cyan", markup=False)
+    if current:
+        note = f"，{current.note}" if current.note else ""
+        out.print(f"当前：{current.result.label}{note}", style="yellow", markup=False)
+
+
+def _ask_details(answers: _Answers, detail: InspectionDetail, item: Item, saved: ResultRecord) -> bool:
+    """Description, count and photos of a failure, each saved as soon as it is given."""
+    store, inspection = state.store(), detail.inspection
+    keep = f"（Enter 保持：{saved.note}）" if saved.note else "（可留空）"
+    note = answers.line(f"问题描述{keep}：")
+    if note is None:
+        return False
+    note = note.strip() or saved.note
+    count = saved.count
+    if saved.result is Result.FAIL:
+        while True:
+            raw = answers.line(f"问题数量（处）[{count}]：")
+            if raw is None:
+                break
+            raw = raw.strip()
+            if not raw:
+                break
+            if raw.isdigit() and 1 <= int(raw) <= core.MAX_COUNT:
+                count = int(raw)
+                break
+            answers.invalid(f"问题数量应为 1–{core.MAX_COUNT} 的整数，收到 '{raw}'")
+    saved = core.record(store, inspection, item.id, saved.result, count=count, note=note, media_dir=state.media_dir)
+    detail.results[item.id] = saved
+    while True:
+        raw = answers.line("照片路径（多个用空格分隔，Enter 跳过）：")
+        if raw is None:
+            return False
+        if not raw.strip():
+            if item.photo_required and not saved.photos:
+                warn("此项要求拍照取证，可稍后用 inspect-cli record … --photo 补充")
+            return True
+        try:
+            photos = [Path(p) for p in shlex.split(raw)]
+            saved = core.record(
+                store,
+                inspection,
+                item.id,
+                saved.result,
+                count=count,
+                note=note,
+                photos=photos,
+                media_dir=state.media_dir,
+            )
+        except (InputError, ValueError) as exc:
+            answers.invalid(exc.message if isinstance(exc, InputError) else f"无法解析照片路径：{exc}")
+            continue
+        detail.results[item.id] = saved
+        say(f"已保存 {len(saved.photos)} 张照片")
+        return True
+
+
+def _leave(detail: InspectionDetail, reason: str) -> None:
+    done = len(detail.results)
+    _summary(detail, f"{reason}：已填写 {done}/{len(detail.items)} 项，均已保存")
+    say(f"继续检查：inspect-cli run {detail.inspection.site_code}")
+
+
+def _summary(detail: InspectionDetail, title: str) -> None:
+    score = score_inspection(detail.items, detail.results)
+    out.print()
+    say(title, style="bold")
+    rows = [
+        ["检查编号", detail.inspection.no],
+        ["得分", f"{format_points(score.earned)} / {format_points(score.full)}"],
+        ["得分率", format_rate(score.rate)],
+        ["合格 / 不合格 / 严重不合格 / 不适用", f"{score.passed} / {score.failed} / {score.severe} / {score.na}"],
+    ]
+    out.print(table(["项目", "结果"], rows, show_header=False))
+    failures = [(item, detail.results[item.id]) for item in detail.items if item.id in detail.results]
+    failures = [(item, r) for item, r in failures if r.result.failing]
+    if failures:
+        out.print(
+            table(
+                ["检查项", "结果", "处数", "问题描述"],
+                [[f"{i.id} {i.text}", r.result.label, r.count, r.note] for i, r in failures],
+                title="发现的问题",
+            )
+        )
+
+
+def record(
+    site: Annotated[str, typer.Argument(help="点位编号、名称或拼音首字母")],
+    item: Annotated[str, typer.Argument(help="检查项编号（或序号）")],
+    result: Annotated[str, typer.Argument(help="合格/不合格/严重不合格/不适用 或 pass/fail/severe/na")],
+    note: Annotated[str | None, typer.Option("--note", "-n", help="问题描述")] = None,
+    count: Annotated[int, typer.Option("--count", "-c", help="问题数量（处）")] = 1,
+    photo: Annotated[list[Path] | None, typer.Option("--photo", "-p", help="照片路径（可重复）")] = None,
+    day: DateOption = None,
+    inspector: InspectorOption = None,
+    inspection: Annotated[
+        str | None, typer.Option("--inspection", help="写入指定的检查（编号），默认为该点位当天未完成的检查")
+    ] = None,
+) -> None:
+    """记录一项检查结果（非交互）。例：inspect-cli record NMSC-001 smoke-02 不合格 --note 入口有人吸烟 --photo a.jpg"""
+    store, checklists = state.store(), state.checklists()
+    parsed = Result.parse(result)
+    found = core_site(site)
+    date = parse_date(day, "检查日期") if day else None
+    target = core.open_for_record(store, checklists, found, date, inspector, inspection)
+    saved = core.record(
+        store,
+        target,
+        item,
+        parsed,
+        count=count,
+        note=note,
+        photos=list(photo or []),
+        media_dir=state.media_dir,
+        inspectors=inspector,
+    )
+    detail = core.detail(store, target.id)
+    score = score_inspection(detail.items, detail.results)
+    extra = f"（{saved.count} 处）" if saved.result is Result.FAIL else ""
+    photos = f"，照片 {len(saved.photos)} 张" if saved.photos else ""
+    say(
+        f"已记录 {target.no} {found.code} {saved.item_id}：{saved.result.label}{extra}{photos}；"
+        f"已填写 {len(detail.results)}/{len(detail.items)} 项，当前得分率 {format_rate(score.rate)}"
+    )

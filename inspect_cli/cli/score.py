@@ -1,0 +1,48 @@
+"""`inspect-cli score`: rankings by mean 得分率."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from inspect_cli.cli.context import state
+from inspect_cli.cli.render import out, print_json, say, table
+from inspect_cli.dates import parse_date
+from inspect_cli.queries import GroupBy, ranking
+from inspect_cli.scoring import format_rate
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)
+
+
+def score(
+    date_from: Annotated[str | None, typer.Option("--from", help="起始日期（含）")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="结束日期（含）")] = None,
+    by: Annotated[
+        GroupBy,
+        typer.Option(
+            "--by", help="排名对象：street 街道 / unit 责任单位 / partner 包抓单位 / type 点位类型 / site 点位"
+        ),
+    ] = GroupBy.street,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """按平均得分率排名（只计已完成的检查）。例：inspect-cli score --from 2026-11-16 --to 2026-11-22 --by unit"""
+    start = parse_date(date_from, "起始日期") if date_from else None
+    end = parse_date(date_to, "结束日期") if date_to else None
+    rows = ranking(state.store(), by, start, end)
+    if as_json:
+        print_json(rows)
+        return
+    period = f"{start or '最早'} 至 {end or '最近'}"
+    if not rows:
+        say(f"{period} 没有已完成的检查")
+        return
+    out.print(
+        table(
+            ["排名", by.label, "检查次数", "点位数", "平均得分率", "不合格项", "严重不合格项"],
+            [[r.rank, r.name, r.inspections, r.sites, format_rate(r.mean_rate), r.failed, r.severe] for r in rows],
+            title=f"{by.label}排名（{period}）",
+        )
+    )

@@ -1,0 +1,45 @@
+"""Local (Asia/Shanghai) calendar dates and tolerant date parsing."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from inspect_cli.errors import InputError
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+
+
+def today() -> date:
+    return datetime.now(TZ).date()
+
+
+def now_iso() -> str:
+    return datetime.now(TZ).isoformat(timespec="seconds")
+
+
+def parse_date(text: str | date | datetime, field: str = "日期") -> date:
+    """Accept 2026-11-22, 2026/11/22, 2026.11.22, 20261122 and 2026年11月22日."""
+    if isinstance(text, datetime):
+        return text.date()
+    if isinstance(text, date):
+        return text
+    value = str(text)
+    if value.strip() in ("今天", "today"):
+        return today()
+    match = _DATE.match(value) or _COMPACT.match(value)
+    if match:
+        try:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            pass
+    raise InputError(f"{field}格式不正确：{value!r}，应为 YYYY-MM-DD（如 2026-11-22）")
+
+
+def check_period(start: date | None, end: date | None) -> None:
+    if start and end and start > end:
+        raise InputError(f"起始日期 {start} 晚于结束日期 {end}")

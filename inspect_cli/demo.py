@@ -1,0 +1,89 @@
+"""A sample city for trying the tool: the shipped register plus two weeks of inspections.
+
+Results are drawn from a seeded random generator, so the same date gives the same city.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from inspect_cli import inspection as core
+from inspect_cli.checklist import ChecklistSet
+from inspect_cli.errors import StateError
+from inspect_cli.models import Result
+from inspect_cli.paths import sample_city_register
+from inspect_cli.sites import import_register
+from inspect_cli.store import Store
+
+INSPECTORS = [("张伟", "李娜"), ("王芳", "刘洋"), ("陈静", "杨帆"), ("赵磊", "黄丽")]
+NOTES = {
+    "公益广告": ["公益广告数量不足", "公益广告破损褪色", "公益广告被遮挡"],
+    "环境卫生": ["地面有垃圾、烟头", "垃圾桶满溢未及时清运", "排水沟堵塞有积水"],
+    "市容秩序": ["店外占道经营", "非机动车乱停放", "有乱贴乱画小广告"],
+    "服务设施": ["设施破损未维修", "公示信息未更新", "便民设施缺失"],
+    "文明行为": ["有人随地吐痰", "有人乱扔垃圾", "犬只未牵绳"],
+    "消防安全": ["消防通道堆放杂物", "灭火器过期", "楼道飞线充电"],
+    "交通秩序": ["机动车未礼让行人", "车辆违停", "行人闯红灯"],
+    "食品安全": ["熟食无防蝇设施", "农残检测结果未公示"],
+    "未成年人保护": ["未成年人禁入标志缺失", "周边有流动摊贩"],
+    "建设管理": ["围挡破损", "渣土未覆盖", "出入口未冲洗"],
+}
+
+
+@dataclass
+class DemoReport:
+    sites: int
+    inspections: int
+    weeks: list[tuple[date, date]]
+
+
+def week_of(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def build_sample_city(
+    store: Store, checklists: ChecklistSet, today: date, seed: int = 2026, register: Path | None = None
+) -> DemoReport:
+    if store.count_sites():
+        raise StateError("数据库中已有点位；示例城市只能建在空数据库里（请用 --db 指定一个新文件）")
+    report = import_register(store, checklists, register or sample_city_register())
+    sites = [c.site for c in report.changes]
+    rng = random.Random(seed)
+    streets = sorted({s.street or "" for s in sites})
+    # Some streets do better than others, so rankings have something to show.
+    quality = {street: rng.uniform(0.4, 1.8) for street in streets}
+    this_monday, _ = week_of(today)
+    weeks = [week_of(this_monday - timedelta(days=7)), week_of(this_monday)]
+    count = 0
+    for monday, _sunday in weeks:
+        workdays = [monday + timedelta(days=n) for n in range(5) if monday + timedelta(days=n) <= today]
+        if not workdays:
+            continue
+        for site in sites:
+            stored = store.site_by_code(site.code)
+            assert stored is not None
+            day = rng.choice(workdays)
+            pair = list(rng.choice(INSPECTORS))
+            with store.atomic():
+                detail, _ = core.start(store, checklists, stored, day, pair)
+                for item in detail.items:
+                    result, n, note = _draw(rng, quality[site.street or ""], item.category)
+                    core.record(store, detail.inspection, item.id, result, count=n, note=note, inspectors=pair)
+                core.finish(store, detail.inspection)
+            count += 1
+    return DemoReport(len(sites), count, weeks)
+
+
+def _draw(rng: random.Random, bias: float, category: str) -> tuple[Result, int, str | None]:
+    roll = rng.random()
+    if roll < 0.03:
+        return Result.NA, 1, None
+    if roll < 0.03 + 0.015 * bias:
+        return Result.SEVERE, 1, rng.choice(NOTES.get(category, ["存在问题"]))
+    if roll < 0.03 + 0.095 * bias:
+        return Result.FAIL, rng.choice([1, 1, 1, 2, 3]), rng.choice(NOTES.get(category, ["存在问题"]))
+    return Result.PASS, 1, None

@@ -1,0 +1,142 @@
+"""Recording inspections: start or resume, answer items, finish, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from inspect_cli.checklist import ChecklistSet, Item
+from inspect_cli.dates import today
+from inspect_cli.errors import InputError, StateError
+from inspect_cli.media import store_photos
+from inspect_cli.models import Inspection, InspectionDetail, Result, ResultRecord, Site
+from inspect_cli.store import Store
+
+MAX_COUNT = 999
+
+
+def detail(store: Store, inspection: Inspection | str) -> InspectionDetail:
+    if isinstance(inspection, str):
+        inspection = store.inspection(inspection)
+    return InspectionDetail(inspection, store.inspection_items(inspection.id), store.results(inspection.id))
+
+
+def start(
+    store: Store,
+    checklists: ChecklistSet,
+    site: Site,
+    day: date | None = None,
+    inspectors: list[str] | None = None,
+) -> tuple[InspectionDetail, bool]:
+    """Resume the site's unfinished inspection (of `day`, if given) or start a new one.
+
+    Returns the inspection and whether it was resumed.
+    """
+    open_ones = store.open_inspections(site.id, day)
+    if open_ones:
+        return detail(store, open_ones[0]), True
+    checklist = checklists.get(site.site_type)
+    inspection = store.create_inspection(site, day or today(), _names(inspectors), checklist)
+    return detail(store, inspection), False
+
+
+def open_for_record(
+    store: Store,
+    checklists: ChecklistSet,
+    site: Site,
+    day: date | None,
+    inspectors: list[str] | None,
+    reference: str | None,
+) -> Inspection:
+    """The inspection `record` writes into: the one named, else the site's open one of that date."""
+    if reference:
+        inspection = store.inspection(reference)
+        if inspection.site_id != site.id:
+            raise InputError(f"检查 {inspection.no} 属于点位 {inspection.site_code}，不是 {site.code}")
+        return inspection
+    day = day or today()
+    open_ones = store.open_inspections(site.id, day)
+    if open_ones:
+        return open_ones[0]
+    checklist = checklists.get(site.site_type)
+    return store.create_inspection(site, day, _names(inspectors), checklist)
+
+
+def _names(inspectors: list[str] | None) -> list[str]:
+    names: list[str] = []
+    for raw in inspectors or []:
+        for name in raw.replace("，", ",").replace("、", ",").split(","):
+            if name.strip() and name.strip() not in names:
+                names.append(name.strip())
+    return names
+
+
+def find_item(items: list[Item], item_id: str) -> Item:
+    wanted = item_id.strip().lower()
+    for item in items:
+        if item.id.lower() == wanted:
+            return item
+    if wanted.isdigit() and 1 <= int(wanted) <= len(items):
+        return items[int(wanted) - 1]
+    raise InputError(f"本次检查没有检查项 '{item_id}'（可用检查项编号或序号 1–{len(items)}）")
+
+
+def record(
+    store: Store,
+    inspection: Inspection,
+    item_id: str,
+    result: Result | str,
+    *,
+    count: int = 1,
+    note: str | None = None,
+    photos: list[Path] | None = None,
+    media_dir: Path | None = None,
+    inspectors: list[str] | None = None,
+) -> ResultRecord:
+    """Save one answer at once (its own transaction), replacing an earlier answer."""
+    if inspection.finished:
+        raise StateError(f"检查 {inspection.no} 已完成，不能再修改结果")
+    result = Result.parse(result)
+    if not 1 <= count <= MAX_COUNT:
+        raise InputError(f"问题数量应为 1–{MAX_COUNT} 的整数，当前为 {count}")
+    item = find_item(store.inspection_items(inspection.id), item_id)
+    note = (note or "").strip() or None
+    stored = None
+    if photos:
+        if media_dir is None:
+            raise InputError("未指定照片存放目录")
+        stored = store_photos(photos, media_dir)
+    elif not result.failing:
+        stored = []  # a passing item keeps no photos of an earlier failure
+    names = _names(inspectors)
+    entry = ResultRecord(
+        item_id=item.id,
+        result=result,
+        count=count if result.failing else 1,
+        note=note,
+        recorded_by="、".join(names) or None,
+    )
+    store.save_result(inspection.id, entry, stored)
+    return store.results(inspection.id)[item.id]
+
+
+def finish(store: Store, reference: str | Inspection) -> InspectionDetail:
+    current = detail(store, reference)
+    if current.inspection.finished:
+        raise StateError(f"检查 {current.inspection.no} 已经完成")
+    missing = current.unanswered
+    if missing:
+        listed = "、".join(item.id for item in missing[:10])
+        more = " 等" if len(missing) > 10 else ""
+        raise StateError(
+            f"检查 {current.inspection.no} 还有 {len(missing)} 项未填写（{listed}{more}），"
+            f"请用 inspect-cli run {current.inspection.site_code} 继续，或对不检查的项记录“不适用”"
+        )
+    store.finish_inspection(current.inspection.id)
+    return detail(store, current.inspection.id)
+
+
+def delete(store: Store, reference: str) -> Inspection:
+    inspection = store.inspection(reference)
+    store.delete_inspection(inspection.id)
+    return inspection

@@ -1,0 +1,57 @@
+"""Every file location the tool uses, resolved in one place (overridable for tests)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_DB = "INSPECT_CLI_DB"
+ENV_CHECKLISTS = "INSPECT_CLI_CHECKLISTS"
+APP_NAME = "inspect-cli"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "inspect.sqlite"
+
+
+def db_path(option: Path | None = None) -> Path:
+    """The database file: `--db`, else $INSPECT_CLI_DB, else the per-user data path."""
+    if option is not None:
+        return Path(option).expanduser()
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env).expanduser()
+    return default_db_path()
+
+
+def media_dir(database: Path) -> Path:
+    """Photos are copied beside the database so the pair can be backed up together."""
+    return database.parent / f"{database.stem}-media"
+
+
+def shipped_checklists_dir() -> Path:
+    # A wheel carries the checklists inside the package; a source checkout (and an
+    # editable install) reads them from the repository's top-level folder.
+    packaged = _PACKAGE_DIR / "_checklists"
+    if packaged.is_dir():
+        return packaged
+    return _PACKAGE_DIR.parent / "checklists"
+
+
+def checklist_dirs(option: list[Path] | None = None) -> list[Path]:
+    """Shipped folder first, then the user's folders; later folders override earlier ones."""
+    user: list[Path] = []
+    env = os.environ.get(ENV_CHECKLISTS)
+    if env:
+        user.extend(Path(p).expanduser() for p in env.split(os.pathsep) if p.strip())
+    if option:
+        user.extend(Path(p).expanduser() for p in option)
+    return [shipped_checklists_dir(), *user]
+
+
+def sample_city_register() -> Path:
+    return _PACKAGE_DIR / "data" / "sample_city_sites.csv"

@@ -1,0 +1,529 @@
+"""The SQLite store: the only module that speaks SQL.
+
+Writes run in `BEGIN IMMEDIATE` transactions so a second process waits for the lock
+(busy timeout) instead of failing half-way; WAL mode lets readers go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+from inspect_cli.checklist import Checklist, Item
+from inspect_cli.dates import now_iso
+from inspect_cli.errors import NotFoundError, StoreError
+from inspect_cli.models import Inspection, Photo, Result, ResultRecord, Site
+
+BUSY_TIMEOUT_SECONDS = 30
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "sites, inspections, frozen checklist items, results, photos",
+        """
+        CREATE TABLE sites (
+            id TEXT PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            site_type TEXT NOT NULL,
+            type_code TEXT NOT NULL,
+            district TEXT, street TEXT, community TEXT, grid TEXT, address TEXT,
+            unit TEXT, partner TEXT, contact TEXT, phone TEXT, lng REAL, lat REAL,
+            name_initials TEXT NOT NULL DEFAULT '',
+            name_pinyin TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX sites_name_type ON sites (name, site_type);
+        CREATE TABLE inspections (
+            id TEXT PRIMARY KEY,
+            no TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            year INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            site_id TEXT NOT NULL REFERENCES sites (id),
+            date TEXT NOT NULL,
+            inspectors TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL CHECK (status IN ('open', 'finished')),
+            site_type TEXT NOT NULL,
+            checklist_code TEXT NOT NULL,
+            checklist_edition TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            UNIQUE (year, seq)
+        );
+        CREATE INDEX inspections_site ON inspections (site_id, status, date);
+        CREATE INDEX inspections_date ON inspections (date);
+        CREATE TABLE inspection_items (
+            inspection_id TEXT NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            item_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            category TEXT NOT NULL,
+            score REAL NOT NULL,
+            deduct REAL,
+            unit TEXT,
+            deadline_days INTEGER,
+            indicator TEXT,
+            standard TEXT,
+            tips TEXT,
+            photo_required INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (inspection_id, item_id)
+        );
+        CREATE TABLE results (
+            id TEXT PRIMARY KEY,
+            inspection_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('pass', 'fail', 'severe', 'na')),
+            count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1),
+            note TEXT,
+            recorded_at TEXT NOT NULL,
+            recorded_by TEXT,
+            UNIQUE (inspection_id, item_id),
+            FOREIGN KEY (inspection_id, item_id)
+                REFERENCES inspection_items (inspection_id, item_id) ON DELETE CASCADE
+        );
+        CREATE TABLE photos (
+            id TEXT PRIMARY KEY,
+            result_id TEXT NOT NULL REFERENCES results (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            stored_name TEXT NOT NULL,
+            original_path TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX photos_result ON photos (result_id);
+        """,
+    ),
+]
+
+_ITEM_COLUMNS = "item_id, text, category, score, deduct, unit, deadline_days, indicator, standard, tips, photo_required"
+_INSPECTION_SELECT = """
+    SELECT i.*, s.code AS site_code, s.name AS site_name, s.street AS street
+    FROM inspections i JOIN sites s ON s.id = i.site_id
+"""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class Store:
+    """A connection to one inspect-cli database; use as a context manager."""
+
+    def __init__(self, path: Path | str = ":memory:") -> None:
+        self.path = path
+        self._depth = 0
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            if path != ":memory:":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                # FULL makes each committed answer survive a power cut, not only a crash.
+                self.conn.execute("PRAGMA synchronous = FULL")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"无法打开数据库 {path}：{exc}（不是 inspect-cli 数据库或文件已损坏）") from exc
+        except OSError as exc:
+            raise StoreError(f"无法创建数据库目录 {Path(path).parent}：{exc.strerror or exc}") from exc
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # --- migrations -----------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        applied = {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
+        newer = [v for v in applied if v > MIGRATIONS[-1][0]]
+        if newer:
+            raise StoreError(f"数据库由更新版本的 inspect-cli 创建（架构版本 {max(newer)}），请升级后再用")
+        done = []
+        for version, name, sql in MIGRATIONS:
+            if version in applied:
+                continue
+            # executescript would commit on its own; the explicit BEGIN keeps each
+            # migration and its bookkeeping row in one transaction.
+            script = (
+                f"BEGIN IMMEDIATE;\n{sql}\n;INSERT INTO schema_migrations VALUES "
+                f"({version}, '{name}', '{now_iso()}');\nCOMMIT;"
+            )
+            try:
+                self.conn.executescript(script)
+            except sqlite3.Error:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            done.append(version)
+        return done
+
+    def schema_versions(self) -> list[int]:
+        return [row[0] for row in self.conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+    # --- sites ----------------------------------------------------------------
+
+    def _site(self, row: sqlite3.Row) -> Site:
+        data = {k: row[k] for k in row.keys() if k not in ("name_initials", "name_pinyin")}
+        return Site(**data)
+
+    def site_by_code(self, code: str) -> Site | None:
+        row = self.conn.execute("SELECT * FROM sites WHERE code = ?", (code.strip(),)).fetchone()
+        return self._site(row) if row else None
+
+    def site_by_id(self, site_id: str) -> Site:
+        row = self.conn.execute("SELECT * FROM sites WHERE id = ?", (site_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"找不到点位 {site_id}")
+        return self._site(row)
+
+    def sites_by_name(self, name: str, site_type: str) -> list[Site]:
+        rows = self.conn.execute(
+            "SELECT * FROM sites WHERE name = ? AND site_type = ? ORDER BY code", (name, site_type)
+        )
+        return [self._site(r) for r in rows]
+
+    def site_codes_with_prefix(self, prefix: str) -> list[str]:
+        rows = self.conn.execute("SELECT code FROM sites WHERE code LIKE ? ESCAPE '\\'", (_like(prefix)[1:],))
+        return [r[0] for r in rows]
+
+    def save_site(self, site: Site, initials: str, pinyin: str) -> Site:
+        """Insert a new site (empty id) or update an existing one, keeping its UUID."""
+        now = now_iso()
+        values = asdict(site)
+        with self.atomic():
+            if site.id:
+                values["updated_at"] = now
+                assignments = ", ".join(f"{k} = :{k}" for k in values if k not in ("id", "created_at"))
+                self.conn.execute(
+                    f"UPDATE sites SET {assignments}, name_initials = :ini, name_pinyin = :py WHERE id = :id",
+                    {**values, "ini": initials, "py": pinyin},
+                )
+            else:
+                values.update(id=new_id(), created_at=now, updated_at=now)
+                columns = ", ".join(values)
+                marks = ", ".join(f":{k}" for k in values)
+                self.conn.execute(
+                    f"INSERT INTO sites ({columns}, name_initials, name_pinyin) VALUES ({marks}, :ini, :py)",
+                    {**values, "ini": initials, "py": pinyin},
+                )
+        return Site(**values)
+
+    def list_sites(
+        self,
+        site_type: str | None = None,
+        street: str | None = None,
+        unit: str | None = None,
+        search: str | None = None,
+    ) -> list[Site]:
+        where: list[str] = []
+        params: dict[str, str] = {}
+        if site_type:
+            where.append("site_type = :type")
+            params["type"] = site_type
+        if street:
+            where.append("street LIKE :street ESCAPE '\\'")
+            params["street"] = _like(street.strip())
+        if unit:
+            where.append("(unit LIKE :unit ESCAPE '\\' OR partner LIKE :unit ESCAPE '\\')")
+            params["unit"] = _like(unit.strip())
+        if search:
+            where.append(
+                "(lower(code) LIKE :s ESCAPE '\\' OR name LIKE :s ESCAPE '\\'"
+                " OR name_initials LIKE :s ESCAPE '\\' OR name_pinyin LIKE :s ESCAPE '\\')"
+            )
+            params["s"] = _like(search.strip().lower())
+        sql = "SELECT * FROM sites" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY code"
+        return [self._site(r) for r in self.conn.execute(sql, params)]
+
+    def count_sites(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM sites").fetchone()[0]
+
+    # --- inspections ----------------------------------------------------------
+
+    def _inspection(self, row: sqlite3.Row) -> Inspection:
+        return Inspection(
+            id=row["id"],
+            no=row["no"],
+            site_id=row["site_id"],
+            site_code=row["site_code"],
+            site_name=row["site_name"],
+            site_type=row["site_type"],
+            street=row["street"],
+            date=date.fromisoformat(row["date"]),
+            inspectors=json.loads(row["inspectors"]),
+            status=row["status"],
+            checklist_code=row["checklist_code"],
+            checklist_edition=row["checklist_edition"],
+            created_at=row["created_at"],
+            finished_at=row["finished_at"],
+        )
+
+    def create_inspection(self, site: Site, day: date, inspectors: list[str], checklist: Checklist) -> Inspection:
+        """Create an open inspection and freeze the checklist items it is scored against."""
+        inspection_id = new_id()
+        now = now_iso()
+        with self.atomic() as conn:
+            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM inspections WHERE year = ?", (day.year,))
+            seq = seq.fetchone()[0]
+            no = f"JC-{day.year}-{seq:04d}"
+            conn.execute(
+                "INSERT INTO inspections (id, no, year, seq, site_id, date, inspectors, status, site_type,"
+                " checklist_code, checklist_edition, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+                (
+                    inspection_id,
+                    no,
+                    day.year,
+                    seq,
+                    site.id,
+                    day.isoformat(),
+                    json.dumps(inspectors, ensure_ascii=False),
+                    checklist.site_type,
+                    checklist.code,
+                    checklist.edition,
+                    now,
+                ),
+            )
+            conn.executemany(
+                f"INSERT INTO inspection_items (inspection_id, seq, {_ITEM_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        inspection_id,
+                        index,
+                        item.id,
+                        item.text,
+                        item.category,
+                        item.score,
+                        item.deduct,
+                        item.unit,
+                        item.deadline_days,
+                        item.indicator,
+                        item.standard,
+                        item.tips,
+                        int(item.photo_required),
+                    )
+                    for index, item in enumerate(checklist.items)
+                ],
+            )
+        return self.inspection(inspection_id)
+
+    def inspection(self, ref: str) -> Inspection:
+        """Look an inspection up by its number (JC-2026-0001) or UUID."""
+        ref = ref.strip()
+        row = self.conn.execute(_INSPECTION_SELECT + " WHERE i.no = ? OR i.id = ?", (ref, ref)).fetchone()
+        if row is None and re.fullmatch(r"[0-9a-fA-F-]{8,}", ref):
+            rows = self.conn.execute(_INSPECTION_SELECT + " WHERE i.id LIKE ?", (ref.lower() + "%",)).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        if row is None:
+            raise NotFoundError(f"找不到检查记录 '{ref}'（请用 inspection list 查看编号，如 JC-2026-0001）")
+        return self._inspection(row)
+
+    def open_inspections(self, site_id: str, day: date | None = None) -> list[Inspection]:
+        sql = _INSPECTION_SELECT + " WHERE i.site_id = ? AND i.status = 'open'"
+        params: list[object] = [site_id]
+        if day is not None:
+            sql += " AND i.date = ?"
+            params.append(day.isoformat())
+        rows = self.conn.execute(sql + " ORDER BY i.date DESC, i.created_at DESC", params)
+        return [self._inspection(r) for r in rows]
+
+    def list_inspections(
+        self,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        site_id: str | None = None,
+        street: str | None = None,
+        inspector: str | None = None,
+        status: str | None = None,
+        finished_only: bool = False,
+    ) -> list[Inspection]:
+        where, params = [], []
+        if date_from:
+            where.append("i.date >= ?")
+            params.append(date_from.isoformat())
+        if date_to:
+            where.append("i.date <= ?")
+            params.append(date_to.isoformat())
+        if site_id:
+            where.append("i.site_id = ?")
+            params.append(site_id)
+        if street:
+            where.append("s.street LIKE ? ESCAPE '\\'")
+            params.append(_like(street))
+        if inspector:
+            where.append("EXISTS (SELECT 1 FROM json_each(i.inspectors) WHERE json_each.value = ?)")
+            params.append(inspector.strip())
+        if status:
+            where.append("i.status = ?")
+            params.append(status)
+        if finished_only:
+            where.append("i.status = 'finished'")
+        sql = _INSPECTION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self.conn.execute(sql + " ORDER BY i.date, i.year, i.seq", params)
+        return [self._inspection(r) for r in rows]
+
+    def inspection_items(self, inspection_id: str) -> list[Item]:
+        rows = self.conn.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM inspection_items WHERE inspection_id = ? ORDER BY seq", (inspection_id,)
+        )
+        return [_item(r) for r in rows]
+
+    def items_for(self, inspection_ids: list[str]) -> dict[str, list[Item]]:
+        out: dict[str, list[Item]] = {i: [] for i in inspection_ids}
+        for chunk in _chunks(inspection_ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT inspection_id, {_ITEM_COLUMNS} FROM inspection_items"
+                f" WHERE inspection_id IN ({marks}) ORDER BY inspection_id, seq",
+                chunk,
+            )
+            for r in rows:
+                out[r["inspection_id"]].append(_item(r))
+        return out
+
+    def results(self, inspection_id: str) -> dict[str, ResultRecord]:
+        return self.results_for([inspection_id])[inspection_id]
+
+    def results_for(self, inspection_ids: list[str]) -> dict[str, dict[str, ResultRecord]]:
+        out: dict[str, dict[str, ResultRecord]] = {i: {} for i in inspection_ids}
+        by_result: dict[str, ResultRecord] = {}
+        for chunk in _chunks(inspection_ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(f"SELECT * FROM results WHERE inspection_id IN ({marks})", chunk)
+            for r in rows:
+                record = ResultRecord(
+                    item_id=r["item_id"],
+                    result=Result(r["result"]),
+                    count=r["count"],
+                    note=r["note"],
+                    recorded_at=r["recorded_at"],
+                    recorded_by=r["recorded_by"],
+                )
+                out[r["inspection_id"]][r["item_id"]] = record
+                by_result[r["id"]] = record
+            photos = self.conn.execute(
+                "SELECT p.* FROM photos p JOIN results r ON r.id = p.result_id"
+                f" WHERE r.inspection_id IN ({marks}) ORDER BY p.position",
+                chunk,
+            )
+            for p in photos:
+                by_result[p["result_id"]].photos.append(
+                    Photo(p["sha256"], p["stored_name"], p["original_path"], p["added_at"])
+                )
+        return out
+
+    def save_result(self, inspection_id: str, record: ResultRecord, photos: list[Photo] | None) -> None:
+        """Insert or replace one answer; `photos=None` keeps the photos already attached."""
+        now = now_iso()
+        with self.atomic() as conn:
+            status = conn.execute("SELECT status FROM inspections WHERE id = ?", (inspection_id,)).fetchone()
+            if status is None:
+                raise NotFoundError(f"检查记录 {inspection_id} 已不存在")
+            conn.execute(
+                "INSERT INTO results (id, inspection_id, item_id, result, count, note, recorded_at, recorded_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (inspection_id, item_id) DO UPDATE SET result = excluded.result,"
+                " count = excluded.count, note = excluded.note, recorded_at = excluded.recorded_at,"
+                " recorded_by = excluded.recorded_by",
+                (
+                    new_id(),
+                    inspection_id,
+                    record.item_id,
+                    record.result.value,
+                    record.count,
+                    record.note,
+                    now,
+                    record.recorded_by,
+                ),
+            )
+            if photos is None:
+                return
+            result_id = conn.execute(
+                "SELECT id FROM results WHERE inspection_id = ? AND item_id = ?", (inspection_id, record.item_id)
+            ).fetchone()[0]
+            conn.execute("DELETE FROM photos WHERE result_id = ?", (result_id,))
+            conn.executemany(
+                "INSERT INTO photos (id, result_id, position, sha256, stored_name, original_path, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (new_id(), result_id, pos, p.sha256, p.stored_name, p.original_path, p.added_at or now)
+                    for pos, p in enumerate(photos)
+                ],
+            )
+
+    def finish_inspection(self, inspection_id: str) -> None:
+        with self.atomic() as conn:
+            conn.execute(
+                "UPDATE inspections SET status = 'finished', finished_at = ? WHERE id = ?", (now_iso(), inspection_id)
+            )
+
+    def delete_inspection(self, inspection_id: str) -> None:
+        with self.atomic() as conn:
+            conn.execute("DELETE FROM inspections WHERE id = ?", (inspection_id,))
+
+
+def _item(row: sqlite3.Row) -> Item:
+    return Item(
+        id=row["item_id"],
+        text=row["text"],
+        category=row["category"],
+        score=row["score"],
+        deduct=row["deduct"],
+        unit=row["unit"],
+        deadline_days=row["deadline_days"],
+        indicator=row["indicator"],
+        standard=row["standard"],
+        tips=row["tips"],
+        photo_required=bool(row["photo_required"]),
+    )
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
