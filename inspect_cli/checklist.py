@@ -8,13 +8,13 @@ once per typo.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from inspect_cli.errors import ChecklistError, NotFoundError
 
@@ -152,17 +152,22 @@ class _List(list):
     line: int = 0
 
 
-try:
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader  # type: ignore[misc]
+@functools.cache
+def _loader_class() -> type:
+    """Built on first use, so commands that never read YAML never import it."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+    class Loader(base):  # type: ignore[misc,valid-type]
+        duplicates: list[tuple[int, str]]
+
+    Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+    Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+    return Loader
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    duplicates: list[tuple[int, str]]
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode):
+def _construct_map(loader, node):  # type: ignore[no-untyped-def]
     data = _Map()
     data.line = node.start_mark.line + 1
     data.key_lines = {}
@@ -182,15 +187,11 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode):
         data.key_lines[key] = line
 
 
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode):
+def _construct_seq(loader, node):  # type: ignore[no-untyped-def]
     data = _List()
     data.line = node.start_mark.line + 1
     yield data
     data.extend(loader.construct_object(child, deep=False) for child in node.value)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -202,7 +203,9 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     except OSError as exc:
         problems.append(Problem(path, None, "", f"无法读取文件：{exc.strerror or exc}"))
         return None
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader_class()(text)
     loader.duplicates = []
     try:
         data = loader.get_single_data()

@@ -120,6 +120,25 @@ def record(
     return store.results(inspection.id)[item.id]
 
 
+def record_at_site(
+    store: Store,
+    checklists: ChecklistSet,
+    site: Site,
+    item_id: str,
+    result: Result | str,
+    *,
+    day: date | None = None,
+    inspectors: list[str] | None = None,
+    reference: str | None = None,
+    **answer: object,
+) -> tuple[Inspection, ResultRecord]:
+    """`record`: one answer into the right inspection; a refused answer creates no inspection."""
+    with store.atomic():
+        inspection = open_for_record(store, checklists, site, day, inspectors, reference)
+        saved = record(store, inspection, item_id, result, inspectors=inspectors, **answer)  # type: ignore[arg-type]
+    return inspection, saved
+
+
 def finish(store: Store, reference: str | Inspection) -> InspectionDetail:
     current = detail(store, reference)
     if current.inspection.finished:

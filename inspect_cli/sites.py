@@ -317,8 +317,9 @@ def add_site(store: Store, checklists: ChecklistSet, values: dict[str, str]) -> 
     if unknown:
         raise InputError(f"未知的点位字段：{'、'.join(sorted(unknown))}")
     clean = {k: str(v) for k, v in values.items() if v is not None}
-    if clean.get("code") and store.site_by_code(clean["code"]) is not None:
-        raise InputError(f"点位编号 {clean['code']} 已存在；要修改已有点位请用 site import 导入台账")
+    existing = store.site_by_code(clean["code"]) if clean.get("code") else None
+    if existing is not None:
+        raise InputError(f"点位编号 {existing.code} 已存在；要修改已有点位请用 site import 导入台账")
     try:
         (change,) = plan_sites(store, checklists, [(1, clean)], "输入")
     except ImportFileError as exc:

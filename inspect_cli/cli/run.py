@@ -264,17 +264,19 @@ def record(
     parsed = Result.parse(result)
     found = core_site(site)
     date = parse_date(day, "检查日期") if day else None
-    target = core.open_for_record(store, checklists, found, date, inspector, inspection)
-    saved = core.record(
+    target, saved = core.record_at_site(
         store,
-        target,
+        checklists,
+        found,
         item,
         parsed,
+        day=date,
+        inspectors=inspector,
+        reference=inspection,
         count=count,
         note=note,
         photos=list(photo or []),
         media_dir=state.media_dir,
-        inspectors=inspector,
     )
     detail = core.detail(store, target.id)
     score = score_inspection(detail.items, detail.results)
