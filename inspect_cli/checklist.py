@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from inspect_cli.errors import ChecklistError, NotFoundError
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

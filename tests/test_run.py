@@ -129,3 +129,30 @@ def _answered(db) -> int:
     except sqlite3.OperationalError:
         return 0
     return row[0] if row[1] else 0
+
+
+def test_ctrl_c_exits_130_after_saving(city):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inspect_cli", "--db", str(city.db), "run", "NMSC-001", "--date", "2026-11-18"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    process.stdin.write(b"1\n")
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while _count(city.db) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "已中断" in err.decode() and "Traceback" not in err.decode()
+    assert _count(city.db) == 1
+
+
+def _count(db) -> int:
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*) FROM results").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0

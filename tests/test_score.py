@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from inspect_cli import inspection as core
-from inspect_cli.checklist import Checklist, ChecklistSet, Item
+from inspect_cli.checklist import Checklist, Item
 from inspect_cli.models import Site
 from inspect_cli.queries import GroupBy, ranking
 
@@ -37,7 +37,6 @@ INSPECTIONS = [
 
 @pytest.fixture
 def scored_store(store):
-    checklists = ChecklistSet({"测试点": TEST_TYPE})
     for code, street, unit, partner in SITES:
         store.save_site(Site(code, f"点位{code}", "测试点", "CS", street=street, unit=unit, partner=partner), "", "")
     for code, day, answers, finished in INSPECTIONS:

@@ -36,7 +36,11 @@ class _Answers:
         if not self.interactive:
             return self.line(prompt)
         out.print(prompt, end="", markup=False)
-        char = typer.getchar()
+        try:
+            char = typer.getchar()
+        except KeyboardInterrupt:
+            out.print()  # the error line goes below the prompt, not after it
+            raise
         if char in ("\x04", "\x1a"):
             out.print()
             return None
@@ -50,6 +54,9 @@ class _Answers:
                 return input(prompt)
             except EOFError:
                 return None
+            except KeyboardInterrupt:
+                out.print()
+                raise
         out.print(prompt, end="", markup=False)
         raw = sys.stdin.readline()
         if raw == "":
