@@ -26,7 +26,7 @@ def demo() -> None:
     rows = ranking(store, GroupBy.street, start, end)
     out.print(
         table(
-            ["排名", "街道", "检查次数", "平均得分率", "不合格项", "严重不合格项"],
+            ["排名", "街道", "检查次数", "平均得分率", "不合格", "严重不合格"],
             [[r.rank, r.name, r.inspections, format_rate(r.mean_rate), r.failed, r.severe] for r in rows],
             title=f"本周街道排名（{start} 至 {end}）",
         )

@@ -35,13 +35,13 @@ def score(
     if as_json:
         print_json(rows)
         return
-    period = f"{start or '最早'} 至 {end or '最近'}"
+    period = f"{start} 至 {end}" if start and end else f"{start} 起" if start else f"截至 {end}" if end else "全部日期"
     if not rows:
         say(f"{period} 没有已完成的检查")
         return
     out.print(
         table(
-            ["排名", by.label, "检查次数", "点位数", "平均得分率", "不合格项", "严重不合格项"],
+            ["排名", by.label, "检查次数", "点位数", "平均得分率", "不合格", "严重不合格"],
             [[r.rank, r.name, r.inspections, r.sites, format_rate(r.mean_rate), r.failed, r.severe] for r in rows],
             title=f"{by.label}排名（{period}）",
         )
