@@ -245,12 +245,17 @@ class _Checker:
                 line = data.key_lines.get(key, data.line)
                 self.add(path, line, _join(where, str(key)), f"未知字段{hint}")
 
+    def present(self, path: Path, data: _Map, key: str, where: str, required: bool) -> bool:
+        if key in data and data[key] is not None:
+            return True
+        if required:
+            self.add(path, data.line, _join(where, key), "缺少必填字段")
+        return False
+
     def text(self, path: Path, data: _Map, key: str, where: str, required: bool) -> str | None:
-        line = data.key_lines.get(key, data.line)
-        if key not in data or data[key] is None:
-            if required:
-                self.add(path, data.line, _join(where, key), "缺少必填字段")
+        if not self.present(path, data, key, where, required):
             return None
+        line = data.key_lines.get(key, data.line)
         value = data[key]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self.add(path, line, _join(where, key), f"应为文字，实际为 {_kind(value)}")
@@ -263,11 +268,9 @@ class _Checker:
         return value
 
     def number(self, path: Path, data: _Map, key: str, where: str, required: bool) -> float | None:
-        line = data.key_lines.get(key, data.line)
-        if key not in data or data[key] is None:
-            if required:
-                self.add(path, data.line, _join(where, key), "缺少必填字段")
+        if not self.present(path, data, key, where, required):
             return None
+        line = data.key_lines.get(key, data.line)
         value = data[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.add(path, line, _join(where, key), f"应为数字，实际为 {_kind(value)}")
