@@ -266,3 +266,13 @@ def test_cli_bad_input_one_line_no_traceback(city, args, code, message):
     assert "Traceback" not in result.stdout + result.stderr
     # A refused record leaves no trace behind.
     assert json.loads(city.ok("inspection", "list", "--json").stdout) == []
+
+
+def test_cli_record_into_a_named_inspection(city):
+    city.ok("record", "NMSC-001", "gg-01", "pass", "--date", "2026-11-16")
+    city.ok("record", "NMSC-001", "gg-01", "pass", "--date", "2026-11-18")
+    city.ok("record", "NMSC-001", "gg-02", "severe", "--inspection", "JC-2026-0001", "--note", "无公益广告")
+    shown = json.loads(city.ok("inspection", "show", "JC-2026-0001", "--json").stdout)
+    assert [r["result"] for r in shown["results"][:2]] == ["pass", "severe"]
+    wrong_site = city("record", "GJZD-001", "1", "pass", "--inspection", "JC-2026-0001")
+    assert wrong_site.exit_code == 2 and "属于点位 NMSC-001，不是 GJZD-001" in wrong_site.stderr
