@@ -194,6 +194,7 @@ def _construct_seq(loader, node):  # type: ignore[no-untyped-def]
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    """Parse a file keeping line numbers; problems are appended, None is returned on failure."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -221,6 +222,14 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
         loader.dispose()
     for line, message in loader.duplicates:
         problems.append(Problem(path, line, "", message))
+    return data
+
+
+def read_yaml(path: Path, problems: list[str]) -> Any:
+    """`_read_yaml` for other YAML files (settings): problems come back as text lines."""
+    found: list[Problem] = []
+    data = _read_yaml(path, found)
+    problems.extend(str(p) for p in found)
     return data
 
 

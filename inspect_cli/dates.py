@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +15,14 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 
 
+ENV_TODAY = "INSPECT_CLI_TODAY"
+
+
 def today() -> date:
+    """Today in China; $INSPECT_CLI_TODAY fixes it (reproducible reports, tests)."""
+    fixed = os.environ.get(ENV_TODAY)
+    if fixed:
+        return parse_date(fixed, ENV_TODAY)
     return datetime.now(TZ).date()
 
 

@@ -6,10 +6,12 @@ from datetime import date
 from pathlib import Path
 
 from inspect_cli.checklist import ChecklistSet, Item
+from inspect_cli.config import RectificationSettings
 from inspect_cli.dates import today
 from inspect_cli.errors import InputError, StateError
 from inspect_cli.media import store_photos
 from inspect_cli.models import Inspection, InspectionDetail, Result, ResultRecord, Site
+from inspect_cli.rectification import before_inspection_delete, sync_result
 from inspect_cli.store import Store
 
 MAX_COUNT = 999
@@ -92,8 +94,13 @@ def record(
     photos: list[Path] | None = None,
     media_dir: Path | None = None,
     inspectors: list[str] | None = None,
+    unit: str | None = None,
+    settings: RectificationSettings | None = None,
 ) -> ResultRecord:
-    """Save one answer at once (its own transaction), replacing an earlier answer."""
+    """Save one answer at once (its own transaction), replacing an earlier answer.
+
+    A failing answer opens (or updates) its rectification problem in the same transaction.
+    """
     if inspection.finished:
         raise StateError(f"检查 {inspection.no} 已完成，不能再修改结果")
     result = Result.parse(result)
@@ -115,9 +122,13 @@ def record(
         count=count if result.failing else 1,
         note=note,
         recorded_by="、".join(names) or None,
+        unit=(unit or "").strip() or None,
     )
-    store.save_result(inspection.id, entry, stored)
-    return store.results(inspection.id)[item.id]
+    with store.atomic():
+        store.save_result(inspection.id, entry, stored)
+        saved = store.results(inspection.id)[item.id]
+        sync_result(store, inspection, item, saved, settings or RectificationSettings())
+    return saved
 
 
 def record_at_site(
@@ -157,5 +168,7 @@ def finish(store: Store, reference: str | Inspection) -> InspectionDetail:
 
 def delete(store: Store, reference: str) -> Inspection:
     inspection = store.inspection(reference)
-    store.delete_inspection(inspection.id)
+    with store.atomic():
+        before_inspection_delete(store, inspection)
+        store.delete_inspection(inspection.id)
     return inspection

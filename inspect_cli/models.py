@@ -103,6 +103,7 @@ class ResultRecord:
     photos: list[Photo] = field(default_factory=list)
     recorded_at: str = ""
     recorded_by: str | None = None
+    unit: str | None = None  # the inspector's override of the 责任单位
 
 
 @dataclass
@@ -148,3 +149,126 @@ class InspectionDetail:
     @property
     def unanswered(self) -> list[Item]:
         return [item for item in self.items if item.id not in self.results]
+
+
+class ProblemStatus(str, Enum):
+    OPEN = "open"
+    FIXED = "fixed"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+    DEFERRED = "deferred"
+
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
+    @property
+    def active(self) -> bool:
+        """Still somebody's job: not closed and not dismissed."""
+        return self in (ProblemStatus.OPEN, ProblemStatus.FIXED, ProblemStatus.DEFERRED)
+
+    @classmethod
+    def parse(cls, text: str) -> ProblemStatus:
+        key = str(text).strip().lower()
+        for status, label in _STATUS_LABELS.items():
+            if key in (status.value, label, *_STATUS_ALIASES.get(status, ())):
+                return status
+        choices = "、".join(f"{s.value}（{s.label}）" for s in cls)
+        raise InputError(f"无法识别的问题状态 '{text}'：应为 {choices}")
+
+
+_STATUS_LABELS = {
+    ProblemStatus.OPEN: "待整改",
+    ProblemStatus.FIXED: "已整改待复查",
+    ProblemStatus.CLOSED: "已销号",
+    ProblemStatus.DISMISSED: "不属实",
+    ProblemStatus.DEFERRED: "长期整改",
+}
+_STATUS_ALIASES = {ProblemStatus.FIXED: ("已整改", "待复查"), ProblemStatus.OPEN: ("返工",)}
+
+# History actions and how they read in Chinese.
+EVENT_LABELS = {
+    "found": "发现问题",
+    "updated": "修改检查结果",
+    "repeat": "重复发现",
+    "fixed": "上报整改",
+    "recheck_pass": "复查通过，销号",
+    "recheck_fail": "复查未通过，返工",
+    "recheck_open": "复查仍未整改",
+    "force_close": "强制销号",
+    "dismissed": "认定不属实",
+    "deferred": "转为长期整改",
+    "assigned": "改派责任单位",
+    "deadline": "调整整改时限",
+}
+
+
+@dataclass
+class ProblemEvent:
+    at: str
+    date: date
+    action: str
+    from_status: ProblemStatus | None
+    to_status: ProblemStatus | None
+    actor: str | None
+    note: str | None
+    inspection_no: str | None = None
+    count: int | None = None
+    photos: list[Photo] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS.get(self.action, self.action)
+
+
+@dataclass
+class Problem:
+    id: str
+    no: str
+    site_id: str
+    site_code: str
+    site_name: str
+    site_type: str
+    street: str | None
+    inspection_no: str | None
+    item_id: str
+    item_text: str
+    category: str
+    indicator: str | None
+    description: str | None
+    count: int
+    severity: Result
+    unit: str | None
+    found_date: date
+    deadline: date
+    status: ProblemStatus
+    rework_count: int = 0
+    recheck_count: int = 0
+    repeat_of: str | None = None
+    fixed_date: date | None = None
+    closed_date: date | None = None
+    unit_locked: bool = False
+    deadline_locked: bool = False
+    occurrences: int = 0
+    created_at: str = ""
+    updated_at: str = ""
+
+    def overdue_days(self, today: date) -> int:
+        """Days past the deadline while still 待整改 (返工 included); 0 otherwise."""
+        if self.status is ProblemStatus.OPEN and today > self.deadline:
+            return (today - self.deadline).days
+        return 0
+
+    @property
+    def on_time(self) -> bool | None:
+        """For a closed problem: was the accepted fix done by the deadline?"""
+        if self.status is not ProblemStatus.CLOSED:
+            return None
+        done = self.fixed_date or self.closed_date
+        return done is not None and done <= self.deadline
+
+    @property
+    def status_label(self) -> str:
+        if self.status is ProblemStatus.OPEN and self.rework_count:
+            return f"待整改（返工 {self.rework_count} 次）"
+        return self.status.label

@@ -7,6 +7,7 @@ from pathlib import Path
 
 ENV_DB = "INSPECT_CLI_DB"
 ENV_CHECKLISTS = "INSPECT_CLI_CHECKLISTS"
+ENV_CONFIG = "INSPECT_CLI_CONFIG"
 APP_NAME = "inspect-cli"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -26,6 +27,18 @@ def db_path(option: Path | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return default_db_path()
+
+
+def config_path(option: Path | None = None) -> Path:
+    """The settings file: `--config`, else $INSPECT_CLI_CONFIG, else the per-user config dir."""
+    if option is not None:
+        return Path(option).expanduser()
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False) / "config.yaml"
 
 
 def media_dir(database: Path) -> Path:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
+from inspect_cli import dates
 from inspect_cli.dates import check_period
-from inspect_cli.models import Inspection, Site
+from inspect_cli.models import Inspection, Problem, ProblemStatus, Site
 from inspect_cli.scoring import Score, score_inspection
 from inspect_cli.store import Store
 
@@ -114,3 +115,105 @@ def ranking(
         tied = previous and abs(previous.mean_rate - row.mean_rate) < 1e-9 and previous.inspections == row.inspections
         row.rank = previous.rank if tied else index + 1
     return rows
+
+
+# --- rectification problems ---------------------------------------------------------
+
+NO_UNIT = "（未指定责任单位）"
+
+
+class StatsBy(str, Enum):
+    unit = "unit"
+    street = "street"
+    category = "category"
+
+    @property
+    def label(self) -> str:
+        return {"unit": "责任单位", "street": "街道", "category": "问题类别"}[self.value]
+
+
+_PROBLEM_KEYS: dict[StatsBy, Callable[[Problem], str]] = {
+    StatsBy.unit: lambda p: p.unit or NO_UNIT,
+    StatsBy.street: lambda p: p.street or UNSET,
+    StatsBy.category: lambda p: p.category,
+}
+
+
+def problems(
+    store: Store,
+    *,
+    statuses: list[ProblemStatus] | None = None,
+    overdue: bool = False,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    today: date | None = None,
+    **filters: object,
+) -> list[Problem]:
+    """Problems found in the period, sorted by deadline; `overdue` keeps those past it."""
+    check_period(date_from, date_to)
+    found = store.list_problems(statuses=statuses, found_from=date_from, found_to=date_to, **filters)  # type: ignore[arg-type]
+    if overdue:
+        day = today or dates.today()
+        found = [p for p in found if p.overdue_days(day) > 0]
+    return found
+
+
+@dataclass
+class ProblemStats:
+    name: str
+    total: int = 0
+    closed: int = 0
+    dismissed: int = 0
+    deferred: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    rechecked: int = 0
+    reworked: int = 0
+    repeats: int = 0
+
+    @property
+    def fix_rate(self) -> float | None:
+        """整改率 = 已销号 ÷ (问题数 − 不属实), percent."""
+        base = self.total - self.dismissed
+        return self.closed / base * 100 if base else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """按期整改率 = closed by the deadline ÷ closed, percent."""
+        return self.on_time / self.closed * 100 if self.closed else None
+
+    @property
+    def rework_rate(self) -> float | None:
+        """返工率 = problems with a 返工 ÷ problems re-checked at least once, percent."""
+        return self.reworked / self.rechecked * 100 if self.rechecked else None
+
+    def add(self, problem: Problem, today: date) -> None:
+        self.total += 1
+        self.closed += problem.status is ProblemStatus.CLOSED
+        self.dismissed += problem.status is ProblemStatus.DISMISSED
+        self.deferred += problem.status is ProblemStatus.DEFERRED
+        self.on_time += bool(problem.on_time)
+        self.overdue += problem.overdue_days(today) > 0
+        self.rechecked += problem.recheck_count > 0
+        self.reworked += problem.rework_count > 0
+        self.repeats += problem.repeat_of is not None
+
+
+def problem_stats(
+    store: Store,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    by: StatsBy | None = None,
+    today: date | None = None,
+) -> tuple[list[ProblemStats], ProblemStats]:
+    """Rectification figures for problems found in the period: per group and in total."""
+    day = today or dates.today()
+    total = ProblemStats("合计")
+    groups: dict[str, ProblemStats] = {}
+    for problem in problems(store, date_from=date_from, date_to=date_to):
+        total.add(problem, day)
+        if by is not None:
+            key = _PROBLEM_KEYS[by](problem)
+            groups.setdefault(key, ProblemStats(key)).add(problem, day)
+    rows = sorted(groups.values(), key=lambda s: (-s.total, s.name))
+    return rows, total

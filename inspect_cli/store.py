@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
+from enum import Enum
 from pathlib import Path
 
 from inspect_cli.checklist import Checklist, Item
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import NotFoundError, StoreError
-from inspect_cli.models import Inspection, Photo, Result, ResultRecord, Site
+from inspect_cli.models import Inspection, Photo, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
 
 BUSY_TIMEOUT_SECONDS = 30
 
@@ -101,9 +102,81 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX photos_result ON photos (result_id);
         """,
     ),
+    (
+        2,
+        "rectification problems, their history and photos; unit override on results",
+        """
+        ALTER TABLE results ADD COLUMN unit TEXT;
+        CREATE TABLE problems (
+            id TEXT PRIMARY KEY,
+            no TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            year INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            site_id TEXT NOT NULL REFERENCES sites (id),
+            inspection_id TEXT REFERENCES inspections (id) ON DELETE SET NULL,
+            item_id TEXT NOT NULL,
+            item_text TEXT NOT NULL,
+            category TEXT NOT NULL,
+            indicator TEXT,
+            description TEXT,
+            count INTEGER NOT NULL DEFAULT 1,
+            severity TEXT NOT NULL CHECK (severity IN ('fail', 'severe')),
+            unit TEXT,
+            unit_locked INTEGER NOT NULL DEFAULT 0,
+            found_date TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            deadline_locked INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('open', 'fixed', 'closed', 'dismissed', 'deferred')),
+            rework_count INTEGER NOT NULL DEFAULT 0,
+            recheck_count INTEGER NOT NULL DEFAULT 0,
+            repeat_of TEXT REFERENCES problems (id),
+            fixed_date TEXT,
+            closed_date TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (year, seq)
+        );
+        CREATE INDEX problems_site_item ON problems (site_id, item_id, status);
+        CREATE INDEX problems_origin ON problems (inspection_id, item_id);
+        CREATE TABLE problem_events (
+            id TEXT PRIMARY KEY,
+            problem_id TEXT NOT NULL REFERENCES problems (id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            date TEXT NOT NULL,
+            action TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT,
+            actor TEXT,
+            note TEXT,
+            inspection_id TEXT,
+            count INTEGER
+        );
+        CREATE INDEX problem_events_problem ON problem_events (problem_id);
+        CREATE INDEX problem_events_inspection ON problem_events (inspection_id);
+        CREATE TABLE problem_photos (
+            id TEXT PRIMARY KEY,
+            problem_id TEXT NOT NULL REFERENCES problems (id) ON DELETE CASCADE,
+            event_id TEXT NOT NULL REFERENCES problem_events (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            stored_name TEXT NOT NULL,
+            original_path TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX problem_photos_event ON problem_photos (event_id);
+        """,
+    ),
 ]
 
 _ITEM_COLUMNS = "item_id, text, category, score, deduct, unit, deadline_days, indicator, standard, tips, photo_required"
+_PROBLEM_SELECT = """
+    SELECT p.*, s.code AS site_code, s.name AS site_name, s.site_type AS site_type, s.street AS street,
+        i.no AS inspection_no, r.no AS repeat_no,
+        (SELECT count(*) FROM problem_events e WHERE e.problem_id = p.id AND e.action = 'repeat') AS occurrences
+    FROM problems p JOIN sites s ON s.id = p.site_id
+    LEFT JOIN inspections i ON i.id = p.inspection_id
+    LEFT JOIN problems r ON r.id = p.repeat_of
+"""
 _INSPECTION_SELECT = """
     SELECT i.*, s.code AS site_code, s.name AS site_name, s.street AS street
     FROM inspections i JOIN sites s ON s.id = i.site_id
@@ -444,6 +517,7 @@ class Store:
                     note=r["note"],
                     recorded_at=r["recorded_at"],
                     recorded_by=r["recorded_by"],
+                    unit=r["unit"],
                 )
                 out[r["inspection_id"]][r["item_id"]] = record
                 by_result[r["id"]] = record
@@ -466,11 +540,11 @@ class Store:
             if status is None:
                 raise NotFoundError(f"检查记录 {inspection_id} 已不存在")
             conn.execute(
-                "INSERT INTO results (id, inspection_id, item_id, result, count, note, recorded_at, recorded_by)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO results (id, inspection_id, item_id, result, count, note, recorded_at, recorded_by, unit)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (inspection_id, item_id) DO UPDATE SET result = excluded.result,"
                 " count = excluded.count, note = excluded.note, recorded_at = excluded.recorded_at,"
-                " recorded_by = excluded.recorded_by",
+                " recorded_by = excluded.recorded_by, unit = excluded.unit",
                 (
                     new_id(),
                     inspection_id,
@@ -480,6 +554,7 @@ class Store:
                     record.note,
                     now,
                     record.recorded_by,
+                    record.unit,
                 ),
             )
             if photos is None:
@@ -506,6 +581,288 @@ class Store:
     def delete_inspection(self, inspection_id: str) -> None:
         with self.atomic() as conn:
             conn.execute("DELETE FROM inspections WHERE id = ?", (inspection_id,))
+
+    # --- rectification problems -------------------------------------------------
+
+    def _problem(self, row: sqlite3.Row) -> Problem:
+        def day(value: str | None) -> date | None:
+            return date.fromisoformat(value) if value else None
+
+        return Problem(
+            id=row["id"],
+            no=row["no"],
+            site_id=row["site_id"],
+            site_code=row["site_code"],
+            site_name=row["site_name"],
+            site_type=row["site_type"],
+            street=row["street"],
+            inspection_no=row["inspection_no"],
+            item_id=row["item_id"],
+            item_text=row["item_text"],
+            category=row["category"],
+            indicator=row["indicator"],
+            description=row["description"],
+            count=row["count"],
+            severity=Result(row["severity"]),
+            unit=row["unit"],
+            found_date=date.fromisoformat(row["found_date"]),
+            deadline=date.fromisoformat(row["deadline"]),
+            status=ProblemStatus(row["status"]),
+            rework_count=row["rework_count"],
+            recheck_count=row["recheck_count"],
+            repeat_of=row["repeat_no"],
+            fixed_date=day(row["fixed_date"]),
+            closed_date=day(row["closed_date"]),
+            unit_locked=bool(row["unit_locked"]),
+            deadline_locked=bool(row["deadline_locked"]),
+            occurrences=row["occurrences"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    def problem(self, ref: str) -> Problem:
+        """A problem by its number (ZG-2026-0042) or UUID."""
+        ref = ref.strip()
+        row = self.conn.execute(_PROBLEM_SELECT + " WHERE p.no = ? OR p.id = ?", (ref, ref)).fetchone()
+        if row is None:
+            raise NotFoundError(f"找不到问题 '{ref}'（请用 issue list 查看编号，如 ZG-2026-0001）")
+        return self._problem(row)
+
+    def problem_by_id(self, problem_id: str) -> Problem:
+        return self.problem(problem_id)
+
+    def origin_problem(self, inspection_id: str, item_id: str) -> Problem | None:
+        """The problem first found by this inspection's answer to this item."""
+        row = self.conn.execute(
+            _PROBLEM_SELECT + " WHERE p.inspection_id = ? AND p.item_id = ?", (inspection_id, item_id)
+        ).fetchone()
+        return self._problem(row) if row else None
+
+    def repeat_event(self, inspection_id: str, item_id: str) -> tuple[str, str] | None:
+        """(problem id, event id) of a 重复发现 recorded from this inspection's answer."""
+        row = self.conn.execute(
+            "SELECT e.problem_id, e.id FROM problem_events e JOIN problems p ON p.id = e.problem_id"
+            " WHERE e.inspection_id = ? AND e.action = 'repeat' AND p.item_id = ?",
+            (inspection_id, item_id),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def active_problem(self, site_id: str, item_id: str) -> Problem | None:
+        row = self.conn.execute(
+            _PROBLEM_SELECT + " WHERE p.site_id = ? AND p.item_id = ? AND p.status IN ('open', 'fixed', 'deferred')"
+            " ORDER BY p.found_date LIMIT 1",
+            (site_id, item_id),
+        ).fetchone()
+        return self._problem(row) if row else None
+
+    def last_closed_problem(self, site_id: str, item_id: str, before: date) -> Problem | None:
+        row = self.conn.execute(
+            _PROBLEM_SELECT + " WHERE p.site_id = ? AND p.item_id = ? AND p.status = 'closed' AND p.closed_date <= ?"
+            " ORDER BY p.closed_date DESC LIMIT 1",
+            (site_id, item_id, before.isoformat()),
+        ).fetchone()
+        return self._problem(row) if row else None
+
+    def insert_problem(self, values: dict[str, object]) -> str:
+        problem_id = new_id()
+        now = now_iso()
+        found: date = values["found_date"]  # type: ignore[assignment]
+        with self.atomic() as conn:
+            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM problems WHERE year = ?", (found.year,))
+            seq = seq.fetchone()[0]
+            row = {
+                **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()},
+                "id": problem_id,
+                "no": f"ZG-{found.year}-{seq:04d}",
+                "year": found.year,
+                "seq": seq,
+                "created_at": now,
+                "updated_at": now,
+            }
+            columns = ", ".join(row)
+            marks = ", ".join(f":{k}" for k in row)
+            conn.execute(f"INSERT INTO problems ({columns}) VALUES ({marks})", row)
+        return problem_id
+
+    def update_problem(self, problem_id: str, **values: object) -> None:
+        row = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+        row = {k: (v.value if isinstance(v, Enum) else v) for k, v in row.items()}
+        assignments = ", ".join(f"{k} = :{k}" for k in row)
+        with self.atomic() as conn:
+            conn.execute(
+                f"UPDATE problems SET {assignments}, updated_at = :updated_at WHERE id = :id",
+                {**row, "updated_at": now_iso(), "id": problem_id},
+            )
+
+    def delete_problem(self, problem_id: str) -> None:
+        with self.atomic() as conn:
+            conn.execute("DELETE FROM problems WHERE id = ?", (problem_id,))
+
+    def add_event(
+        self,
+        problem_id: str,
+        action: str,
+        day: date,
+        *,
+        from_status: ProblemStatus | None = None,
+        to_status: ProblemStatus | None = None,
+        actor: str | None = None,
+        note: str | None = None,
+        inspection_id: str | None = None,
+        count: int | None = None,
+        photos: list[Photo] | None = None,
+    ) -> str:
+        event_id = new_id()
+        with self.atomic() as conn:
+            conn.execute(
+                "INSERT INTO problem_events (id, problem_id, at, date, action, from_status, to_status, actor, note,"
+                " inspection_id, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    event_id,
+                    problem_id,
+                    now_iso(),
+                    day.isoformat(),
+                    action,
+                    from_status.value if from_status else None,
+                    to_status.value if to_status else None,
+                    actor,
+                    note,
+                    inspection_id,
+                    count,
+                ),
+            )
+            self.set_event_photos(problem_id, event_id, photos or [])
+        return event_id
+
+    def set_event_photos(self, problem_id: str, event_id: str, photos: list[Photo]) -> None:
+        with self.atomic() as conn:
+            conn.execute("DELETE FROM problem_photos WHERE event_id = ?", (event_id,))
+            conn.executemany(
+                "INSERT INTO problem_photos (id, problem_id, event_id, position, sha256, stored_name, original_path,"
+                " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        new_id(),
+                        problem_id,
+                        event_id,
+                        pos,
+                        p.sha256,
+                        p.stored_name,
+                        p.original_path,
+                        p.added_at or now_iso(),
+                    )
+                    for pos, p in enumerate(photos)
+                ],
+            )
+
+    def update_event(self, event_id: str, note: str | None, count: int | None) -> None:
+        with self.atomic() as conn:
+            conn.execute("UPDATE problem_events SET note = ?, count = ? WHERE id = ?", (note, count, event_id))
+
+    def delete_event(self, event_id: str) -> None:
+        with self.atomic() as conn:
+            conn.execute("DELETE FROM problem_events WHERE id = ?", (event_id,))
+
+    def first_event_id(self, problem_id: str, action: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT id FROM problem_events WHERE problem_id = ? AND action = ? ORDER BY at, rowid LIMIT 1",
+            (problem_id, action),
+        ).fetchone()
+        return row[0] if row else None
+
+    def event_actions(self, problem_id: str) -> list[str]:
+        rows = self.conn.execute("SELECT action FROM problem_events WHERE problem_id = ?", (problem_id,))
+        return [r[0] for r in rows]
+
+    def problem_events(self, problem_id: str) -> list[ProblemEvent]:
+        rows = self.conn.execute(
+            "SELECT e.*, i.no AS inspection_no FROM problem_events e LEFT JOIN inspections i ON i.id = e.inspection_id"
+            " WHERE e.problem_id = ? ORDER BY e.at, e.rowid",
+            (problem_id,),
+        ).fetchall()
+        photos: dict[str, list[Photo]] = {}
+        for p in self.conn.execute(
+            "SELECT * FROM problem_photos WHERE problem_id = ? ORDER BY position", (problem_id,)
+        ):
+            photos.setdefault(p["event_id"], []).append(
+                Photo(p["sha256"], p["stored_name"], p["original_path"], p["added_at"])
+            )
+        return [
+            ProblemEvent(
+                at=r["at"],
+                date=date.fromisoformat(r["date"]),
+                action=r["action"],
+                from_status=ProblemStatus(r["from_status"]) if r["from_status"] else None,
+                to_status=ProblemStatus(r["to_status"]) if r["to_status"] else None,
+                actor=r["actor"],
+                note=r["note"],
+                inspection_no=r["inspection_no"],
+                count=r["count"],
+                photos=photos.get(r["id"], []),
+            )
+            for r in rows
+        ]
+
+    def list_problems(
+        self,
+        *,
+        statuses: list[ProblemStatus] | None = None,
+        unit: str | None = None,
+        no_unit: bool = False,
+        street: str | None = None,
+        site_id: str | None = None,
+        site_type: str | None = None,
+        category: str | None = None,
+        repeat: bool = False,
+        found_from: date | None = None,
+        found_to: date | None = None,
+        inspection_id: str | None = None,
+    ) -> list[Problem]:
+        where: list[str] = []
+        params: dict[str, object] = {}
+        if statuses:
+            marks = ", ".join(f":st{i}" for i in range(len(statuses)))
+            where.append(f"p.status IN ({marks})")
+            params.update({f"st{i}": st.value for i, st in enumerate(statuses)})
+        if unit:
+            where.append("p.unit LIKE :unit ESCAPE '\\'")
+            params["unit"] = _like(unit.strip())
+        if no_unit:
+            where.append("(p.unit IS NULL OR p.unit = '')")
+        if street:
+            where.append("s.street LIKE :street ESCAPE '\\'")
+            params["street"] = _like(street.strip())
+        if site_id:
+            where.append("p.site_id = :site")
+            params["site"] = site_id
+        if site_type:
+            where.append("s.site_type = :type")
+            params["type"] = site_type
+        if category:
+            where.append("p.category LIKE :category ESCAPE '\\'")
+            params["category"] = _like(category.strip())
+        if repeat:
+            where.append("p.repeat_of IS NOT NULL")
+        if found_from:
+            where.append("p.found_date >= :from")
+            params["from"] = found_from.isoformat()
+        if found_to:
+            where.append("p.found_date <= :to")
+            params["to"] = found_to.isoformat()
+        if inspection_id:
+            where.append("p.inspection_id = :inspection")
+            params["inspection"] = inspection_id
+        sql = _PROBLEM_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self.conn.execute(sql + " ORDER BY p.deadline, p.year, p.seq", params)
+        return [self._problem(r) for r in rows]
+
+    def problem_photos(self, problem_id: str) -> list[Photo]:
+        rows = self.conn.execute(
+            "SELECT pp.* FROM problem_photos pp JOIN problem_events e ON e.id = pp.event_id"
+            " WHERE pp.problem_id = ? ORDER BY e.at, e.rowid, pp.position",
+            (problem_id,),
+        )
+        return [Photo(r["sha256"], r["stored_name"], r["original_path"], r["added_at"]) for r in rows]
 
 
 def _item(row: sqlite3.Row) -> Item:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from inspect_cli import paths
+from inspect_cli import paths, workdays
 from inspect_cli.checklist import load_checklists
 from inspect_cli.cli import app
 from inspect_cli.store import Store
@@ -27,6 +27,11 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.delenv(paths.ENV_CHECKLISTS, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
+    for name in ("INSPECT_CLI_CONFIG", "INSPECT_CLI_TODAY", "INSPECT_CLI_USER"):
+        monkeypatch.delenv(name, raising=False)
+    # "Said once" is per process; every test starts as a fresh process would.
+    monkeypatch.setattr(workdays, "_missing_years", set())
+    monkeypatch.setattr(workdays, "_warned_years", set())
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,7 @@ def test_readme_examples_run(tmp_path, monkeypatch):
     examples = _readme_examples()
     assert len(examples) >= 15
     for argv in examples:
-        stdin = "\n" * 100 if argv[:1] == ["run"] else None
+        stdin = "\n" * 100 if argv[:1] in (["run"], ["recheck"]) else None
         result = cli(*argv, input=stdin, db="--db" not in argv)
         assert result.exit_code == 0, f"{argv}\n{result.stdout}\n{result.stderr}"
     shown = json.loads(cli.ok("inspection", "show", "JC-2026-0001", "--json").stdout)

@@ -39,11 +39,13 @@ def test_piped_failure_details_back_and_quit(city, tmp_path):
         "地面有烟头",
         "3",
         f'"{photo}"',
+        "",  # 责任单位: keep the default
         "b",  # back to item 2
         "",  # Enter keeps 不合格
         "",  # keep the description
         "",  # keep the count
         "",  # no new photos
+        "城市管理局",  # another 责任单位
         "0",  # item 3 n/a
         "q",
     ]
@@ -99,7 +101,7 @@ def test_killed_run_loses_nothing_and_resumes(city):
         env=env,
     )
     # Answers for three items; stdin stays open so the process waits at item 4.
-    process.stdin.write("1\n2\n占道经营\n4\n\n0\n".encode())
+    process.stdin.write("1\n2\n占道经营\n4\n\n\n0\n".encode())
     process.stdin.flush()
     try:
         deadline = time.monotonic() + 60

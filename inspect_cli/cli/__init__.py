@@ -9,10 +9,11 @@ import typer
 from typer.core import TyperGroup
 
 from inspect_cli import __version__
-from inspect_cli.cli import checklist, demo, inspection, run, score, site
+from inspect_cli.cli import checklist, config, demo, inspection, issue, run, score, site
 from inspect_cli.cli.context import configure, state
-from inspect_cli.cli.render import error
+from inspect_cli.cli.render import error, warn
 from inspect_cli.errors import ExitCode, InspectError
+from inspect_cli.workdays import take_warnings
 
 
 class _Group(TyperGroup):
@@ -36,6 +37,8 @@ class _Group(TyperGroup):
             raise typer.Exit(ExitCode.ERROR) from None
         finally:
             state.close()
+            for message in take_warnings():
+                warn(message)
 
 
 app = typer.Typer(
@@ -67,17 +70,26 @@ def _global(
             "--checklists", help="追加的测评标准目录，可重复（也可用环境变量 INSPECT_CLI_CHECKLISTS）", metavar="DIR"
         ),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="设置文件（默认为用户配置目录；也可用环境变量 INSPECT_CLI_CONFIG）", metavar="PATH"
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整的调用栈")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号")] = False,
 ) -> None:
     """创城实地测评工具。例：inspect-cli site list --search nmsc"""
-    configure(db, checklists, debug)
+    configure(db, checklists, config, debug)
 
 
 app.add_typer(checklist.app, name="checklist")
 app.add_typer(site.app, name="site")
 app.add_typer(inspection.app, name="inspection")
+app.add_typer(issue.app, name="issue")
+app.add_typer(config.app, name="config")
 run.register(app)
+issue.register(app)
 score.register(app)
 demo.register(app)
 

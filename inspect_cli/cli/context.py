@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspect_cli import paths
 from inspect_cli.checklist import ChecklistSet, load_checklists
+from inspect_cli.config import Settings, load_settings
 from inspect_cli.store import Store
 
 
@@ -14,9 +16,11 @@ from inspect_cli.store import Store
 class AppContext:
     db_option: Path | None = None
     checklist_options: list[Path] = field(default_factory=list)
+    config_option: Path | None = None
     debug: bool = False
     _store: Store | None = None
     _checklists: ChecklistSet | None = None
+    _settings: Settings | None = None
 
     @property
     def db_path(self) -> Path:
@@ -29,6 +33,29 @@ class AppContext:
     @property
     def checklist_dirs(self) -> list[Path]:
         return paths.checklist_dirs(self.checklist_options)
+
+    @property
+    def config_path(self) -> Path:
+        return paths.config_path(self.config_option)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    def actor(self, name: str | None) -> str:
+        """Who is acting: `--by`, else $INSPECT_CLI_USER, else the login name."""
+        if name and name.strip():
+            return name.strip()
+        env = os.environ.get("INSPECT_CLI_USER")
+        if env:
+            return env
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "未知"
 
     def store(self) -> Store:
         if self._store is None:
@@ -49,9 +76,11 @@ class AppContext:
 state = AppContext()
 
 
-def configure(db: Path | None, checklists: list[Path] | None, debug: bool) -> None:
+def configure(db: Path | None, checklists: list[Path] | None, config: Path | None, debug: bool) -> None:
     state.close()
     state.db_option = db
     state.checklist_options = list(checklists or [])
+    state.config_option = config
     state.debug = debug
     state._checklists = None
+    state._settings = None

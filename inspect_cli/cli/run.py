@@ -16,6 +16,7 @@ from inspect_cli.cli.render import out, say, table, warn
 from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError
 from inspect_cli.models import InspectionDetail, Result, ResultRecord
+from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import format_points, format_rate, score_inspection
 
 KEYS = {"1": Result.PASS, "2": Result.FAIL, "3": Result.SEVERE, "0": Result.NA}
@@ -25,7 +26,7 @@ InspectorOption = Annotated[list[str] | None, typer.Option("--inspector", "-i", 
 DateOption = Annotated[str | None, typer.Option("--date", "-d", help="检查日期 YYYY-MM-DD（默认今天）")]
 
 
-class _Answers:
+class Answers:
     """Where answers come from: single keys on a terminal, lines from a pipe."""
 
     def __init__(self) -> None:
@@ -91,7 +92,7 @@ def run(
     date = parse_date(day, "检查日期") if day else None
     detail, resumed = core.start(store, checklists, found, date, inspector)
     inspection = detail.inspection
-    answers = _Answers()
+    answers = Answers()
     total = len(detail.items)
     if resumed:
         say(
@@ -137,9 +138,11 @@ def run(
             note=keep.note if keep else None,
             inspectors=inspector,
             media_dir=state.media_dir,
+            unit=keep.unit if keep else None,
+            settings=state.settings().rectification,
         )
         detail.results[item.id] = saved
-        if result.failing and not _ask_details(answers, detail, item, saved):
+        if result.failing and not _ask_details(answers, detail, item, saved, inspector):
             _leave(detail, "输入结束")
             return
         index += 1
@@ -173,29 +176,44 @@ def _show_item(index: int, total: int, item: Item, current: ResultRecord | None)
         out.print(f"当前：{current.result.label}{note}", style="yellow", markup=False)
 
 
-def _ask_details(answers: _Answers, detail: InspectionDetail, item: Item, saved: ResultRecord) -> bool:
-    """Description, count and photos of a failure, each saved as soon as it is given."""
+def _ask_details(
+    answers: Answers, detail: InspectionDetail, item: Item, saved: ResultRecord, inspectors: list[str] | None
+) -> bool:
+    """Description, count, photos and 责任单位 of a failure, each saved as soon as it is given."""
     store, inspection = state.store(), detail.inspection
+    settings = state.settings().rectification
+
+    def save(**changes: object) -> ResultRecord:
+        values = {"count": saved.count, "note": saved.note, "unit": saved.unit, **changes}
+        record = core.record(
+            store,
+            inspection,
+            item.id,
+            saved.result,
+            media_dir=state.media_dir,
+            inspectors=inspectors,
+            settings=settings,
+            **values,  # type: ignore[arg-type]
+        )
+        detail.results[item.id] = record
+        return record
+
     keep = f"（Enter 保持：{saved.note}）" if saved.note else "（可留空）"
     note = answers.line(f"问题描述{keep}：")
     if note is None:
         return False
-    note = note.strip() or saved.note
     count = saved.count
     if saved.result is Result.FAIL:
         while True:
             raw = answers.line(f"问题数量（处）[{count}]：")
-            if raw is None:
+            if raw is None or not raw.strip():
                 break
             raw = raw.strip()
-            if not raw:
-                break
             if raw.isdigit() and 1 <= int(raw) <= core.MAX_COUNT:
                 count = int(raw)
                 break
             answers.invalid(f"问题数量应为 1–{core.MAX_COUNT} 的整数，收到 '{raw}'")
-    saved = core.record(store, inspection, item.id, saved.result, count=count, note=note, media_dir=state.media_dir)
-    detail.results[item.id] = saved
+    saved = save(note=note.strip() or saved.note, count=count)
     while True:
         raw = answers.line("照片路径（多个用空格分隔，Enter 跳过）：")
         if raw is None:
@@ -203,25 +221,21 @@ def _ask_details(answers: _Answers, detail: InspectionDetail, item: Item, saved:
         if not raw.strip():
             if item.photo_required and not saved.photos:
                 warn("此项要求拍照取证，可稍后用 inspect-cli record … --photo 补充")
-            return True
+            break
         try:
-            photos = [Path(p) for p in shlex.split(raw)]
-            saved = core.record(
-                store,
-                inspection,
-                item.id,
-                saved.result,
-                count=count,
-                note=note,
-                photos=photos,
-                media_dir=state.media_dir,
-            )
+            saved = save(photos=[Path(p) for p in shlex.split(raw)])
         except (InputError, ValueError) as exc:
             answers.invalid(exc.message if isinstance(exc, InputError) else f"无法解析照片路径：{exc}")
             continue
-        detail.results[item.id] = saved
         say(f"已保存 {len(saved.photos)} 张照片")
-        return True
+        break
+    default = responsible_unit(item, store.site_by_id(inspection.site_id), saved.unit) or "未指定"
+    raw = answers.line(f"责任单位 [{default}]（Enter 确认，或输入其他单位）：")
+    if raw is None:
+        return False
+    if raw.strip() and raw.strip() != default:
+        save(unit=raw.strip())
+    return True
 
 
 def _leave(detail: InspectionDetail, reason: str) -> None:
@@ -262,6 +276,7 @@ def record(
     photo: Annotated[list[Path] | None, typer.Option("--photo", "-p", help="照片路径（可重复）")] = None,
     day: DateOption = None,
     inspector: InspectorOption = None,
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="责任单位（默认取检查项或点位的责任单位）")] = None,
     inspection: Annotated[
         str | None, typer.Option("--inspection", help="写入指定的检查（编号），默认为该点位当天未完成的检查")
     ] = None,
@@ -284,6 +299,8 @@ def record(
         note=note,
         photos=list(photo or []),
         media_dir=state.media_dir,
+        unit=unit,
+        settings=state.settings().rectification,
     )
     detail = core.detail(store, target.id)
     score = score_inspection(detail.items, detail.results)

@@ -1,0 +1,43 @@
+"""`inspect-cli config …`: the settings file."""
+
+from __future__ import annotations
+
+import shutil
+
+import typer
+
+from inspect_cli.cli.context import state
+from inspect_cli.cli.render import out, say, table
+from inspect_cli.config import DEFAULT_CONFIG
+
+app = typer.Typer(help="设置：查看、生成设置文件。", no_args_is_help=True)
+
+
+@app.command()
+def show() -> None:
+    """显示设置文件位置和生效的设置。例：inspect-cli config show"""
+    settings = state.settings()
+    where = state.config_path
+    say(f"设置文件：{where}" + ("" if where.exists() else "（不存在，使用默认值；可用 inspect-cli config init 生成）"))
+    rectification = settings.rectification
+    rows = [
+        ["rectification.repeat_window_days", rectification.repeat_window_days, "销号后多少天内再次发现算“反复出现”"],
+        [
+            "rectification.default_deadline_days",
+            rectification.default_deadline_days,
+            "检查项未设时限时的整改时限（工作日）",
+        ],
+    ]
+    out.print(table(["设置项", "值", "说明"], rows))
+
+
+@app.command()
+def init() -> None:
+    """在设置文件位置写入带说明的默认设置（已存在则不覆盖）。例：inspect-cli config init"""
+    where = state.config_path
+    if where.exists():
+        say(f"设置文件已存在，未覆盖：{where}")
+        return
+    where.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DEFAULT_CONFIG, where)
+    say(f"已生成设置文件：{where}")

@@ -1,0 +1,467 @@
+"""`inspect-cli issue …` (the rectification ledger) and `inspect-cli recheck SITE`."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from inspect_cli import dates
+from inspect_cli import rectification as core
+from inspect_cli.cli.context import state
+from inspect_cli.cli.render import out, print_json, say, table
+from inspect_cli.cli.run import Answers
+from inspect_cli.dates import parse_date
+from inspect_cli.errors import InputError
+from inspect_cli.models import Problem, ProblemStatus
+from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, problem_stats, problems
+from inspect_cli.scoring import format_rate
+from inspect_cli.sites import resolve_site
+
+app = typer.Typer(help="整改问题：台账、上报整改、复查、销号、统计。", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+ProblemArg = Annotated[str, typer.Argument(metavar="NO", help="问题编号（如 ZG-2026-0001）")]
+ByOption = Annotated[str | None, typer.Option("--by", help="操作人（默认为 $INSPECT_CLI_USER 或登录名）")]
+PhotoOption = Annotated[list[Path] | None, typer.Option("--photo", "-p", help="照片路径（可重复）")]
+
+
+def register(root: typer.Typer) -> None:
+    root.command("recheck")(recheck_site)
+
+
+def problem_json(problem: Problem, today) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "no": problem.no,
+        "id": problem.id,
+        "status": problem.status.value,
+        "status_label": problem.status_label,
+        "site_code": problem.site_code,
+        "site_name": problem.site_name,
+        "site_type": problem.site_type,
+        "street": problem.street,
+        "inspection_no": problem.inspection_no,
+        "item_id": problem.item_id,
+        "item_text": problem.item_text,
+        "category": problem.category,
+        "indicator": problem.indicator,
+        "description": problem.description,
+        "count": problem.count,
+        "severity": problem.severity.value,
+        "unit": problem.unit,
+        "found_date": problem.found_date,
+        "deadline": problem.deadline,
+        "overdue_days": problem.overdue_days(today),
+        "fixed_date": problem.fixed_date,
+        "closed_date": problem.closed_date,
+        "on_time": problem.on_time,
+        "recheck_count": problem.recheck_count,
+        "rework_count": problem.rework_count,
+        "repeat_of": problem.repeat_of,
+        "occurrences": problem.occurrences,
+    }
+
+
+def _date(value: str | None, field: str):  # type: ignore[no-untyped-def]
+    return parse_date(value, field) if value else None
+
+
+@app.command("list")
+def list_(
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            "-s",
+            help="open 待整改 / fixed 已整改待复查 / closed 已销号 / dismissed 不属实 / deferred 长期整改（可重复）",
+        ),
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="责任单位（包含即可）")] = None,
+    no_unit: Annotated[bool, typer.Option("--no-unit", help="只看没有责任单位的问题")] = False,
+    street: Annotated[str | None, typer.Option("--street", help="街道（包含即可）")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="点位")] = None,
+    site_type: Annotated[str | None, typer.Option("--type", help="点位类型")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="问题类别（包含即可）")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只看逾期的问题")] = False,
+    repeat: Annotated[bool, typer.Option("--repeat", help="只看反复出现的问题")] = False,
+    date_from: Annotated[str | None, typer.Option("--from", help="发现日期起")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="发现日期止")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """整改问题台账，按整改时限排序。例：inspect-cli issue list --overdue --unit 城市管理局"""
+    store = state.store()
+    today = dates.today()
+    found = problems(
+        store,
+        statuses=[ProblemStatus.parse(s) for s in status] if status else None,
+        overdue=overdue,
+        date_from=_date(date_from, "起始日期"),
+        date_to=_date(date_to, "结束日期"),
+        today=today,
+        unit=unit,
+        no_unit=no_unit,
+        street=street,
+        site_id=resolve_site(store, site).id if site else None,
+        site_type=state.checklists().get(site_type).site_type if site_type else None,
+        category=category,
+        repeat=repeat,
+    )
+    if as_json:
+        print_json([problem_json(p, today) for p in found])
+        return
+    rows = []
+    for p in found:
+        late = p.overdue_days(today)
+        style = "red" if late else ""
+        cells = [
+            p.no,
+            f"{p.site_code} {p.site_name}",
+            p.item_text,
+            p.description or "",
+            p.unit or NO_UNIT,
+            str(p.found_date),
+            str(p.deadline),
+            p.status_label + ("（反复出现）" if p.repeat_of else ""),
+            str(late) if late else "",
+        ]
+        rows.append([Text(c, style=style) for c in cells])
+    out.print(
+        table(["问题编号", "点位", "检查项", "问题描述", "责任单位", "发现日期", "整改时限", "状态", "逾期天数"], rows)
+    )
+    late_count = sum(1 for p in found if p.overdue_days(today))
+    say(f"共 {len(found)} 个问题，其中逾期 {late_count} 个（截至 {today}）")
+
+
+@app.command()
+def show(problem: ProblemArg, as_json: JsonOption = False) -> None:
+    """问题详情、照片和全部处理记录。例：inspect-cli issue show ZG-2026-0001"""
+    store = state.store()
+    found, events = core.history(store, problem)
+    today = dates.today()
+    media = state.media_dir
+    if as_json:
+        print_json(
+            {
+                **problem_json(found, today),
+                "history": [
+                    {
+                        "at": e.at,
+                        "date": e.date,
+                        "action": e.action,
+                        "label": e.label,
+                        "from_status": e.from_status,
+                        "to_status": e.to_status,
+                        "actor": e.actor,
+                        "note": e.note,
+                        "inspection_no": e.inspection_no,
+                        "count": e.count,
+                        "photos": [str(media / p.stored_name) for p in e.photos],
+                    }
+                    for e in events
+                ],
+            }
+        )
+        return
+    late = found.overdue_days(today)
+    fields = [
+        ("问题编号", found.no),
+        ("状态", found.status_label + (f"，逾期 {late} 天" if late else "")),
+        ("点位", f"{found.site_code} {found.site_name}（{found.site_type}，{found.street or '—'}）"),
+        ("检查项", f"{found.item_id} {found.item_text}"),
+        ("问题类别", found.category),
+        ("问题描述", found.description or "—"),
+        ("结果", f"{found.severity.label}，{found.count} 处"),
+        ("责任单位", found.unit or NO_UNIT),
+        ("发现日期", f"{found.found_date}（检查 {found.inspection_no or '已删除'}）"),
+        ("整改时限", str(found.deadline)),
+        ("复查 / 返工", f"{found.recheck_count} 次 / {found.rework_count} 次"),
+        ("反复出现", f"是，前一问题 {found.repeat_of}" if found.repeat_of else "否"),
+        ("重复发现", f"{found.occurrences} 次" if found.occurrences else "无"),
+    ]
+    out.print(table(["项目", "内容"], [list(f) for f in fields], show_header=False))
+    rows = [
+        [
+            str(e.date),
+            e.label,
+            f"{e.from_status.label if e.from_status else ''} → {e.to_status.label}"
+            if e.to_status and e.to_status != e.from_status
+            else "",
+            e.actor or "",
+            e.note or "",
+            "\n".join(str(media / p.stored_name) for p in e.photos),
+            e.at,
+        ]
+        for e in events
+    ]
+    out.print(table(["日期", "处理", "状态变化", "操作人", "说明", "照片", "记录时间"], rows, title="处理记录"))
+
+
+def _done(change: core.Change, message: str) -> None:
+    say(f"{change.problem.no}：{message}，当前状态 {change.problem.status_label}")
+
+
+@app.command()
+def fixed(
+    problem: ProblemArg,
+    note: Annotated[str, typer.Option("--note", "-n", help="整改情况")],
+    day: Annotated[str | None, typer.Option("--date", "-d", help="整改完成日期（默认今天）")] = None,
+    photo: PhotoOption = None,
+    by: ByOption = None,
+) -> None:
+    """责任单位上报已整改（待复查）。例：inspect-cli issue fixed ZG-2026-0001 --note 已清理 --photo after.jpg"""
+    change = core.report_fixed(
+        state.store(),
+        problem,
+        note,
+        day=_date(day, "整改完成日期"),
+        photos=list(photo or []),
+        media_dir=state.media_dir,
+        actor=state.actor(by),
+    )
+    _done(change, "已上报整改")
+
+
+_RECHECK_WORDS = {
+    "recheck_pass": "复查通过，已销号",
+    "force_close": "已强制销号",
+    "recheck_fail": "复查未通过，退回返工",
+    "recheck_open": "复查记录已保存，问题仍未整改",
+}
+
+
+@app.command()
+def recheck(
+    problem: ProblemArg,
+    passed: Annotated[bool | None, typer.Option("--pass/--fail", help="复查通过（销号）或未通过（返工）")] = None,
+    note: Annotated[str | None, typer.Option("--note", "-n", help="复查说明")] = None,
+    day: Annotated[str | None, typer.Option("--date", "-d", help="复查日期（默认今天）")] = None,
+    photo: PhotoOption = None,
+    force: Annotated[bool, typer.Option("--force", help="单位未上报整改也销号（须有 --reason）")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="强制销号的理由")] = None,
+    by: ByOption = None,
+) -> None:
+    """复查一个问题：--pass 销号，--fail 返工。例：inspect-cli issue recheck ZG-2026-0001 --pass --note 已整改到位"""
+    if passed is None:
+        raise InputError("请指定复查结果：--pass（通过）或 --fail（未通过）")
+    change = core.recheck(
+        state.store(),
+        problem,
+        passed,
+        note=note,
+        day=_date(day, "复查日期"),
+        photos=list(photo or []),
+        media_dir=state.media_dir,
+        actor=state.actor(by),
+        force=force,
+        reason=reason,
+    )
+    _done(change, _RECHECK_WORDS[change.event])
+
+
+@app.command()
+def dismiss(
+    problem: ProblemArg,
+    reason: Annotated[str, typer.Option("--reason", help="不属实的理由")],
+    by: ByOption = None,
+) -> None:
+    """认定问题不属实。例：inspect-cli issue dismiss ZG-2026-0001 --reason 该处不属于点位范围"""
+    _done(core.dismiss(state.store(), problem, reason, actor=state.actor(by)), "已认定不属实")
+
+
+@app.command()
+def defer(
+    problem: ProblemArg,
+    until: Annotated[str, typer.Option("--until", help="新的完成日期")],
+    reason: Annotated[str, typer.Option("--reason", help="长期整改的理由")],
+    by: ByOption = None,
+) -> None:
+    """转为长期整改（需理由和新的完成日期）。例：inspect-cli issue defer ZG-2026-0001 --until 2027-03-31 --reason 需立项改造"""
+    change = core.defer(state.store(), problem, parse_date(until, "完成日期"), reason, actor=state.actor(by))
+    _done(change, f"已转为长期整改，完成时限 {change.problem.deadline}")
+
+
+@app.command()
+def assign(
+    problem: ProblemArg,
+    unit: Annotated[str, typer.Option("--unit", help="新的责任单位")],
+    by: ByOption = None,
+) -> None:
+    """改派责任单位。例：inspect-cli issue assign ZG-2026-0001 --unit 城市管理局"""
+    change = core.assign(state.store(), problem, unit, actor=state.actor(by))
+    _done(change, f"已改派给 {change.problem.unit}")
+
+
+@app.command()
+def deadline(
+    problem: ProblemArg,
+    day: Annotated[str, typer.Argument(metavar="DATE", help="新的整改时限")],
+    by: ByOption = None,
+) -> None:
+    """调整一个问题的整改时限。例：inspect-cli issue deadline ZG-2026-0001 2026-12-05"""
+    change = core.set_deadline(state.store(), problem, parse_date(day, "整改时限"), actor=state.actor(by))
+    _done(change, f"整改时限改为 {change.problem.deadline}")
+
+
+def _stats_json(row: ProblemStats) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "name": row.name,
+        "total": row.total,
+        "closed": row.closed,
+        "dismissed": row.dismissed,
+        "deferred": row.deferred,
+        "fix_rate": row.fix_rate,
+        "on_time": row.on_time,
+        "on_time_rate": row.on_time_rate,
+        "overdue": row.overdue,
+        "rechecked": row.rechecked,
+        "reworked": row.reworked,
+        "rework_rate": row.rework_rate,
+        "repeats": row.repeats,
+    }
+
+
+@app.command()
+def stats(
+    date_from: Annotated[str | None, typer.Option("--from", help="发现日期起")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="发现日期止")] = None,
+    by: Annotated[
+        StatsBy | None, typer.Option("--by", help="分组：unit 责任单位 / street 街道 / category 问题类别")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """整改统计：问题数、已销号、整改率、按期整改率、逾期、返工率、反复出现。例：inspect-cli issue stats --by unit"""
+    rows, total = problem_stats(state.store(), _date(date_from, "起始日期"), _date(date_to, "结束日期"), by)
+    if as_json:
+        print_json({"groups": [_stats_json(r) for r in rows], "total": _stats_json(total), "as_of": dates.today()})
+        return
+    columns = [
+        by.label if by else "范围",
+        "问题数",
+        "已销号",
+        "整改率",
+        "按期整改率",
+        "逾期",
+        "长期整改",
+        "不属实",
+        "返工率",
+        "反复出现",
+    ]
+    body = [
+        [
+            r.name,
+            r.total,
+            r.closed,
+            format_rate(r.fix_rate),
+            format_rate(r.on_time_rate),
+            r.overdue,
+            r.deferred,
+            r.dismissed,
+            format_rate(r.rework_rate),
+            r.repeats,
+        ]
+        for r in [*rows, total]
+    ]
+    out.print(table(columns, body, title=f"整改统计（截至 {dates.today()}）"))
+
+
+# --- recheck SITE: walk one site's open problems ---------------------------------------
+
+RECHECK_PROMPT = "复查结果 [1 通过销号 / 2 未通过 / Enter 跳过 / q 退出]："
+
+
+def recheck_site(
+    site: Annotated[str, typer.Argument(help="点位编号、名称或拼音首字母")],
+    day: Annotated[str | None, typer.Option("--date", "-d", help="复查日期（默认今天）")] = None,
+    by: ByOption = None,
+) -> None:
+    """在现场逐个复查一个点位的未销号问题。例：inspect-cli recheck NMSC-001 --by 张三"""
+    store = state.store()
+    found = resolve_site(store, site)
+    when = _date(day, "复查日期")
+    actor = state.actor(by)
+    todo = problems(store, statuses=[ProblemStatus.FIXED, ProblemStatus.OPEN, ProblemStatus.DEFERRED], site_id=found.id)
+    # Reported fixes first: those are what the inspector came to confirm.
+    todo.sort(key=lambda p: (p.status is not ProblemStatus.FIXED, p.deadline, p.no))
+    if not todo:
+        say(f"{found.code} {found.name} 没有待复查的问题")
+        return
+    say(f"复查 {found.code} {found.name}：{len(todo)} 个未销号问题")
+    answers = Answers()
+    tally: dict[str, int] = {}
+    for index, problem in enumerate(todo, start=1):
+        out.print()
+        out.print(
+            f"[{index}/{len(todo)}] {problem.no} · {problem.status_label} · 时限 {problem.deadline}",
+            style="bold",
+            markup=False,
+        )
+        out.print(f"{problem.item_text}", markup=False)
+        out.print(f"问题：{problem.description or '—'}（{problem.severity.label}，{problem.count} 处）", markup=False)
+        if problem.status is ProblemStatus.FIXED:
+            events = store.problem_events(problem.id)
+            report = next((e for e in reversed(events) if e.action == "fixed"), None)
+            if report:
+                out.print(f"单位上报：{report.note}（{report.date}）", style="cyan", markup=False)
+        while True:
+            key = answers.key(RECHECK_PROMPT)
+            if key is None or key.strip().lower() == "q":
+                _recheck_summary(tally, len(todo))
+                return
+            key = key.strip().lower()
+            if key in ("", "1", "2"):
+                break
+            answers.invalid(f"无效的输入 '{key}'，请按 1、2、Enter 或 q")
+        if key == "":
+            tally["skipped"] = tally.get("skipped", 0) + 1
+            continue
+        passed = key == "1"
+        reason = None
+        if passed and problem.status is not ProblemStatus.FIXED:
+            reason = answers.line("单位尚未上报整改，直接销号请说明理由（Enter 放弃销号）：")
+            if reason is None:
+                _recheck_summary(tally, len(todo))
+                return
+            if not reason.strip():
+                tally["skipped"] = tally.get("skipped", 0) + 1
+                continue
+        note = answers.line("复查说明（可留空）：")
+        if note is None:
+            _recheck_summary(tally, len(todo))
+            return
+        while True:
+            raw = answers.line("照片路径（多个用空格分隔，Enter 跳过）：")
+            if raw is None:
+                raw = ""
+            try:
+                photos = [Path(p) for p in shlex.split(raw)]
+                change = core.recheck(
+                    store,
+                    problem.no,
+                    passed,
+                    note=note,
+                    day=when,
+                    photos=photos,
+                    media_dir=state.media_dir,
+                    actor=actor,
+                    force=reason is not None,
+                    reason=reason,
+                )
+            except (InputError, ValueError) as exc:
+                answers.invalid(exc.message if isinstance(exc, InputError) else f"无法解析照片路径：{exc}")
+                continue
+            break
+        tally[change.event] = tally.get(change.event, 0) + 1
+        say(f"{change.problem.no}：{_RECHECK_WORDS[change.event]}")
+    _recheck_summary(tally, len(todo))
+
+
+def _recheck_summary(tally: dict[str, int], total: int) -> None:
+    closed = tally.get("recheck_pass", 0) + tally.get("force_close", 0)
+    failed = tally.get("recheck_fail", 0) + tally.get("recheck_open", 0)
+    done = closed + failed
+    say(
+        f"复查结束：共 {total} 个问题，已复查 {done} 个（销号 {closed}，未通过 {failed}），跳过或未处理 {total - done} 个"
+    )

@@ -1,0 +1,71 @@
+"""User settings: a small YAML file; the shipped default documents every key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from inspect_cli.errors import InputError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "data" / "default_config.yaml"
+
+
+@dataclass(frozen=True)
+class RectificationSettings:
+    repeat_window_days: int = 30
+    default_deadline_days: int = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    rectification: RectificationSettings = field(default_factory=RectificationSettings)
+    path: Path | None = None
+
+
+_SECTIONS = {"rectification": RectificationSettings}
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read the user's file if there is one; missing keys keep their defaults."""
+    if path is None or not path.exists():
+        return Settings()
+    from inspect_cli.checklist import read_yaml
+
+    problems: list[str] = []
+    data = read_yaml(path, problems)
+    if problems:
+        raise InputError(f"设置文件有错误：{path}", problems)
+    if data is None:
+        return Settings(path=path)
+    if not isinstance(data, dict):
+        raise InputError(f"设置文件 {path} 顶层应为键值映射")
+    sections = {}
+    for key, value in data.items():
+        line = data.key_lines.get(key)
+        cls = _SECTIONS.get(key)
+        if cls is None:
+            problems.append(f"{path}:{line}: {key}: 未知的设置项（可用：{'、'.join(_SECTIONS)}）")
+            continue
+        sections[key] = _section(path, key, cls, value, problems)
+    if problems:
+        raise InputError(f"设置文件有 {len(problems)} 处错误", problems)
+    return Settings(path=path, **sections)
+
+
+def _section(path: Path, name: str, cls: type, value: object, problems: list[str]) -> object:
+    if value is None:
+        return cls()
+    if not isinstance(value, dict):
+        problems.append(f"{path}:{getattr(value, 'line', '?')}: {name}: 应为键值映射")
+        return cls()
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, item in value.items():
+        line = value.key_lines.get(key)  # type: ignore[attr-defined]
+        if key not in known:
+            problems.append(f"{path}:{line}: {name}.{key}: 未知的设置项（可用：{'、'.join(known)}）")
+        elif isinstance(item, bool) or not isinstance(item, int) or item < 0:
+            problems.append(f"{path}:{line}: {name}.{key}: 应为不小于 0 的整数，实际为 {item!r}")
+        else:
+            values[key] = item
+    return cls(**values)

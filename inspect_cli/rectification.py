@@ -1,0 +1,391 @@
+"""The rectification loop: every failing answer becomes a tracked problem.
+
+待整改 → 已整改待复查 (the unit reports the fix) → 已销号 (a re-check passes), or back to
+待整改 as 返工 (a re-check fails). The office may also mark a problem 不属实 or 长期整改.
+Every change writes one history event in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from inspect_cli import dates
+from inspect_cli.checklist import Item
+from inspect_cli.config import RectificationSettings
+from inspect_cli.errors import InputError, StateError
+from inspect_cli.media import store_photos
+from inspect_cli.models import Inspection, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
+from inspect_cli.store import Store
+from inspect_cli.workdays import add_working_days
+
+OPEN, FIXED, CLOSED, DISMISSED, DEFERRED = (
+    ProblemStatus.OPEN,
+    ProblemStatus.FIXED,
+    ProblemStatus.CLOSED,
+    ProblemStatus.DISMISSED,
+    ProblemStatus.DEFERRED,
+)
+# Actions that mean somebody has worked on a problem; such a problem is never deleted.
+_PROGRESS = {"fixed", "recheck_pass", "recheck_fail", "recheck_open", "force_close", "dismissed", "deferred"}
+
+
+def deadline_for(found: date, deadline_days: int | None, severity: Result, settings: RectificationSettings) -> date:
+    """Found date + working days; 严重不合格 halves the time (rounded down)."""
+    days = settings.default_deadline_days if deadline_days is None else deadline_days
+    if severity is Result.SEVERE:
+        days //= 2
+    return add_working_days(found, days)
+
+
+def responsible_unit(item: Item, site: Site, override: str | None) -> str | None:
+    """The inspector's choice, else the item's default unit, else the site's own unit."""
+    for unit in (override, item.unit, site.unit):
+        if unit and unit.strip():
+            return unit.strip()
+    return None
+
+
+# --- following the answers of an inspection -----------------------------------------
+
+
+def sync_result(
+    store: Store,
+    inspection: Inspection,
+    item: Item,
+    answer: ResultRecord,
+    settings: RectificationSettings,
+) -> None:
+    """Bring the problems in line with one (new or changed) answer. Runs inside its transaction."""
+    with store.atomic():
+        origin = store.origin_problem(inspection.id, item.id)
+        repeat = store.repeat_event(inspection.id, item.id)
+        if not answer.result.failing:
+            if origin is not None:
+                _remove_origin(store, origin)
+            if repeat is not None:
+                store.delete_event(repeat[1])
+            return
+        site = store.site_by_id(inspection.site_id)
+        photos = answer.photos
+        actor = answer.recorded_by or "、".join(inspection.inspectors) or None
+        if origin is not None:
+            _update_origin(store, origin, inspection, item, answer, site, settings, actor)
+            return
+        if repeat is not None:
+            problem_id, event_id = repeat
+            store.update_event(event_id, answer.note, answer.count)
+            store.set_event_photos(problem_id, event_id, photos)
+            return
+        active = store.active_problem(site.id, item.id)
+        if active is not None:
+            store.add_event(
+                active.id,
+                "repeat",
+                inspection.date,
+                actor=actor,
+                note=answer.note,
+                inspection_id=inspection.id,
+                count=answer.count,
+                photos=photos,
+            )
+            return
+        earlier = store.last_closed_problem(site.id, item.id, inspection.date)
+        window = settings.repeat_window_days
+        repeat_of = None
+        if earlier and earlier.closed_date and (inspection.date - earlier.closed_date).days <= window:
+            repeat_of = earlier.id
+        problem_id = store.insert_problem(
+            {
+                "site_id": site.id,
+                "inspection_id": inspection.id,
+                "item_id": item.id,
+                "item_text": item.text,
+                "category": item.category,
+                "indicator": item.indicator,
+                "description": answer.note,
+                "count": answer.count,
+                "severity": answer.result.value,
+                "unit": responsible_unit(item, site, answer.unit),
+                "found_date": inspection.date,
+                "deadline": deadline_for(inspection.date, item.deadline_days, answer.result, settings),
+                "status": OPEN.value,
+                "repeat_of": repeat_of,
+            }
+        )
+        note = f"反复出现（{earlier.no} 于 {earlier.closed_date} 销号）" if repeat_of and earlier else answer.note
+        store.add_event(
+            problem_id,
+            "found",
+            inspection.date,
+            to_status=OPEN,
+            actor=actor,
+            note=note,
+            inspection_id=inspection.id,
+            count=answer.count,
+            photos=photos,
+        )
+
+
+def _update_origin(
+    store: Store,
+    problem: Problem,
+    inspection: Inspection,
+    item: Item,
+    answer: ResultRecord,
+    site: Site,
+    settings: RectificationSettings,
+    actor: str | None,
+) -> None:
+    values: dict[str, object] = {
+        "description": answer.note,
+        "count": answer.count,
+        "severity": answer.result.value,
+    }
+    if not problem.unit_locked:
+        values["unit"] = responsible_unit(item, site, answer.unit)
+    if not problem.deadline_locked:
+        values["deadline"] = deadline_for(inspection.date, item.deadline_days, answer.result, settings)
+    changed = {
+        "description": problem.description != answer.note,
+        "count": problem.count != answer.count,
+        "severity": problem.severity is not answer.result,
+        "unit": "unit" in values and values["unit"] != problem.unit,
+    }
+    store.update_problem(problem.id, **values)
+    found_event = store.first_event_id(problem.id, "found")
+    if found_event is not None:
+        store.set_event_photos(problem.id, found_event, answer.photos)
+    if any(changed.values()):
+        store.add_event(
+            problem.id,
+            "updated",
+            inspection.date,
+            actor=actor,
+            note=f"{answer.result.label}，{answer.count} 处：{answer.note or '无描述'}",
+            inspection_id=inspection.id,
+            count=answer.count,
+        )
+
+
+def _remove_origin(store: Store, problem: Problem) -> None:
+    if _PROGRESS & set(store.event_actions(problem.id)):
+        raise StateError(f"问题 {problem.no} 已进入整改流程（{problem.status.label}），不能再通过修改检查结果撤销")
+    store.delete_problem(problem.id)
+
+
+def before_inspection_delete(store: Store, inspection: Inspection) -> int:
+    """Remove what an inspection created; refuse if any of it has been worked on."""
+    problems = store.list_problems(inspection_id=inspection.id)
+    busy = [p.no for p in problems if _PROGRESS & set(store.event_actions(p.id))]
+    if busy:
+        raise StateError(f"检查 {inspection.no} 发现的问题 {'、'.join(busy)} 已进入整改流程，不能删除这次检查")
+    with store.atomic() as conn:
+        for problem in problems:
+            store.delete_problem(problem.id)
+        conn.execute("DELETE FROM problem_events WHERE inspection_id = ? AND action = 'repeat'", (inspection.id,))
+    return len(problems)
+
+
+# --- the loop ----------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    problem: Problem
+    event: str
+
+
+def _check_date(problem: Problem, day: date, what: str) -> None:
+    if day > dates.today():
+        raise InputError(f"{what} {day} 晚于今天，不能填写未来的日期")
+    if day < problem.found_date:
+        raise InputError(f"{what} {day} 早于问题发现日期 {problem.found_date}")
+
+
+def _refuse(problem: Problem, action: str, allowed: tuple[ProblemStatus, ...]) -> None:
+    if problem.status not in allowed:
+        wanted = "、".join(s.label for s in allowed)
+        raise StateError(f"问题 {problem.no} 当前为“{problem.status_label}”，不能{action}（仅限{wanted}的问题）")
+
+
+def _photos(paths: list[Path] | None, media_dir: Path | None):  # type: ignore[no-untyped-def]
+    if not paths:
+        return []
+    if media_dir is None:
+        raise InputError("未指定照片存放目录")
+    return store_photos(paths, media_dir)
+
+
+def report_fixed(
+    store: Store,
+    ref: str,
+    note: str,
+    *,
+    day: date | None = None,
+    photos: list[Path] | None = None,
+    media_dir: Path | None = None,
+    actor: str | None = None,
+) -> Change:
+    """The unit says it is fixed: 待整改 / 长期整改 → 已整改待复查."""
+    problem = store.problem(ref)
+    _refuse(problem, "上报整改", (OPEN, DEFERRED))
+    note = (note or "").strip()
+    if not note:
+        raise InputError("请填写整改情况（--note）")
+    day = day or dates.today()
+    _check_date(problem, day, "整改完成日期")
+    stored = _photos(photos, media_dir)
+    with store.atomic():
+        store.update_problem(problem.id, status=FIXED, fixed_date=day)
+        store.add_event(
+            problem.id, "fixed", day, from_status=problem.status, to_status=FIXED, actor=actor, note=note, photos=stored
+        )
+    return Change(store.problem(problem.id), "fixed")
+
+
+def recheck(
+    store: Store,
+    ref: str,
+    passed: bool,
+    *,
+    note: str | None = None,
+    day: date | None = None,
+    photos: list[Path] | None = None,
+    media_dir: Path | None = None,
+    actor: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+) -> Change:
+    """An inspector re-checks on site.
+
+    已整改待复查: pass → 已销号, fail → 待整改 (返工). 待整改 / 长期整改: a fail is noted and the
+    problem stays; a pass would close a problem nobody reported fixed, so it needs
+    `force` and a reason.
+    """
+    problem = store.problem(ref)
+    _refuse(problem, "复查", (OPEN, FIXED, DEFERRED))
+    day = day or dates.today()
+    _check_date(problem, day, "复查日期")
+    note = (note or "").strip() or None
+    if passed and problem.status is not FIXED:
+        if not force:
+            raise StateError(
+                f"问题 {problem.no} 尚未上报整改（{problem.status_label}），不能直接销号；确需销号请加 --force 并用 --reason 说明理由"
+            )
+        if not (reason or "").strip():
+            raise InputError("强制销号必须用 --reason 说明理由")
+    stored = _photos(photos, media_dir)
+    rechecks = problem.recheck_count + 1
+    with store.atomic():
+        if passed:
+            action = "recheck_pass" if problem.status is FIXED else "force_close"
+            text = note if problem.status is FIXED else "；".join(x for x in (f"理由：{reason.strip()}", note) if x)  # type: ignore[union-attr]
+            store.update_problem(problem.id, status=CLOSED, closed_date=day, recheck_count=rechecks)
+            store.add_event(
+                problem.id,
+                action,
+                day,
+                from_status=problem.status,
+                to_status=CLOSED,
+                actor=actor,
+                note=text,
+                photos=stored,
+            )
+        elif problem.status is FIXED:
+            action = "recheck_fail"
+            store.update_problem(
+                problem.id, status=OPEN, recheck_count=rechecks, rework_count=problem.rework_count + 1, fixed_date=None
+            )
+            store.add_event(
+                problem.id, action, day, from_status=FIXED, to_status=OPEN, actor=actor, note=note, photos=stored
+            )
+        else:
+            action = "recheck_open"
+            store.update_problem(problem.id, recheck_count=rechecks)
+            store.add_event(
+                problem.id,
+                action,
+                day,
+                from_status=problem.status,
+                to_status=problem.status,
+                actor=actor,
+                note=note,
+                photos=stored,
+            )
+    return Change(store.problem(problem.id), action)
+
+
+def dismiss(store: Store, ref: str, reason: str, *, actor: str | None = None) -> Change:
+    """The office finds the problem 不属实 (not a real problem)."""
+    problem = store.problem(ref)
+    _refuse(problem, "认定不属实", (OPEN, FIXED, DEFERRED))
+    if not (reason or "").strip():
+        raise InputError("认定不属实必须用 --reason 说明理由")
+    day = dates.today()
+    with store.atomic():
+        store.update_problem(problem.id, status=DISMISSED)
+        store.add_event(
+            problem.id,
+            "dismissed",
+            day,
+            from_status=problem.status,
+            to_status=DISMISSED,
+            actor=actor,
+            note=reason.strip(),
+        )
+    return Change(store.problem(problem.id), "dismissed")
+
+
+def defer(store: Store, ref: str, until: date, reason: str, *, actor: str | None = None) -> Change:
+    """长期整改: a fix that takes longer, with a reason and a new date."""
+    problem = store.problem(ref)
+    _refuse(problem, "转为长期整改", (OPEN, FIXED, DEFERRED))
+    if not (reason or "").strip():
+        raise InputError("长期整改必须用 --reason 说明理由")
+    if until <= problem.found_date:
+        raise InputError(f"长期整改的完成日期 {until} 应晚于问题发现日期 {problem.found_date}")
+    day = dates.today()
+    with store.atomic():
+        store.update_problem(problem.id, status=DEFERRED, deadline=until, deadline_locked=1, fixed_date=None)
+        store.add_event(
+            problem.id,
+            "deferred",
+            day,
+            from_status=problem.status,
+            to_status=DEFERRED,
+            actor=actor,
+            note=f"{reason.strip()}（完成时限 {until}）",
+        )
+    return Change(store.problem(problem.id), "deferred")
+
+
+def assign(store: Store, ref: str, unit: str, *, actor: str | None = None) -> Change:
+    problem = store.problem(ref)
+    _refuse(problem, "改派", (OPEN, FIXED, DEFERRED))
+    unit = (unit or "").strip()
+    if not unit:
+        raise InputError("请指定责任单位（--unit）")
+    if unit == problem.unit:
+        raise InputError(f"问题 {problem.no} 的责任单位已是 {unit}")
+    with store.atomic():
+        store.update_problem(problem.id, unit=unit, unit_locked=1)
+        store.add_event(problem.id, "assigned", dates.today(), actor=actor, note=f"{problem.unit or '未指定'} → {unit}")
+    return Change(store.problem(problem.id), "assigned")
+
+
+def set_deadline(store: Store, ref: str, deadline: date, *, actor: str | None = None) -> Change:
+    problem = store.problem(ref)
+    _refuse(problem, "调整整改时限", (OPEN, FIXED, DEFERRED))
+    if deadline < problem.found_date:
+        raise InputError(f"整改时限 {deadline} 早于问题发现日期 {problem.found_date}")
+    with store.atomic():
+        store.update_problem(problem.id, deadline=deadline, deadline_locked=1)
+        store.add_event(problem.id, "deadline", dates.today(), actor=actor, note=f"{problem.deadline} → {deadline}")
+    return Change(store.problem(problem.id), "deadline")
+
+
+def history(store: Store, ref: str) -> tuple[Problem, list[ProblemEvent]]:
+    problem = store.problem(ref)
+    return problem, store.problem_events(problem.id)
