@@ -162,11 +162,6 @@ class ProblemStatus(str, Enum):
     def label(self) -> str:
         return _STATUS_LABELS[self]
 
-    @property
-    def active(self) -> bool:
-        """Still somebody's job: not closed and not dismissed."""
-        return self in (ProblemStatus.OPEN, ProblemStatus.FIXED, ProblemStatus.DEFERRED)
-
     @classmethod
     def parse(cls, text: str) -> ProblemStatus:
         key = str(text).strip().lower()

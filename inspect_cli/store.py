@@ -628,9 +628,6 @@ class Store:
             raise NotFoundError(f"找不到问题 '{ref}'（请用 issue list 查看编号，如 ZG-2026-0001）")
         return self._problem(row)
 
-    def problem_by_id(self, problem_id: str) -> Problem:
-        return self.problem(problem_id)
-
     def origin_problem(self, inspection_id: str, item_id: str) -> Problem | None:
         """The problem first found by this inspection's answer to this item."""
         row = self.conn.execute(
@@ -855,14 +852,6 @@ class Store:
         sql = _PROBLEM_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         rows = self.conn.execute(sql + " ORDER BY p.deadline, p.year, p.seq", params)
         return [self._problem(r) for r in rows]
-
-    def problem_photos(self, problem_id: str) -> list[Photo]:
-        rows = self.conn.execute(
-            "SELECT pp.* FROM problem_photos pp JOIN problem_events e ON e.id = pp.event_id"
-            " WHERE pp.problem_id = ? ORDER BY e.at, e.rowid, pp.position",
-            (problem_id,),
-        )
-        return [Photo(r["sha256"], r["stored_name"], r["original_path"], r["added_at"]) for r in rows]
 
 
 def _item(row: sqlite3.Row) -> Item:
