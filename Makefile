@@ -17,6 +17,7 @@ demo: $(STAMP)
 	rm -rf build/demo
 	$(BIN)/inspect-cli --db $(DEMO_DB) demo
 	$(BIN)/inspect-cli --db $(DEMO_DB) score --by type
+	$(BIN)/inspect-cli --db $(DEMO_DB) issue stats --by street
 	@echo "示例数据库：$(DEMO_DB)  （试试：$(BIN)/inspect-cli --db $(DEMO_DB) site list --search nmsc）"
 
 test: $(STAMP)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from inspect_cli import inspection as core
+from inspect_cli import rectification as loop
 from inspect_cli.checklist import ChecklistSet
 from inspect_cli.errors import StateError
 from inspect_cli.models import Result
@@ -38,6 +39,7 @@ class DemoReport:
     sites: int
     inspections: int
     weeks: list[tuple[date, date]]
+    problems: int = 0
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -75,7 +77,35 @@ def build_sample_city(
                     core.record(store, detail.inspection, item.id, result, count=n, note=note, inspectors=pair)
                 core.finish(store, detail.inspection)
             count += 1
-    return DemoReport(len(sites), count, weeks)
+    problems = _work_on_problems(store, rng, today)
+    return DemoReport(len(sites), count, weeks, problems)
+
+
+FIX_NOTES = ["已清理完毕", "已更换破损设施", "已劝离并加强巡查", "已补设公益广告", "已规范停放"]
+UNITS_AS_REPORTERS = "责任单位"
+
+
+def _work_on_problems(store: Store, rng: random.Random, today: date) -> int:
+    """Units fix most problems, inspectors re-check them; some go round again (返工)."""
+    found = store.list_problems()
+    for problem in found:
+        age = (today - problem.found_date).days
+        roll = rng.random()
+        if roll < 0.04:
+            loop.dismiss(store, problem.no, "经核实不属于点位范围", actor="创城办")
+            continue
+        if roll > (0.85 if age >= 7 else 0.4):
+            continue  # not fixed yet: some of these will be overdue
+        fixed_on = min(today, problem.found_date + timedelta(days=rng.randint(0, 4)))
+        loop.report_fixed(
+            store, problem.no, rng.choice(FIX_NOTES), day=fixed_on, actor=problem.unit or UNITS_AS_REPORTERS
+        )
+        checked_on = fixed_on + timedelta(days=rng.randint(1, 3))
+        if checked_on > today:
+            continue  # waiting for the re-check
+        passed = rng.random() < 0.85
+        loop.recheck(store, problem.no, passed, day=checked_on, actor="督查组", note=None if passed else "整改不到位")
+    return len(found)
 
 
 def _draw(rng: random.Random, bias: float, category: str) -> tuple[Result, int, str | None]:

@@ -267,13 +267,17 @@ def test_dismiss_and_defer(db, open_problem):
         (lambda db, no: loop.set_deadline(db, no, date(2027, 1, 1)), "不能调整整改时限"),
     ],
 )
-def test_closed_problem_refuses_every_change(db, open_problem, action, message):
-    close(db, open_problem, date(2026, 11, 18))
+@pytest.mark.parametrize("final", [ProblemStatus.CLOSED, ProblemStatus.DISMISSED])
+def test_closed_or_dismissed_problem_refuses_every_change(db, open_problem, action, message, final):
+    if final is ProblemStatus.CLOSED:
+        close(db, open_problem, date(2026, 11, 18))
+    else:
+        loop.dismiss(db, open_problem, "不属实")
     before = db.problem_events(db.problem(open_problem).id)
     with pytest.raises(StateError, match=message):
         action(db, open_problem)
     assert db.problem_events(db.problem(open_problem).id) == before
-    assert status(db, open_problem) is ProblemStatus.CLOSED
+    assert status(db, open_problem) is final
 
 
 def test_fixed_cannot_be_reported_twice_and_dates_are_checked(db, open_problem):

@@ -21,7 +21,10 @@ def demo() -> None:
     store = state.store()
     report = build_sample_city(store, state.checklists(), today())
     say(f"示例城市已建立：{state.db_path}")
-    say(f"点位 {report.sites} 个，检查 {report.inspections} 次（{report.weeks[0][0]} 至 {report.weeks[-1][1]}）")
+    say(
+        f"点位 {report.sites} 个，检查 {report.inspections} 次（{report.weeks[0][0]} 至 {report.weeks[-1][1]}），"
+        f"发现问题 {report.problems} 个"
+    )
     start, end = report.weeks[-1]
     rows = ranking(store, GroupBy.street, start, end)
     out.print(

@@ -43,8 +43,9 @@ def text(value: Any) -> Text:
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None, **options: Any) -> Table:
     result = Table(title=Text(title) if title else None, show_lines=False, **options)
-    for column in columns:
-        result.add_column(Text(column), overflow="fold")
+    for index, column in enumerate(columns):
+        # The first column names the row (a code, a street): never break it.
+        result.add_column(Text(column), overflow="fold", no_wrap=index == 0)
     for row in rows:
         result.add_row(*(v if isinstance(v, Text) else text(v) for v in row))
     return result
