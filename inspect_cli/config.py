@@ -17,12 +17,20 @@ class RectificationSettings:
 
 
 @dataclass(frozen=True)
+class OfficeSettings:
+    name: str = "示范市创建全国文明城市工作指挥部办公室"
+    # Where units send their filled-in 整改通知单 back to.
+    return_to: str = "市创城办督查科（请在整改时限内将本表填好后发回）"
+
+
+@dataclass(frozen=True)
 class Settings:
     rectification: RectificationSettings = field(default_factory=RectificationSettings)
+    office: OfficeSettings = field(default_factory=OfficeSettings)
     path: Path | None = None
 
 
-_SECTIONS = {"rectification": RectificationSettings}
+_SECTIONS = {"rectification": RectificationSettings, "office": OfficeSettings}
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -58,14 +66,20 @@ def _section(path: Path, name: str, cls: type, value: object, problems: list[str
     if not isinstance(value, dict):
         problems.append(f"{path}:{getattr(value, 'line', '?')}: {name}: 应为键值映射")
         return cls()
-    known = {f.name: f for f in fields(cls)}
+    defaults = cls()
+    known = {f.name for f in fields(cls)}
     values = {}
     for key, item in value.items():
         line = value.key_lines.get(key)  # type: ignore[attr-defined]
         if key not in known:
             problems.append(f"{path}:{line}: {name}.{key}: 未知的设置项（可用：{'、'.join(known)}）")
-        elif isinstance(item, bool) or not isinstance(item, int) or item < 0:
-            problems.append(f"{path}:{line}: {name}.{key}: 应为不小于 0 的整数，实际为 {item!r}")
+        elif isinstance(getattr(defaults, key), int):
+            if isinstance(item, bool) or not isinstance(item, int) or item < 0:
+                problems.append(f"{path}:{line}: {name}.{key}: 应为不小于 0 的整数，实际为 {item!r}")
+            else:
+                values[key] = item
+        elif not isinstance(item, str) or not item.strip():
+            problems.append(f"{path}:{line}: {name}.{key}: 应为文字，实际为 {item!r}")
         else:
-            values[key] = item
+            values[key] = item.strip()
     return cls(**values)

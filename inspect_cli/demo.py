@@ -6,6 +6,7 @@ Results are drawn from a seeded random generator, so the same date gives the sam
 from __future__ import annotations
 
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from inspect_cli import inspection as core
 from inspect_cli import rectification as loop
 from inspect_cli.checklist import ChecklistSet
 from inspect_cli.errors import StateError
-from inspect_cli.models import Result
+from inspect_cli.models import Result, Site
 from inspect_cli.paths import sample_city_register
 from inspect_cli.sites import import_register
 from inspect_cli.store import Store
@@ -47,14 +48,53 @@ def week_of(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
+def sample_photos(folder: Path, rng: random.Random, count: int = 8) -> list[Path]:
+    """Stand-in 现场照片: coloured scenes, so reports and notices show real thumbnails."""
+    from PIL import Image, ImageDraw
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(count):
+        image = Image.new("RGB", (640, 480), (rng.randint(150, 230), rng.randint(150, 230), rng.randint(150, 230)))
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((0, 300, 640, 480), fill=(120, 120, 120))  # the road
+        for _ in range(6):
+            x, y = rng.randint(20, 560), rng.randint(200, 400)
+            colour = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
+            draw.ellipse((x, y, x + rng.randint(30, 80), y + rng.randint(20, 60)), fill=colour)
+        path = folder / f"现场照片{n + 1:02d}.jpg"
+        image.save(path, "JPEG", quality=85)
+        paths.append(path)
+    return paths
+
+
 def build_sample_city(
-    store: Store, checklists: ChecklistSet, today: date, seed: int = 2026, register: Path | None = None
+    store: Store,
+    checklists: ChecklistSet,
+    today: date,
+    media_dir: Path,
+    seed: int = 2026,
+    register: Path | None = None,
 ) -> DemoReport:
     if store.count_sites():
         raise StateError("数据库中已有点位；示例城市只能建在空数据库里（请用 --db 指定一个新文件）")
     report = import_register(store, checklists, register or sample_city_register())
     sites = [c.site for c in report.changes]
     rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        photos = sample_photos(Path(folder), rng)
+        return _inspect(store, checklists, today, media_dir, sites, rng, photos)
+
+
+def _inspect(
+    store: Store,
+    checklists: ChecklistSet,
+    today: date,
+    media_dir: Path,
+    sites: list[Site],
+    rng: random.Random,
+    photos: list[Path],
+) -> DemoReport:
     streets = sorted({s.street or "" for s in sites})
     # Some streets do better than others, so rankings have something to show.
     quality = {street: rng.uniform(0.4, 1.8) for street in streets}
@@ -74,7 +114,18 @@ def build_sample_city(
                 detail, _ = core.start(store, checklists, stored, day, pair)
                 for item in detail.items:
                     result, n, note = _draw(rng, quality[site.street or ""], item.category)
-                    core.record(store, detail.inspection, item.id, result, count=n, note=note, inspectors=pair)
+                    shots = [rng.choice(photos)] if result.failing and rng.random() < 0.4 else []
+                    core.record(
+                        store,
+                        detail.inspection,
+                        item.id,
+                        result,
+                        count=n,
+                        note=note,
+                        inspectors=pair,
+                        photos=shots,
+                        media_dir=media_dir,
+                    )
                 core.finish(store, detail.inspection)
             count += 1
     problems = _work_on_problems(store, rng, today)

@@ -195,6 +195,7 @@ EVENT_LABELS = {
     "deferred": "转为长期整改",
     "assigned": "改派责任单位",
     "deadline": "调整整改时限",
+    "progress": "单位反馈进度",
 }
 
 
@@ -245,6 +246,7 @@ class Problem:
     unit_locked: bool = False
     deadline_locked: bool = False
     occurrences: int = 0
+    address: str | None = None
     created_at: str = ""
     updated_at: str = ""
 

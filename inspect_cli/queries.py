@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 
 from inspect_cli import dates
@@ -217,3 +217,122 @@ def problem_stats(
             groups.setdefault(key, ProblemStats(key)).add(problem, day)
     rows = sorted(groups.values(), key=lambda s: (-s.total, s.name))
     return rows, total
+
+
+# --- period reports (Excel report, weekly notice) -----------------------------------------
+
+
+def previous_period(date_from: date, date_to: date) -> tuple[date, date]:
+    """The period of the same length just before."""
+    length = (date_to - date_from).days + 1
+    return date_from - timedelta(days=length), date_from - timedelta(days=1)
+
+
+@dataclass
+class RankChange:
+    row: RankRow
+    previous_rank: int | None
+    previous_rate: float | None
+
+    @property
+    def rank_delta(self) -> int | None:
+        """Places gained (positive) or lost (negative); None when new in the ranking."""
+        return None if self.previous_rank is None else self.previous_rank - self.row.rank
+
+    @property
+    def rate_delta(self) -> float | None:
+        """Change of the mean 得分率 in percentage points."""
+        return None if self.previous_rate is None else self.row.mean_rate - self.previous_rate
+
+    @property
+    def label(self) -> str:
+        """↑2 / ↓1 / 持平 / 新上榜, as notices write it."""
+        delta = self.rank_delta
+        if delta is None:
+            return "新上榜"
+        if delta == 0:
+            return "持平"
+        return f"↑{delta}" if delta > 0 else f"↓{-delta}"
+
+
+def ranking_with_change(store: Store, by: GroupBy, date_from: date, date_to: date) -> tuple[list[RankChange], bool]:
+    """The ranking and each row's change against the previous period of the same length.
+
+    The flag says whether the previous period had any ranking at all (a first report has none).
+    """
+    current = ranking(store, by, date_from, date_to)
+    before = {r.name: r for r in ranking(store, by, *previous_period(date_from, date_to))}
+    changes = [
+        RankChange(
+            row,
+            before[row.name].rank if row.name in before else None,
+            before[row.name].mean_rate if row.name in before else None,
+        )
+        for row in current
+    ]
+    return changes, bool(before)
+
+
+@dataclass
+class PeriodSummary:
+    date_from: date
+    date_to: date
+    sites: int
+    inspections: int
+    items_checked: int
+    passed: int
+    failed: int
+    severe: int
+    mean_rate: float | None
+    streets: int
+    site_types: int
+    problems: ProblemStats
+
+
+def period_summary(store: Store, date_from: date, date_to: date, today: date | None = None) -> PeriodSummary:
+    scored = scored_inspections(store, date_from, date_to)
+    rates = [s.score.rate for s in scored if s.score.rate is not None]
+    _, problem_total = problem_stats(store, date_from, date_to, today=today)
+    return PeriodSummary(
+        date_from=date_from,
+        date_to=date_to,
+        sites=len({s.site.id for s in scored}),
+        inspections=len(scored),
+        items_checked=sum(s.score.checked for s in scored),
+        passed=sum(s.score.passed for s in scored),
+        failed=sum(s.score.failed for s in scored),
+        severe=sum(s.score.severe for s in scored),
+        mean_rate=sum(rates) / len(rates) if rates else None,
+        streets=len({s.site.street or UNSET for s in scored}),
+        site_types=len({s.site.site_type for s in scored}),
+        problems=problem_total,
+    )
+
+
+@dataclass
+class TypeBreakdown:
+    street: str
+    site_type: str
+    items: int
+    passed: int
+    failed: int
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.items * 100 if self.items else None
+
+    @property
+    def fail_rate(self) -> float | None:
+        return self.failed / self.items * 100 if self.items else None
+
+
+def type_breakdown(store: Store, date_from: date, date_to: date) -> list[TypeBreakdown]:
+    """Per 街道 × 点位类型: items checked (applicable), 合格, 不合格 (严重 included)."""
+    cells: dict[tuple[str, str], TypeBreakdown] = {}
+    for scored in scored_inspections(store, date_from, date_to):
+        key = (scored.site.street or UNSET, scored.site.site_type)
+        cell = cells.setdefault(key, TypeBreakdown(*key, 0, 0, 0))
+        cell.items += scored.score.checked
+        cell.passed += scored.score.passed
+        cell.failed += scored.score.failed + scored.score.severe
+    return [cells[k] for k in sorted(cells)]

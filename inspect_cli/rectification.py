@@ -28,7 +28,16 @@ OPEN, FIXED, CLOSED, DISMISSED, DEFERRED = (
     ProblemStatus.DEFERRED,
 )
 # Actions that mean somebody has worked on a problem; such a problem is never deleted.
-_PROGRESS = {"fixed", "recheck_pass", "recheck_fail", "recheck_open", "force_close", "dismissed", "deferred"}
+_PROGRESS = {
+    "fixed",
+    "recheck_pass",
+    "recheck_fail",
+    "recheck_open",
+    "force_close",
+    "dismissed",
+    "deferred",
+    "progress",
+}
 
 
 def deadline_for(found: date, deadline_days: int | None, severity: Result, settings: RectificationSettings) -> date:
@@ -315,6 +324,20 @@ def recheck(
                 photos=stored,
             )
     return Change(store.problem(problem.id), action)
+
+
+def record_progress(store: Store, ref: str, note: str, *, actor: str | None = None, day: date | None = None) -> Change:
+    """The unit says how far it got (整改中 / 无法整改需协调); the state does not change."""
+    problem = store.problem(ref)
+    _refuse(problem, "反馈整改进度", (OPEN, DEFERRED))
+    store.add_event(problem.id, "progress", day or dates.today(), actor=actor, note=note)
+    return Change(store.problem(problem.id), "progress")
+
+
+def last_note(store: Store, problem: Problem, action: str) -> ProblemEvent | None:
+    """The latest history event of one kind (the fix report a re-check judged, say)."""
+    events = [e for e in store.problem_events(problem.id) if e.action == action]
+    return events[-1] if events else None
 
 
 def dismiss(store: Store, ref: str, reason: str, *, actor: str | None = None) -> Change:

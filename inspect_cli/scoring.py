@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from inspect_cli.checklist import Item
 from inspect_cli.models import Result, ResultRecord
@@ -62,8 +63,16 @@ def score_inspection(items: Iterable[Item], results: dict[str, ResultRecord]) ->
     return score
 
 
+def round_rate(rate: float) -> float:
+    """One decimal, half away from zero — the way Excel and WPS display 0.0%.
+
+    Terminal, Excel and Word all show rates through this, so they agree to the digit.
+    """
+    return float(Decimal(repr(rate)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def format_rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate:.1f}%"
+    return "—" if rate is None else f"{round_rate(rate):.1f}%"
 
 
 def format_points(value: float) -> str:

@@ -166,11 +166,32 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX problem_photos_event ON problem_photos (event_id);
         """,
     ),
+    (
+        3,
+        "exported 整改通知单 and the protected values of each row",
+        """
+        CREATE TABLE exports (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            unit TEXT,
+            created_at TEXT NOT NULL,
+            file_name TEXT NOT NULL
+        );
+        CREATE TABLE export_rows (
+            export_id TEXT NOT NULL REFERENCES exports (id) ON DELETE CASCADE,
+            problem_id TEXT NOT NULL REFERENCES problems (id) ON DELETE CASCADE,
+            problem_no TEXT NOT NULL COLLATE NOCASE,
+            protected TEXT NOT NULL,
+            PRIMARY KEY (export_id, problem_no)
+        );
+        """,
+    ),
 ]
 
 _ITEM_COLUMNS = "item_id, text, category, score, deduct, unit, deadline_days, indicator, standard, tips, photo_required"
 _PROBLEM_SELECT = """
     SELECT p.*, s.code AS site_code, s.name AS site_name, s.site_type AS site_type, s.street AS street,
+        s.address AS address,
         i.no AS inspection_no, r.no AS repeat_no,
         (SELECT count(*) FROM problem_events e WHERE e.problem_id = p.id AND e.action = 'repeat') AS occurrences
     FROM problems p JOIN sites s ON s.id = p.site_id
@@ -596,6 +617,7 @@ class Store:
             site_name=row["site_name"],
             site_type=row["site_type"],
             street=row["street"],
+            address=row["address"],
             inspection_no=row["inspection_no"],
             item_id=row["item_id"],
             item_text=row["item_text"],
@@ -799,6 +821,44 @@ class Store:
             )
             for r in rows
         ]
+
+    def found_photos(self, problem_ids: list[str]) -> dict[str, list[Photo]]:
+        """The photos taken when each problem was found."""
+        out: dict[str, list[Photo]] = {}
+        for chunk in _chunks(problem_ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT pp.* FROM problem_photos pp JOIN problem_events e ON e.id = pp.event_id"
+                f" WHERE e.action = 'found' AND pp.problem_id IN ({marks}) ORDER BY pp.position",
+                chunk,
+            )
+            for r in rows:
+                out.setdefault(r["problem_id"], []).append(
+                    Photo(r["sha256"], r["stored_name"], r["original_path"], r["added_at"])
+                )
+        return out
+
+    def save_export(
+        self, export_id: str, kind: str, unit: str | None, file_name: str, rows: list[tuple[str, str, dict]]
+    ) -> None:
+        """Remember what a sheet was exported with, so its return can be checked."""
+        with self.atomic() as conn:
+            conn.execute(
+                "INSERT INTO exports (id, kind, unit, created_at, file_name) VALUES (?, ?, ?, ?, ?)",
+                (export_id, kind, unit, now_iso(), file_name),
+            )
+            conn.executemany(
+                "INSERT INTO export_rows (export_id, problem_id, problem_no, protected) VALUES (?, ?, ?, ?)",
+                [(export_id, pid, no, json.dumps(values, ensure_ascii=False)) for pid, no, values in rows],
+            )
+
+    def export(self, export_id: str) -> tuple[str, str | None, str, dict[str, dict]] | None:
+        """(kind, unit, created_at, {problem no: protected values}) of an export, if it is ours."""
+        row = self.conn.execute("SELECT * FROM exports WHERE id = ?", (export_id,)).fetchone()
+        if row is None:
+            return None
+        rows = self.conn.execute("SELECT problem_no, protected FROM export_rows WHERE export_id = ?", (export_id,))
+        return row["kind"], row["unit"], row["created_at"], {r[0].upper(): json.loads(r[1]) for r in rows}
 
     def list_problems(
         self,

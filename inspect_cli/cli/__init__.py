@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from inspect_cli import __version__
-from inspect_cli.cli import checklist, config, demo, inspection, issue, run, score, site
+from inspect_cli.cli import checklist, config, demo, excel, inspection, issue, run, score, site
 from inspect_cli.cli.context import configure, state
 from inspect_cli.cli.render import error, warn
 from inspect_cli.errors import ExitCode, InspectError
@@ -87,6 +87,8 @@ app.add_typer(checklist.app, name="checklist")
 app.add_typer(site.app, name="site")
 app.add_typer(inspection.app, name="inspection")
 app.add_typer(issue.app, name="issue")
+app.add_typer(excel.export_app, name="export")
+app.add_typer(excel.import_app, name="import")
 app.add_typer(config.app, name="config")
 run.register(app)
 issue.register(app)

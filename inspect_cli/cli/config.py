@@ -19,14 +19,16 @@ def show() -> None:
     settings = state.settings()
     where = state.config_path
     say(f"设置文件：{where}" + ("" if where.exists() else "（不存在，使用默认值；可用 inspect-cli config init 生成）"))
-    rectification = settings.rectification
+    rectification, office = settings.rectification, settings.office
     rows = [
         ["rectification.repeat_window_days", rectification.repeat_window_days, "销号后多少天内再次发现算“反复出现”"],
         [
             "rectification.default_deadline_days",
             rectification.default_deadline_days,
-            "检查项未设时限时的整改时限（工作日）",
+            "未设时限的检查项的整改时限（工作日）",
         ],
+        ["office.name", office.name, "发文单位"],
+        ["office.return_to", office.return_to, "整改通知单的回执方式"],
     ]
     out.print(table(["设置项", "值", "说明"], rows))
 

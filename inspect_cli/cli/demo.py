@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def demo() -> None:
     """在空数据库中建立示例城市（84 个点位、两周检查）并显示本周街道排名。例：inspect-cli --db demo.sqlite demo"""
     store = state.store()
-    report = build_sample_city(store, state.checklists(), today())
+    report = build_sample_city(store, state.checklists(), today(), state.media_dir)
     say(f"示例城市已建立：{state.db_path}")
     say(
         f"点位 {report.sites} 个，检查 {report.inspections} 次（{report.weeks[0][0]} 至 {report.weeks[-1][1]}），"

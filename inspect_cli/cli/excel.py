@@ -1,0 +1,152 @@
+"""`inspect-cli export …` and `inspect-cli import …`: the Excel files the office and units use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from inspect_cli.cli.context import state
+from inspect_cli.cli.render import err, out, print_json, say, table, warn
+from inspect_cli.dates import check_period, parse_date
+from inspect_cli.errors import ExitCode, InputError
+from inspect_cli.models import ProblemStatus
+
+export_app = typer.Typer(help="导出 Excel：测评报告、各单位整改通知单。", no_args_is_help=True)
+import_app = typer.Typer(help="导入 Excel：各单位交回的整改通知单。", no_args_is_help=True)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar on stderr; shown only on a terminal and only for longer jobs."""
+    if not err.is_terminal:
+        yield lambda done, total: None
+        return
+    bar = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    )
+    task = None
+    with bar:
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(label, total=total)
+            bar.update(task, completed=done)
+
+        yield update
+
+
+@export_app.command("report")
+def report(
+    date_from: Annotated[str, typer.Option("--from", help="起始日期")],
+    date_to: Annotated[str, typer.Option("--to", help="结束日期")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出的 .xlsx 文件")],
+) -> None:
+    """导出一个时段的测评报告（汇总、排名、点位类型、得分、问题清单、逾期）。例：inspect-cli export report --from 2026-11-16 --to 2026-11-22 -o 周报.xlsx"""
+    from inspect_cli.excel.report import export_report
+
+    start, end = parse_date(date_from, "起始日期"), parse_date(date_to, "结束日期")
+    check_period(start, end)
+    if output.suffix.lower() != ".xlsx":
+        raise InputError(f"输出文件应以 .xlsx 结尾：{output}")
+    with _progress("写入问题清单") as progress:
+        result = export_report(state.store(), start, end, output, state.media_dir, progress)
+    say(f"已导出测评报告：{result.path}")
+    out.print(table(["工作表", "行数"], [[name, rows] for name, rows in result.sheets.items()]))
+
+
+@export_app.command("rectification")
+def rectification(
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出目录")],
+    unit: Annotated[list[str] | None, typer.Option("--unit", "-u", help="只导出这些责任单位（可重复）")] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", "-s", help="问题状态（可重复，默认：待整改、长期整改）"),
+    ] = None,
+) -> None:
+    """为每个责任单位导出一份整改通知单（单位填写后交回）。例：inspect-cli export rectification -o 通知单/ --unit 城市管理局"""
+    from inspect_cli.excel.unit_sheet import export_unit_sheets
+
+    if output.exists() and not output.is_dir():
+        raise InputError(f"输出位置应为目录：{output}")
+    statuses = [ProblemStatus.parse(s) for s in status] if status else None
+    with _progress("写入整改通知单") as progress:
+        result = export_unit_sheets(
+            state.store(), output, state.settings().office, state.media_dir, unit, statuses, progress
+        )
+    if result.without_unit:
+        warn(f"{result.without_unit} 个问题没有责任单位，未导出（inspect-cli issue list --no-unit 查看）")
+    if not result.files:
+        say("没有需要导出的问题")
+        return
+    out.print(table(["责任单位", "问题数", "文件"], [[f.unit, f.problems, str(f.path)] for f in result.files]))
+    say(f"已导出 {len(result.files)} 份整改通知单，共 {sum(f.problems for f in result.files)} 个问题")
+
+
+@import_app.command("rectification")
+def import_rectification(
+    files: Annotated[list[Path], typer.Argument(help="单位交回的整改通知单 .xlsx")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告，不写入")] = False,
+    partial: Annotated[bool, typer.Option("--partial", help="有被拒绝的行时，仍应用通过检查的行")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """导入单位交回的整改通知单：已整改的转为待复查，其余记录进度。例：inspect-cli import rectification 整改通知单_城市管理局_2026-11-22.xlsx"""
+    from inspect_cli.excel.returned import import_returned
+
+    outcomes = import_returned(state.store(), files, dry_run=dry_run, partial=partial)
+    if as_json:
+        print_json(
+            [
+                {
+                    "file": str(o.path),
+                    "unit": o.unit,
+                    "error": o.error,
+                    "applied": o.applied,
+                    "missing": o.missing,
+                    "rows": [
+                        {"row": r.row, "no": r.problem_no, "outcome": r.outcome, "message": r.message} for r in o.rows
+                    ],
+                }
+                for o in outcomes
+            ]
+        )
+    else:
+        for outcome in outcomes:
+            _render(outcome, dry_run, partial)
+    if any(o.refused for o in outcomes):
+        raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+def _render(outcome, dry_run: bool, partial: bool) -> None:  # type: ignore[no-untyped-def]
+    from inspect_cli.excel.returned import APPLIED, REFUSED, UNCHANGED
+
+    name = outcome.path.name
+    if outcome.error:
+        err.print(Text(f"错误：{name}：{outcome.error}；未导入", style="bold red"))
+        return
+    styles = {REFUSED: "red", APPLIED: "green", UNCHANGED: ""}
+    rows = [
+        [Text(str(r.row)), Text(r.problem_no), Text(r.label, style=styles[r.outcome]), Text(r.message)]
+        for r in outcome.rows
+    ]
+    out.print(table(["行", "问题编号", "结果", "说明"], rows, title=f"{name}（{outcome.unit}）"))
+    counts = f"应用 {outcome.count(APPLIED)} 行，无变化 {outcome.count(UNCHANGED)} 行，拒绝 {outcome.count(REFUSED)} 行"
+    if outcome.missing:
+        counts += f"；导出的问题中有 {outcome.missing} 个不在表中"
+    if dry_run:
+        say(f"{name}：预览（未写入）：{counts}")
+    elif outcome.applied:
+        say(f"{name}：已导入：{counts}")
+    else:
+        err.print(
+            Text(
+                f"错误：{name}：有被拒绝的行，未写入任何更改（{counts}；加 --partial 可只应用通过的行）",
+                style="bold red",
+            )
+        )

@@ -1,0 +1,241 @@
+"""`import rectification`: read the 整改通知单 units send back and apply what they report.
+
+Only what those programs keep is relied on: the sheet names, the header titles (columns
+are found by title, so order, an added column and blank rows do not matter), the cell
+values, and the very hidden sheet with the export id. The database holds what each
+exported row looked like, so an edited protected cell is caught whatever happened to the
+sheet's protection. A file is all-or-nothing unless `partial` is asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from inspect_cli import dates
+from inspect_cli import rectification as loop
+from inspect_cli.dates import parse_date
+from inspect_cli.errors import InputError, NotFoundError
+from inspect_cli.excel.unit_sheet import COLUMNS, EXPORT_KIND, META, META_MARK, PROTECTED, SHEET, STATES, normalize_cell
+from inspect_cli.models import Problem, ProblemStatus
+from inspect_cli.store import Store
+
+APPLIED, UNCHANGED, REFUSED = "applied", "unchanged", "refused"
+OUTCOME_LABELS = {APPLIED: "已应用", UNCHANGED: "无变化", REFUSED: "拒绝"}
+_HEADER_SCAN = 10
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    problem_no: str
+    outcome: str
+    message: str
+    action: tuple[str, str, date | None, str] | None = None  # (kind, note, date, actor)
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.outcome]
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    unit: str | None = None
+    rows: list[RowOutcome] = field(default_factory=list)
+    error: str | None = None
+    applied: bool = False
+    missing: int = 0  # exported rows that are not in the returned file
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.rows if r.outcome == outcome)
+
+    @property
+    def refused(self) -> bool:
+        return self.error is not None or self.count(REFUSED) > 0
+
+
+def _fold(text: Any) -> str:
+    import unicodedata
+
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if text is None else str(text)))
+
+
+def _read(path: Path) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+    """(export id, rows by column title) of a returned sheet, or raise with the reason."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if not path.is_file():
+        raise InputError("文件不存在")
+    try:
+        workbook = load_workbook(path, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
+        raise InputError("不是有效的 .xlsx 文件（文件已损坏，或不是 Excel 工作簿）") from None
+    try:
+        if META not in workbook.sheetnames:
+            raise InputError("不是 inspect-cli 导出的整改通知单（找不到隐藏的导出信息）")
+        meta = {
+            normalize_cell(r[0]): normalize_cell(r[1]) for r in workbook[META].iter_rows(values_only=True) if len(r) > 1
+        }
+        if meta.get("kind") != META_MARK or not meta.get("export_id"):
+            raise InputError("不是 inspect-cli 导出的整改通知单（导出信息不完整）")
+        names = [SHEET] + [n for n in workbook.sheetnames if n != SHEET]
+        for name in names:
+            if name not in workbook.sheetnames or name == META:
+                continue
+            found = _table(workbook[name])
+            if found is not None:
+                return meta["export_id"], found
+        raise InputError(f"找不到“{SHEET}”表（表头需包含：问题编号、状态）")
+    finally:
+        workbook.close()
+
+
+def _table(sheet: Any) -> list[tuple[int, dict[str, Any]]] | None:
+    rows = list(sheet.iter_rows(values_only=True))
+    wanted = {_fold(c.title): c.title for c in COLUMNS}
+    for index, cells in enumerate(rows[:_HEADER_SCAN]):
+        titles = {wanted[_fold(c)]: i for i, c in enumerate(cells) if _fold(c) in wanted}
+        if "问题编号" not in titles:
+            continue
+        missing = [c.title for c in COLUMNS if c.title not in titles]
+        if missing:
+            raise InputError(f"“{sheet.title}”表缺少列：{'、'.join(missing)}（第 {index + 1} 行是表头）")
+        out = []
+        for offset, cells in enumerate(rows[index + 1 :], start=index + 2):
+            values = {title: (cells[col] if col < len(cells) else None) for title, col in titles.items()}
+            if any(normalize_cell(v) for v in values.values()):
+                out.append((offset, values))
+        return out
+    return None
+
+
+def _completion_date(value: Any) -> date | None:
+    if value is None or normalize_cell(value) == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)):
+        raise InputError(f"整改完成日期不是日期：{value}")
+    return parse_date(str(value), "整改完成日期")
+
+
+def _decide(
+    store: Store, unit: str, row: int, values: dict[str, Any], snapshot: dict[str, str], today: date
+) -> RowOutcome:
+    no = normalize_cell(values["问题编号"]).upper()
+
+    def refuse(reason: str) -> RowOutcome:
+        return RowOutcome(row, no, REFUSED, reason)
+
+    if not no:
+        return refuse("缺少问题编号")
+    if no not in snapshot:
+        return refuse("未知的问题编号（不在这份导出的整改通知单中）")
+    edited = [
+        c.title for c in PROTECTED if c.title != "问题编号" and normalize_cell(values[c.title]) != snapshot[no][c.title]
+    ]
+    if edited:
+        return refuse(f"受保护的列被修改：{'、'.join(edited)}")
+    try:
+        problem = store.problem(no)
+    except NotFoundError:
+        return refuse("问题已不存在（发现它的检查已被删除）")
+    if problem.unit != unit:
+        return refuse(f"问题已改派给 {problem.unit or '其他单位'}，不属于 {unit}")
+    state = normalize_cell(values["状态"])
+    situation = normalize_cell(values["整改情况"])
+    person = normalize_cell(values["整改责任人"])
+    try:
+        done = _completion_date(values["整改完成日期"])
+    except InputError as exc:
+        return refuse(exc.message)
+    if not state:
+        if situation or person or done:
+            return refuse("未选择状态（已整改 / 整改中 / 无法整改需协调）")
+        return RowOutcome(row, no, UNCHANGED, "未填写")
+    if state not in STATES:
+        return refuse(f"状态“{state}”无效，应为 {' / '.join(STATES)}")
+    actor = f"{unit}（{person}）" if person else unit
+    note = situation or state
+    if person:
+        note += f"（整改责任人：{person}）"
+    if state == "已整改":
+        return _decide_fixed(store, problem, row, note, done, actor, today, refuse)
+    progress = f"{state}：{situation}" if situation else state
+    if problem.status in (ProblemStatus.CLOSED, ProblemStatus.DISMISSED, ProblemStatus.FIXED):
+        return refuse(f"问题当前为“{problem.status_label}”，不能再反馈整改进度")
+    last = loop.last_note(store, problem, "progress")
+    if last is not None and last.note == progress:
+        return RowOutcome(row, no, UNCHANGED, "进度与上次相同")
+    return RowOutcome(row, no, APPLIED, f"记录进度：{state}", ("progress", progress, None, actor))
+
+
+def _decide_fixed(store, problem: Problem, row: int, note: str, done, actor: str, today: date, refuse) -> RowOutcome:  # type: ignore[no-untyped-def]
+    if done is None:
+        return refuse("状态为已整改，但未填写整改完成日期")
+    if done > today:
+        return refuse(f"整改完成日期 {done} 晚于今天")
+    if done < problem.found_date:
+        return refuse(f"整改完成日期 {done} 早于问题发现日期 {problem.found_date}")
+    reported = loop.last_note(store, problem, "fixed")
+    same = reported is not None and reported.date == done and reported.note == note
+    if problem.status is ProblemStatus.CLOSED:
+        return RowOutcome(row, problem.no, UNCHANGED, "已销号") if same else refuse("问题已销号")
+    if problem.status is ProblemStatus.DISMISSED:
+        return refuse("问题已认定不属实")
+    if problem.status is ProblemStatus.FIXED:
+        return RowOutcome(row, problem.no, UNCHANGED, "已上报，待复查") if same else refuse("问题已上报整改，等待复查")
+    return RowOutcome(row, problem.no, APPLIED, f"上报整改（{done}），待复查", ("fixed", note, done, actor))
+
+
+def import_returned(
+    store: Store, paths: list[Path], *, dry_run: bool = False, partial: bool = False
+) -> list[FileOutcome]:
+    today = dates.today()
+    outcomes = []
+    for path in paths:
+        outcome = FileOutcome(path)
+        outcomes.append(outcome)
+        try:
+            export_id, rows = _read(path)
+        except InputError as exc:
+            outcome.error = exc.message
+            continue
+        export = store.export(export_id)
+        if export is None or export[0] != EXPORT_KIND:
+            outcome.error = f"导出编号 {export_id} 不在本数据库中：这份表不是从本数据库导出的整改通知单"
+            continue
+        _, unit, _, snapshot = export
+        outcome.unit = unit
+        seen: dict[str, int] = {}
+        for row, values in rows:
+            decided = _decide(store, unit or "", row, values, snapshot, today)
+            if decided.problem_no and decided.problem_no in seen and decided.outcome != REFUSED:
+                decided = RowOutcome(
+                    row, decided.problem_no, REFUSED, f"与第 {seen[decided.problem_no]} 行问题编号重复"
+                )
+            seen.setdefault(decided.problem_no, row)
+            outcome.rows.append(decided)
+        outcome.missing = len(set(snapshot) - set(seen))
+        if dry_run or (outcome.count(REFUSED) and not partial):
+            continue
+        with store.atomic():
+            for decided in outcome.rows:
+                if decided.outcome != APPLIED or decided.action is None:
+                    continue
+                kind, note, day, actor = decided.action
+                if kind == "fixed":
+                    loop.report_fixed(store, decided.problem_no, note, day=day, actor=actor)
+                else:
+                    loop.record_progress(store, decided.problem_no, note, actor=actor)
+        outcome.applied = True
+    return outcomes
