@@ -9,8 +9,8 @@ from enum import Enum
 
 from inspect_cli import dates
 from inspect_cli.dates import check_period
-from inspect_cli.models import Inspection, Problem, ProblemStatus, Site
-from inspect_cli.scoring import Score, score_inspection
+from inspect_cli.models import Inspection, Problem, ProblemStatus, Result, Site
+from inspect_cli.scoring import Score
 from inspect_cli.store import Store
 
 UNSET = "（未填写）"
@@ -70,11 +70,11 @@ def scored_inspections(
     """Inspections in the period with their scores (only finished ones count in rankings)."""
     check_period(date_from, date_to)
     inspections = store.list_inspections(date_from, date_to, finished_only=finished_only, **filters)
-    ids = [i.id for i in inspections]
-    items = store.items_for(ids)
-    results = store.results_for(ids)
+    scores = {i.id: Score() for i in inspections}
+    for inspection_id, points, deduct, result, count in store.score_rows(list(scores)):
+        scores[inspection_id].add(points, deduct, Result(result) if result else None, count)
     sites = {s.id: s for s in store.list_sites()}
-    return [ScoredInspection(i, sites[i.site_id], score_inspection(items[i.id], results[i.id])) for i in inspections]
+    return [ScoredInspection(i, sites[i.site_id], scores[i.id]) for i in inspections]
 
 
 def ranking(
@@ -82,17 +82,21 @@ def ranking(
     by: GroupBy = GroupBy.street,
     date_from: date | None = None,
     date_to: date | None = None,
+    scored: list[ScoredInspection] | None = None,
 ) -> list[RankRow]:
     """Rank groups by the mean of their inspections' unrounded 得分率.
 
-    Ties are broken by more inspections; rows equal on both share a rank.
+    Ties are broken by more inspections; rows equal on both share a rank. `scored` is the
+    period's `scored_inspections`, when the caller has it already.
     """
+    if scored is None:
+        scored = scored_inspections(store, date_from, date_to)
     groups: dict[str, list[ScoredInspection]] = {}
-    for scored in scored_inspections(store, date_from, date_to):
-        key = _KEYS[by](scored.site)
-        if key is None or scored.score.rate is None:
+    for scored_one in scored:
+        key = _KEYS[by](scored_one.site)
+        if key is None or scored_one.score.rate is None:
             continue
-        groups.setdefault(key, []).append(scored)
+        groups.setdefault(key, []).append(scored_one)
     rows = []
     for name, members in groups.items():
         rates = [m.score.rate for m in members if m.score.rate is not None]
@@ -255,13 +259,21 @@ class RankChange:
         return f"↑{delta}" if delta > 0 else f"↓{-delta}"
 
 
-def ranking_with_change(store: Store, by: GroupBy, date_from: date, date_to: date) -> tuple[list[RankChange], bool]:
+def ranking_with_change(
+    store: Store,
+    by: GroupBy,
+    date_from: date,
+    date_to: date,
+    scored: tuple[list[ScoredInspection], list[ScoredInspection]] | None = None,
+) -> tuple[list[RankChange], bool]:
     """The ranking and each row's change against the previous period of the same length.
 
-    The flag says whether the previous period had any ranking at all (a first report has none).
+    The flag says whether the previous period had any ranking at all (a first report has
+    none). `scored` is (this period's, the previous period's) scored inspections, if known.
     """
-    current = ranking(store, by, date_from, date_to)
-    before = {r.name: r for r in ranking(store, by, *previous_period(date_from, date_to))}
+    this, last = scored or (None, None)
+    current = ranking(store, by, date_from, date_to, this)
+    before = {r.name: r for r in ranking(store, by, *previous_period(date_from, date_to), last)}
     changes = [
         RankChange(
             row,
@@ -289,8 +301,15 @@ class PeriodSummary:
     problems: ProblemStats
 
 
-def period_summary(store: Store, date_from: date, date_to: date, today: date | None = None) -> PeriodSummary:
-    scored = scored_inspections(store, date_from, date_to)
+def period_summary(
+    store: Store,
+    date_from: date,
+    date_to: date,
+    today: date | None = None,
+    scored: list[ScoredInspection] | None = None,
+) -> PeriodSummary:
+    if scored is None:
+        scored = scored_inspections(store, date_from, date_to)
     rates = [s.score.rate for s in scored if s.score.rate is not None]
     _, problem_total = problem_stats(store, date_from, date_to, today=today)
     return PeriodSummary(
@@ -326,13 +345,17 @@ class TypeBreakdown:
         return self.failed / self.items * 100 if self.items else None
 
 
-def type_breakdown(store: Store, date_from: date, date_to: date) -> list[TypeBreakdown]:
+def type_breakdown(
+    store: Store, date_from: date, date_to: date, scored: list[ScoredInspection] | None = None
+) -> list[TypeBreakdown]:
     """Per 街道 × 点位类型: items checked (applicable), 合格, 不合格 (严重 included)."""
+    if scored is None:
+        scored = scored_inspections(store, date_from, date_to)
     cells: dict[tuple[str, str], TypeBreakdown] = {}
-    for scored in scored_inspections(store, date_from, date_to):
-        key = (scored.site.street or UNSET, scored.site.site_type)
+    for one in scored:
+        key = (one.site.street or UNSET, one.site.site_type)
         cell = cells.setdefault(key, TypeBreakdown(*key, 0, 0, 0))
-        cell.items += scored.score.checked
-        cell.passed += scored.score.passed
-        cell.failed += scored.score.failed + scored.score.severe
+        cell.items += one.score.checked
+        cell.passed += one.score.passed
+        cell.failed += one.score.failed + one.score.severe
     return [cells[k] for k in sorted(cells)]

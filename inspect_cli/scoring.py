@@ -10,13 +10,18 @@ from inspect_cli.checklist import Item
 from inspect_cli.models import Result, ResultRecord
 
 
-def item_earned(item: Item, result: Result, count: int = 1) -> float:
+def earned(score: float, deduct: float | None, result: Result, count: int = 1) -> float:
     """Points earned on one item; 不适用 earns nothing and is left out of the full score."""
     if result is Result.PASS:
-        return item.score
+        return score
     if result is Result.FAIL:
-        return item.score - min(item.score, item.deduct_per_occurrence * max(count, 1))
+        per = score if deduct is None else deduct
+        return score - min(score, per * max(count, 1))
     return 0.0
+
+
+def item_earned(item: Item, result: Result, count: int = 1) -> float:
+    return earned(item.score, item.deduct, result, count)
 
 
 @dataclass
@@ -40,26 +45,30 @@ class Score:
         """Items actually checked (answered and applicable)."""
         return self.passed + self.failed + self.severe
 
+    def add(self, score: float, deduct: float | None, result: Result | None, count: int = 1) -> None:
+        """Count one checklist item and its answer (None: not answered yet)."""
+        self.items += 1
+        if result is None:
+            return
+        self.answered += 1
+        if result is Result.NA:
+            self.na += 1
+            return
+        self.full += score
+        self.earned += earned(score, deduct, result, count)
+        if result is Result.PASS:
+            self.passed += 1
+        elif result is Result.FAIL:
+            self.failed += 1
+        else:
+            self.severe += 1
+
 
 def score_inspection(items: Iterable[Item], results: dict[str, ResultRecord]) -> Score:
     score = Score()
     for item in items:
-        score.items += 1
         record = results.get(item.id)
-        if record is None:
-            continue
-        score.answered += 1
-        if record.result is Result.NA:
-            score.na += 1
-            continue
-        score.full += item.score
-        score.earned += item_earned(item, record.result, record.count)
-        if record.result is Result.PASS:
-            score.passed += 1
-        elif record.result is Result.FAIL:
-            score.failed += 1
-        else:
-            score.severe += 1
+        score.add(item.score, item.deduct, record.result if record else None, record.count if record else 1)
     return score
 
 

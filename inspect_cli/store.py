@@ -521,6 +521,18 @@ class Store:
                 out[r["inspection_id"]].append(_item(r))
         return out
 
+    def score_rows(self, inspection_ids: list[str]) -> Iterator[tuple[str, float, float | None, str | None, int]]:
+        """(inspection id, score, deduct, result, count) of every frozen item: what scoring needs."""
+        for chunk in _chunks(inspection_ids):
+            marks = ",".join("?" * len(chunk))
+            yield from self.conn.execute(
+                "SELECT it.inspection_id, it.score, it.deduct, r.result, coalesce(r.count, 1)"
+                " FROM inspection_items it LEFT JOIN results r"
+                " ON r.inspection_id = it.inspection_id AND r.item_id = it.item_id"
+                f" WHERE it.inspection_id IN ({marks})",
+                chunk,
+            )
+
     def results(self, inspection_id: str) -> dict[str, ResultRecord]:
         return self.results_for([inspection_id])[inspection_id]
 

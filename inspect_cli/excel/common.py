@@ -24,6 +24,7 @@ HIGHLIGHT = "#FFC7CE"
 HEADER_FILL = "#D9E1F2"
 EDITABLE_FILL = "#FFF2CC"
 MAX_WIDTH = 50
+WIDTH_SAMPLE = 300  # rows measured for column widths; more would only cost time
 PHOTO_HEIGHT = 72  # pixels: the thumbnail row height
 THUMBNAIL = (128, 72)
 
@@ -160,7 +161,8 @@ class TableSheet:
         for col, (column, value) in enumerate(zip(self.columns, values, strict=True)):
             fmt = self.formats.cell(column.kind, highlight, column.editable)
             write_value(self.sheet, row, col, value, fmt, column.kind)
-            self.widths[col] = max(self.widths[col], text_width(value))
+            if row <= WIDTH_SAMPLE:
+                self.widths[col] = max(self.widths[col], text_width(value))
         if photo is not None:
             col = next(i for i, c in enumerate(self.columns) if c.kind == "photo")
             self.sheet.set_row(row, PHOTO_HEIGHT * 0.75 + 4)

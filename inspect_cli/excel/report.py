@@ -25,6 +25,7 @@ from inspect_cli.queries import (
     NO_UNIT,
     GroupBy,
     period_summary,
+    previous_period,
     problems,
     ranking_with_change,
     scored_inspections,
@@ -85,11 +86,14 @@ def export_report(
     header = f"创城实地测评报告（{period}）"
     result = ReportResult(path)
     found = problems(store, date_from=date_from, date_to=date_to)
+    # Score the two periods once; every sheet below reads these.
+    scored = scored_inspections(store, date_from, date_to)
+    both = (scored, scored_inspections(store, *previous_period(date_from, date_to)))
     photos = store.found_photos([p.id for p in found])
     workbook = new_workbook(path)
     formats = Formats(workbook)
 
-    summary = period_summary(store, date_from, date_to, today=today)
+    summary = period_summary(store, date_from, date_to, today=today, scored=scored)
     sheet = workbook.add_worksheet("汇总")
     sheet.write_string(0, 0, header, formats.title)
     figures: list[tuple[str, object, str]] = [
@@ -118,7 +122,7 @@ def export_report(
     result.sheets["汇总"] = len(figures)
 
     for by, name in ((GroupBy.street, "街道排名"), (GroupBy.unit, "单位排名"), (GroupBy.partner, "包抓单位排名")):
-        changes, _ = ranking_with_change(store, by, date_from, date_to)
+        changes, _ = ranking_with_change(store, by, date_from, date_to, both)
         if by is GroupBy.partner and not changes:
             continue  # no 包抓单位 in this register
         table = TableSheet(workbook, formats, name, RANK_COLUMNS, header)
@@ -156,7 +160,7 @@ def export_report(
         ],
         header,
     )
-    cells = type_breakdown(store, date_from, date_to)
+    cells = type_breakdown(store, date_from, date_to, scored)
     for cell in cells:
         table.add([cell.street, cell.site_type, cell.items, cell.passed, cell.failed, cell.pass_rate, cell.fail_rate])
     table.finish()
@@ -180,7 +184,6 @@ def export_report(
         ],
         header,
     )
-    scored = scored_inspections(store, date_from, date_to)
     for s in scored:
         i = s.inspection
         table.add(
