@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from inspect_cli.scoring import round_rate
 
-from .conftest import Cli, make_image
+from .conftest import DATA, Cli, make_image
 
 TODAY = "2026-11-30"
 PERIOD = ["--from", "2026-11-16", "--to", "2026-11-22"]
@@ -37,7 +37,12 @@ def cli_type(cli, code):
 @pytest.fixture
 def city_with_problems(city, monkeypatch, tmp_path):
     monkeypatch.setenv("INSPECT_CLI_TODAY", TODAY)
-    photo = make_image(tmp_path / "photos" / "现场.jpg", "blue", (320, 240))
+    return build_problem_city(city, tmp_path)
+
+
+def build_problem_city(city, folder):
+    """Two weeks of inspections; three problems for three units this week (all overdue on TODAY)."""
+    photo = make_image(folder / "photos" / "现场.jpg", "blue", (320, 240))
     # Previous week: 东城 leads.
     failing_run(city, "NMSC-001", "2026-11-10", {})
     failing_run(city, "GJZD-001", "2026-11-10", {1: ("站牌破损", "交通运输局")})
@@ -386,3 +391,44 @@ def test_exported_file_is_a_valid_zip_with_images(city_with_problems, tmp_path):
         assert archive.testzip() is None
         assert any(n.startswith("xl/media/") for n in archive.namelist())
     shutil.rmtree(tmp_path / "out")
+
+
+FIXTURE_ID = "fixture-城市管理局"
+
+
+def export_fixture(cli, folder):
+    """The 城市管理局 sheet with a fixed export id, as `make_libreoffice_fixture.py` made it."""
+    from inspect_cli.config import OfficeSettings
+    from inspect_cli.excel.unit_sheet import export_unit_sheets
+    from inspect_cli.store import Store
+
+    with Store(cli.db) as store:
+        result = export_unit_sheets(
+            store,
+            folder,
+            OfficeSettings(),
+            cli.db.parent / "media",
+            ["城市管理局"],
+            export_id_for=lambda unit: FIXTURE_ID,
+        )
+    return result.files[0].path
+
+
+def test_sheet_resaved_by_libreoffice_imports(city_with_problems, tmp_path):
+    """tests/data/returned-libreoffice.xlsx was filled, then opened and saved by LibreOffice 7."""
+    cli = city_with_problems
+    export_fixture(cli, tmp_path / "out")
+    resaved = DATA / "returned-libreoffice.xlsx"
+    with zipfile.ZipFile(resaved) as archive:
+        assert b"<Application>LibreOffice" in archive.read("docProps/app.xml")
+    book = load_workbook(resaved)
+    assert book["_导出信息"].sheet_state == "hidden"  # LibreOffice keeps it, though not very hidden
+    assert "备注" in [c.value for c in book["整改清单"][1]]  # the unit's added column survived
+    first, second = numbers(cli, "城市管理局")
+    code, report = imported(cli, resaved)
+    assert code == 0, report
+    assert {r["no"]: r["outcome"] for r in report[0]["rows"]} == {first: "applied", second: "applied"}
+    assert problem(cli, first)["status"] == "fixed" and problem(cli, first)["fixed_date"] == "2026-11-25"
+    assert problem(cli, second)["history"][-1]["note"] == "整改中：已联系广告公司更换"
+    code, again = imported(cli, resaved)
+    assert code == 0 and {r["outcome"] for r in again[0]["rows"]} == {"unchanged"}

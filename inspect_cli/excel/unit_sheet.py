@@ -105,7 +105,9 @@ def export_unit_sheets(
     units: list[str] | None = None,
     statuses: list[ProblemStatus] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    export_id_for: Callable[[str], str] | None = None,
 ) -> UnitExport:
+    """Write the sheets; `export_id_for` fixes export ids (the LibreOffice fixture test needs that)."""
     found = problems(store, statuses=statuses or DEFAULT_STATUSES)
     result = UnitExport(without_unit=sum(1 for p in found if not p.unit))
     by_unit: dict[str, list[Problem]] = {}
@@ -126,7 +128,7 @@ def export_unit_sheets(
     cache: dict[str, bytes | None] = {}
     out_dir.mkdir(parents=True, exist_ok=True)
     for unit, rows in sorted(by_unit.items()):
-        export_id = str(uuid.uuid4())
+        export_id = export_id_for(unit) if export_id_for else str(uuid.uuid4())
         path = out_dir / f"整改通知单_{safe_file_part(unit)}_{today.isoformat()}.xlsx"
         workbook = new_workbook(path)
         formats = Formats(workbook)
