@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
@@ -143,7 +143,7 @@ _PROBLEM_KEYS: dict[StatsBy, Callable[[Problem], str]] = {
 }
 
 
-def problems(
+def iter_problems(
     store: Store,
     *,
     statuses: list[ProblemStatus] | None = None,
@@ -151,15 +151,26 @@ def problems(
     date_from: date | None = None,
     date_to: date | None = None,
     today: date | None = None,
+    order: str = "deadline",
     **filters: object,
-) -> list[Problem]:
-    """Problems found in the period, sorted by deadline; `overdue` keeps those past it."""
+) -> Iterator[Problem]:
+    """Problems found in the period, one at a time, by deadline (or by unit);
+    `overdue` keeps those past their deadline."""
     check_period(date_from, date_to)
-    found = store.list_problems(statuses=statuses, found_from=date_from, found_to=date_to, **filters)  # type: ignore[arg-type]
-    if overdue:
-        day = today or dates.today()
-        found = [p for p in found if p.overdue_days(day) > 0]
-    return found
+    day = today or dates.today()
+    for problem in store.iter_problems(
+        statuses=statuses,
+        found_from=date_from,
+        found_to=date_to,
+        order=order,
+        **filters,  # type: ignore[arg-type]
+    ):
+        if not overdue or problem.overdue_days(day) > 0:
+            yield problem
+
+
+def problems(store: Store, **filters: object) -> list[Problem]:
+    return list(iter_problems(store, **filters))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -214,7 +225,7 @@ def problem_stats(
     day = today or dates.today()
     total = ProblemStats("合计")
     groups: dict[str, ProblemStats] = {}
-    for problem in problems(store, date_from=date_from, date_to=date_to):
+    for problem in iter_problems(store, date_from=date_from, date_to=date_to):
         total.add(problem, day)
         if by is not None:
             key = _PROBLEM_KEYS[by](problem)

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from datetime import date
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from inspect_cli.checklist import Checklist, Item
 from inspect_cli.dates import now_iso
@@ -198,6 +199,10 @@ _PROBLEM_SELECT = """
     LEFT JOIN inspections i ON i.id = p.inspection_id
     LEFT JOIN problems r ON r.id = p.repeat_of
 """
+_PROBLEM_ORDER = {
+    "deadline": " ORDER BY p.deadline, p.year, p.seq",
+    "unit": " ORDER BY coalesce(p.unit, ''), p.deadline, p.year, p.seq",
+}
 _INSPECTION_SELECT = """
     SELECT i.*, s.code AS site_code, s.name AS site_name, s.street AS street
     FROM inspections i JOIN sites s ON s.id = i.site_id
@@ -872,9 +877,13 @@ class Store:
         rows = self.conn.execute("SELECT problem_no, protected FROM export_rows WHERE export_id = ?", (export_id,))
         return row["kind"], row["unit"], row["created_at"], {r[0].upper(): json.loads(r[1]) for r in rows}
 
-    def list_problems(
+    def list_problems(self, **filters: Any) -> list[Problem]:
+        return list(self.iter_problems(**filters))
+
+    def iter_problems(
         self,
         *,
+        order: str = "deadline",
         statuses: list[ProblemStatus] | None = None,
         unit: str | None = None,
         no_unit: bool = False,
@@ -886,7 +895,7 @@ class Store:
         found_from: date | None = None,
         found_to: date | None = None,
         inspection_id: str | None = None,
-    ) -> list[Problem]:
+    ) -> Iterator[Problem]:
         where: list[str] = []
         params: dict[str, object] = {}
         if statuses:
@@ -922,8 +931,9 @@ class Store:
             where.append("p.inspection_id = :inspection")
             params["inspection"] = inspection_id
         sql = _PROBLEM_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self.conn.execute(sql + " ORDER BY p.deadline, p.year, p.seq", params)
-        return [self._problem(r) for r in rows]
+        # A cursor, not a list: exports stream problems straight into the workbook.
+        for row in self.conn.execute(sql + _PROBLEM_ORDER[order], params):
+            yield self._problem(row)
 
 
 def _item(row: sqlite3.Row) -> Item:

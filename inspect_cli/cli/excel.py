@@ -99,7 +99,8 @@ def import_rectification(
     """导入单位交回的整改通知单：已整改的转为待复查，其余记录进度。例：inspect-cli import rectification 整改通知单_城市管理局_2026-11-22.xlsx"""
     from inspect_cli.excel.returned import import_returned
 
-    outcomes = import_returned(state.store(), files, dry_run=dry_run, partial=partial)
+    with _progress("读取交回的整改通知单") as progress:
+        outcomes = import_returned(state.store(), files, dry_run=dry_run, partial=partial, progress=progress)
     if as_json:
         print_json(
             [

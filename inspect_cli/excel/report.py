@@ -24,9 +24,9 @@ from inspect_cli.excel.common import (
 from inspect_cli.queries import (
     NO_UNIT,
     GroupBy,
+    iter_problems,
     period_summary,
     previous_period,
-    problems,
     ranking_with_change,
     scored_inspections,
     type_breakdown,
@@ -85,11 +85,9 @@ def export_report(
     period = f"{date_from} 至 {date_to}"
     header = f"创城实地测评报告（{period}）"
     result = ReportResult(path)
-    found = problems(store, date_from=date_from, date_to=date_to)
     # Score the two periods once; every sheet below reads these.
     scored = scored_inspections(store, date_from, date_to)
     both = (scored, scored_inspections(store, *previous_period(date_from, date_to)))
-    photos = store.found_photos([p.id for p in found])
     workbook = new_workbook(path)
     formats = Formats(workbook)
 
@@ -205,9 +203,11 @@ def export_report(
 
     table = TableSheet(workbook, formats, "问题清单", PROBLEM_COLUMNS, header)
     cache: dict[str, bytes | None] = {}
-    for index, problem in enumerate(found, start=1):
+    total = summary.problems.total
+    # Problems stream from the database into the sheet: memory does not grow with them.
+    for index, problem in enumerate(iter_problems(store, date_from=date_from, date_to=date_to), start=1):
         late = problem.overdue_days(today)
-        pictures = photos.get(problem.id, [])
+        pictures = store.found_photos([problem.id]).get(problem.id, [])
         image = thumbnail(media_dir, pictures[0].stored_name, cache) if pictures else None
         names = "\n".join(Path(p.original_path).name for p in pictures)
         if pictures and image is None:
@@ -235,14 +235,11 @@ def export_report(
             photo=image,
         )
         if progress:
-            progress(index, len(found))
+            progress(index, total)
     table.finish()
-    result.sheets["问题清单"] = len(found)
+    result.sheets["问题清单"] = total
 
-    overdue = sorted(
-        (p for p in found if p.overdue_days(today)),
-        key=lambda p: (p.unit or NO_UNIT, -p.overdue_days(today), p.no),
-    )
+    overdue = iter_problems(store, date_from=date_from, date_to=date_to, overdue=True, today=today, order="unit")
     table = TableSheet(
         workbook,
         formats,
@@ -261,7 +258,9 @@ def export_report(
         ],
         f"{header} 逾期问题（截至 {today}）",
     )
+    late_rows = 0
     for p in overdue:
+        late_rows += 1
         table.add(
             [
                 p.unit or NO_UNIT,
@@ -278,6 +277,6 @@ def export_report(
             highlight=True,
         )
     table.finish()
-    result.sheets["逾期问题"] = len(overdue)
+    result.sheets["逾期问题"] = late_rows
     close_workbook(workbook, path)
     return result

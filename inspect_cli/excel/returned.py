@@ -10,6 +10,7 @@ sheet's protection. A file is all-or-nothing unless `partial` is asked for.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -198,11 +199,18 @@ def _decide_fixed(store, problem: Problem, row: int, note: str, done, actor: str
 
 
 def import_returned(
-    store: Store, paths: list[Path], *, dry_run: bool = False, partial: bool = False
+    store: Store,
+    paths: list[Path],
+    *,
+    dry_run: bool = False,
+    partial: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[FileOutcome]:
     today = dates.today()
     outcomes = []
-    for path in paths:
+    for index, path in enumerate(paths, start=1):
+        if progress:
+            progress(index - 1, len(paths))
         outcome = FileOutcome(path)
         outcomes.append(outcome)
         try:
@@ -238,4 +246,6 @@ def import_returned(
                 else:
                     loop.record_progress(store, decided.problem_no, note, actor=actor)
         outcome.applied = True
+    if progress:
+        progress(len(paths), len(paths))
     return outcomes
