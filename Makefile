@@ -18,6 +18,9 @@ demo: $(STAMP)
 	$(BIN)/inspect-cli --db $(DEMO_DB) demo
 	$(BIN)/inspect-cli --db $(DEMO_DB) score --by type
 	$(BIN)/inspect-cli --db $(DEMO_DB) issue stats --by street
+	$(BIN)/inspect-cli --db $(DEMO_DB) notice -o build/demo/周通报.docx
+	$(BIN)/inspect-cli --db $(DEMO_DB) notice -o build/demo/周通报.md
+	$(BIN)/inspect-cli --db $(DEMO_DB) export report -o build/demo/测评报告.xlsx
 	@echo "示例数据库：$(DEMO_DB)  （试试：$(BIN)/inspect-cli --db $(DEMO_DB) site list --search nmsc）"
 
 test: $(STAMP)

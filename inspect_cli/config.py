@@ -23,14 +23,31 @@ class OfficeSettings:
     return_to: str = "市创城办督查科（请在整改时限内将本表填好后发回）"
 
 
+DEFAULT_REQUIREMENTS = """\
+各责任单位要对照本期通报的问题清单，立行立改、举一反三，按整改时限完成整改并及时反馈整改情况。
+各街道要落实属地责任，加强日常巡查，防止问题反弹回潮，对反复出现的问题要查明原因、建立长效机制。
+对逾期未整改的问题，市创城办将进行督办，并纳入年度创建工作考核；连续两期列入黑榜的单位，将约谈主要负责同志。"""
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    title: str = "创建全国文明城市工作督查通报"
+    # Below this mean 得分率 a street or unit goes on the 黑榜 even outside the bottom three.
+    black_threshold: int = 85
+    # 五、下步要求: one paragraph per line.
+    requirements: str = DEFAULT_REQUIREMENTS
+    signature: str = ""  # 落款; empty: the office name
+
+
 @dataclass(frozen=True)
 class Settings:
     rectification: RectificationSettings = field(default_factory=RectificationSettings)
     office: OfficeSettings = field(default_factory=OfficeSettings)
+    notice: NoticeSettings = field(default_factory=NoticeSettings)
     path: Path | None = None
 
 
-_SECTIONS = {"rectification": RectificationSettings, "office": OfficeSettings}
+_SECTIONS = {"rectification": RectificationSettings, "office": OfficeSettings, "notice": NoticeSettings}
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -78,7 +95,7 @@ def _section(path: Path, name: str, cls: type, value: object, problems: list[str
                 problems.append(f"{path}:{line}: {name}.{key}: 应为不小于 0 的整数，实际为 {item!r}")
             else:
                 values[key] = item
-        elif not isinstance(item, str) or not item.strip():
+        elif not isinstance(item, str) or (not item.strip() and getattr(defaults, key)):
             problems.append(f"{path}:{line}: {name}.{key}: 应为文字，实际为 {item!r}")
         else:
             values[key] = item.strip()

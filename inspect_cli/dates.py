@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from inspect_cli.errors import InputError
@@ -51,3 +51,36 @@ def parse_date(text: str | date | datetime, field: str = "日期") -> date:
 def check_period(start: date | None, end: date | None) -> None:
     if start and end and start > end:
         raise InputError(f"起始日期 {start} 晚于结束日期 {end}")
+
+
+def parse_week(text: str) -> tuple[date, date]:
+    """2026-W47 (ISO week) → its Monday and Sunday."""
+    match = re.fullmatch(r"\s*(\d{4})-?[Ww](\d{1,2})\s*", text)
+    if not match:
+        raise InputError(f"周的格式不正确：'{text}'，应为 YYYY-Www（如 2026-W47）")
+    try:
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise InputError(f"没有这一周：'{text}'") from None
+    return monday, monday + timedelta(days=6)
+
+
+def current_week(day: date | None = None) -> tuple[date, date]:
+    day = day or today()
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def resolve_period(week: str | None, date_from: str | None, date_to: str | None) -> tuple[date, date]:
+    """`--week`, or `--from` with `--to`, or (neither given) the current ISO week."""
+    if week and (date_from or date_to):
+        raise InputError("--week 与 --from/--to 只能用一种")
+    if bool(date_from) != bool(date_to):
+        raise InputError("--from 和 --to 需要一起使用")
+    if week:
+        return parse_week(week)
+    if date_from and date_to:
+        start, end = parse_date(date_from, "起始日期"), parse_date(date_to, "结束日期")
+        check_period(start, end)
+        return start, end
+    return current_week()

@@ -187,6 +187,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "weekly notices (周通报) issued, for their numbers",
+        """
+        CREATE TABLE notices (
+            id TEXT PRIMARY KEY,
+            number INTEGER NOT NULL,
+            date_from TEXT NOT NULL,
+            date_to TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            issued_at TEXT NOT NULL
+        );
+        CREATE INDEX notices_period ON notices (date_from, date_to);
+        """,
+    ),
 ]
 
 _ITEM_COLUMNS = "item_id, text, category, score, deduct, unit, deadline_days, indicator, standard, tips, photo_required"
@@ -876,6 +891,24 @@ class Store:
             return None
         rows = self.conn.execute("SELECT problem_no, protected FROM export_rows WHERE export_id = ?", (export_id,))
         return row["kind"], row["unit"], row["created_at"], {r[0].upper(): json.loads(r[1]) for r in rows}
+
+    def notice_number(self, date_from: date, date_to: date) -> tuple[int, bool]:
+        """(number, reissue): the number already given to this period, else the next one."""
+        row = self.conn.execute(
+            "SELECT number FROM notices WHERE date_from = ? AND date_to = ? ORDER BY issued_at DESC LIMIT 1",
+            (date_from.isoformat(), date_to.isoformat()),
+        ).fetchone()
+        if row:
+            return row[0], True
+        last = self.conn.execute("SELECT max(number) FROM notices").fetchone()[0]
+        return (last or 0) + 1, False
+
+    def save_notice(self, number: int, date_from: date, date_to: date, file_name: str) -> None:
+        with self.atomic() as conn:
+            conn.execute(
+                "INSERT INTO notices (id, number, date_from, date_to, file_name, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (new_id(), number, date_from.isoformat(), date_to.isoformat(), file_name, now_iso()),
+            )
 
     def list_problems(self, **filters: Any) -> list[Problem]:
         return list(self.iter_problems(**filters))

@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from inspect_cli import __version__
-from inspect_cli.cli import checklist, config, demo, excel, inspection, issue, run, score, site
+from inspect_cli.cli import checklist, config, demo, excel, inspection, issue, notice, run, score, site
 from inspect_cli.cli.context import configure, state
 from inspect_cli.cli.render import error, warn
 from inspect_cli.errors import ExitCode, InspectError
@@ -92,6 +92,7 @@ app.add_typer(excel.import_app, name="import")
 app.add_typer(config.app, name="config")
 run.register(app)
 issue.register(app)
+notice.register(app)
 score.register(app)
 demo.register(app)
 

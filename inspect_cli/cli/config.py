@@ -29,6 +29,10 @@ def show() -> None:
         ],
         ["office.name", office.name, "发文单位"],
         ["office.return_to", office.return_to, "整改通知单的回执方式"],
+        ["notice.title", settings.notice.title, "周通报标题"],
+        ["notice.black_threshold", settings.notice.black_threshold, "平均得分率低于此值列入黑榜"],
+        ["notice.requirements", settings.notice.requirements, "五、下步要求（每行一段）"],
+        ["notice.signature", settings.notice.signature or f"（{office.name}）", "落款"],
     ]
     out.print(table(["设置项", "值", "说明"], rows))
 

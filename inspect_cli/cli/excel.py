@@ -13,7 +13,7 @@ from rich.text import Text
 
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import err, out, print_json, say, table, warn
-from inspect_cli.dates import check_period, parse_date
+from inspect_cli.dates import resolve_period
 from inspect_cli.errors import ExitCode, InputError
 from inspect_cli.models import ProblemStatus
 
@@ -44,15 +44,15 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
 
 @export_app.command("report")
 def report(
-    date_from: Annotated[str, typer.Option("--from", help="起始日期")],
-    date_to: Annotated[str, typer.Option("--to", help="结束日期")],
     output: Annotated[Path, typer.Option("--output", "-o", help="输出的 .xlsx 文件")],
+    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO 周，如 2026-W47（默认本周）")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="起始日期（与 --to 一起用）")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="结束日期")] = None,
 ) -> None:
     """导出一个时段的测评报告（汇总、排名、点位类型、得分、问题清单、逾期）。例：inspect-cli export report --from 2026-11-16 --to 2026-11-22 -o 周报.xlsx"""
     from inspect_cli.excel.report import export_report
 
-    start, end = parse_date(date_from, "起始日期"), parse_date(date_to, "结束日期")
-    check_period(start, end)
+    start, end = resolve_period(week, date_from, date_to)
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"输出文件应以 .xlsx 结尾：{output}")
     with _progress("写入问题清单") as progress:

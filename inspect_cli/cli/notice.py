@@ -1,0 +1,58 @@
+"""`inspect-cli notice`: the numbered weekly notice (周通报) in Word or Markdown."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from inspect_cli.cli.context import state
+from inspect_cli.cli.render import say
+from inspect_cli.dates import resolve_period
+
+
+class Format(str, Enum):
+    docx = "docx"
+    md = "md"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("notice")(notice)
+
+
+def notice(
+    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO 周，如 2026-W47（默认本周）")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="起始日期（与 --to 一起用，代替 --week）")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="结束日期")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="输出文件（默认：周通报_第N期_起_止.docx）")
+    ] = None,
+    fmt: Annotated[
+        Format | None, typer.Option("--format", "-f", help="docx（Word）或 md（Markdown）；默认按文件名")
+    ] = None,
+    number: Annotated[int | None, typer.Option("--number", "-n", help="期号（默认接着本数据库上一期）", min=1)] = None,
+) -> None:
+    """生成周通报（Word 或 Markdown），期号自动接续。例：inspect-cli notice --week 2026-W47 -o 第12期.docx"""
+    from inspect_cli.notice import build_notice, default_file_name
+
+    start, end = resolve_period(week, date_from, date_to)
+    if fmt is None:
+        fmt = Format.md if output is not None and output.suffix.lower() == ".md" else Format.docx
+    settings = state.settings()
+    store = state.store()
+    built = build_notice(store, start, end, settings.office, settings.notice, number)
+    path = output or default_file_name(built, f".{fmt.value}")
+    if fmt is Format.docx:
+        from inspect_cli.notice_docx import write_docx
+
+        photos = write_docx(built, path, state.media_dir)
+    else:
+        from inspect_cli.notice_md import write_markdown
+
+        photos = write_markdown(built, path, state.media_dir)
+    store.save_notice(built.number, start, end, path.name)
+    again = "（同一时段重新生成，沿用期号）" if built.reissue else ""
+    say(f"已生成{built.title}{built.number_text}{again}：{path}")
+    say(f"时段 {start} 至 {end}；典型问题照片 {photos} 张")

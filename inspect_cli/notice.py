@@ -1,0 +1,268 @@
+"""The weekly notice (周通报): its content, built once from the query layer.
+
+`build_notice` gathers every sentence, table and photo into a `Notice`; the Word and
+Markdown writers only lay it out, so both carry the same figures — which are those `score`,
+`issue stats` and `export report` give for the same period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from inspect_cli import dates
+from inspect_cli.config import NoticeSettings, OfficeSettings
+from inspect_cli.models import Photo, Problem, Result
+from inspect_cli.queries import (
+    NO_UNIT,
+    GroupBy,
+    RankChange,
+    StatsBy,
+    iter_problems,
+    period_summary,
+    previous_period,
+    problem_stats,
+    problems,
+    ranking_with_change,
+    scored_inspections,
+)
+from inspect_cli.scoring import format_rate
+from inspect_cli.store import Store
+
+CHINESE_NUMBERS = "一二三四五六七八九十"
+TYPICAL_CASES = 3
+
+
+@dataclass
+class RankTable:
+    title: str  # 街道 / 责任单位 / 包抓单位
+    rows: list[RankChange]
+    has_previous: bool
+
+
+@dataclass
+class Case:
+    problem: Problem
+    photo: Photo | None
+
+
+@dataclass
+class ProblemGroup:
+    category: str
+    count: int
+    severe: int
+    share: float  # percent of the period's problems
+    cases: list[Case]
+
+
+@dataclass
+class UnitProgress:
+    unit: str
+    total: int
+    closed: int
+    fix_rate: str
+    on_time_rate: str
+    overdue: int
+
+
+@dataclass
+class Notice:
+    number: int
+    reissue: bool
+    title: str
+    office: str
+    signature: str
+    issued: date
+    date_from: date
+    date_to: date
+    period_word: str  # 本周 / 本期
+    overview: str
+    rankings: list[RankTable]
+    red: dict[str, list[str]]
+    black: dict[str, list[str]]
+    black_threshold: int
+    problem_intro: str
+    groups: list[ProblemGroup]
+    progress_intro: str
+    by_unit: list[UnitProgress]
+    overdue: list[tuple[Problem, int]]
+    repeats: list[Problem]
+    requirements: list[str] = field(default_factory=list)
+
+    @property
+    def period_text(self) -> str:
+        return f"{self.date_from:%Y年%m月%d日}至{self.date_to:%m月%d日}"
+
+    @property
+    def number_text(self) -> str:
+        return f"第{self.number}期"
+
+
+def build_notice(
+    store: Store,
+    date_from: date,
+    date_to: date,
+    office: OfficeSettings,
+    settings: NoticeSettings,
+    number: int | None = None,
+) -> Notice:
+    today = dates.today()
+    auto_number, reissue = store.notice_number(date_from, date_to)
+    week = (date_to - date_from).days == 6 and date_from.weekday() == 0
+    word = "本周" if week else "本期"
+    last_word = "上周" if week else "上期"
+    scored = scored_inspections(store, date_from, date_to)
+    before = scored_inspections(store, *previous_period(date_from, date_to))
+    summary = period_summary(store, date_from, date_to, today=today, scored=scored)
+    found = problems(store, date_from=date_from, date_to=date_to, today=today)
+    severe = sum(1 for p in found if p.severity is Result.SEVERE)
+    units = {p.unit or NO_UNIT for p in found}
+    _, last = problem_stats(store, *previous_period(date_from, date_to), today=today)
+
+    last_text = (
+        f"{last_word}发现问题 {last.total} 个，已整改销号 {last.closed} 个，整改率 {format_rate(last.fix_rate)}。"
+        if last.total
+        else f"{last_word}未发现问题。"
+    )
+    if summary.inspections:
+        overview = (
+            f"{word}对 {summary.streets} 个街道 {summary.site_types} 类 {summary.sites} 个点位开展督查，"
+            f"检查项 {summary.items_checked} 项，平均得分率 {format_rate(summary.mean_rate)}，"
+            f"发现问题 {summary.problems.total} 个（其中严重问题 {severe} 个），涉及责任单位 {len(units)} 家；"
+            + last_text
+        )
+    else:
+        overview = f"{word}（{date_from} 至 {date_to}）未开展实地督查，没有检查结果。" + last_text
+
+    rankings = []
+    red: dict[str, list[str]] = {}
+    black: dict[str, list[str]] = {}
+    for by, title in ((GroupBy.street, "街道"), (GroupBy.unit, "责任单位"), (GroupBy.partner, "包抓单位")):
+        rows, has_previous = ranking_with_change(store, by, date_from, date_to, (scored, before))
+        if by is GroupBy.partner and not rows:
+            continue
+        rankings.append(RankTable(title, rows, has_previous))
+        if by is GroupBy.partner or not rows:
+            continue
+        top = [r.row.name for r in rows[:3]]
+        low = [r.row.name for r in rows[-3:] if r.row.name not in top]
+        low += [r.row.name for r in rows if r.row.mean_rate < settings.black_threshold and r.row.name not in low + top]
+        red[title], black[title] = top, low
+
+    groups = _groups(store, found)
+    problem_intro = (
+        f"{word}发现的 {len(found)} 个问题按类别分布如下，典型问题予以曝光。" if found else f"{word}未发现问题。"
+    )
+
+    rows, total = problem_stats(store, None, date_to, StatsBy.unit, today=today)
+    by_unit = [
+        UnitProgress(r.name, r.total, r.closed, format_rate(r.fix_rate), format_rate(r.on_time_rate), r.overdue)
+        for r in rows
+    ]
+    progress_intro = (
+        f"截至 {today:%Y年%m月%d日}，{date_to:%m月%d日}前累计发现问题 {total.total} 个，已整改销号 {total.closed} 个，"
+        f"整改率 {format_rate(total.fix_rate)}，按期整改率 {format_rate(total.on_time_rate)}；"
+        f"逾期未整改 {total.overdue} 个，长期整改 {total.deferred} 个，反复出现 {total.repeats} 个。"
+    )
+    overdue = [
+        (p, p.overdue_days(today))
+        for p in iter_problems(store, date_to=date_to, overdue=True, today=today, order="unit")
+    ]
+    repeats = problems(store, date_to=date_to, repeat=True)
+    return Notice(
+        number=number or auto_number,
+        reissue=reissue and number is None,
+        title=settings.title,
+        office=office.name,
+        signature=settings.signature or office.name,
+        issued=today,
+        date_from=date_from,
+        date_to=date_to,
+        period_word=word,
+        overview=overview,
+        rankings=rankings,
+        red=red,
+        black=black,
+        black_threshold=settings.black_threshold,
+        problem_intro=problem_intro,
+        groups=groups,
+        progress_intro=progress_intro,
+        by_unit=by_unit,
+        overdue=overdue,
+        repeats=repeats,
+        requirements=[line.strip() for line in settings.requirements.splitlines() if line.strip()],
+    )
+
+
+def _groups(store: Store, found: list[Problem]) -> list[ProblemGroup]:
+    by_category: dict[str, list[Problem]] = {}
+    for problem in found:
+        by_category.setdefault(problem.category, []).append(problem)
+    photos = store.found_photos([p.id for p in found])
+    groups = []
+    for category, members in sorted(by_category.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        # Typical cases: severe ones first, then those with a photo to show.
+        ranked = sorted(members, key=lambda p: (p.severity is not Result.SEVERE, p.id not in photos, p.no))
+        cases = [Case(p, (photos.get(p.id) or [None])[0]) for p in ranked[:TYPICAL_CASES]]
+        groups.append(
+            ProblemGroup(
+                category,
+                len(members),
+                sum(1 for p in members if p.severity is Result.SEVERE),
+                len(members) / len(found) * 100,
+                cases,
+            )
+        )
+    return groups
+
+
+def chinese_number(n: int) -> str:
+    return CHINESE_NUMBERS[n - 1] if 1 <= n <= len(CHINESE_NUMBERS) else str(n)
+
+
+def rank_cells(table: RankTable) -> list[list[str]]:
+    """Rows of a ranking table as both writers print them."""
+    return [
+        [
+            str(r.row.rank),
+            r.row.name,
+            str(r.row.inspections),
+            format_rate(r.row.mean_rate),
+            r.label if table.has_previous else "—",
+        ]
+        for r in table.rows
+    ]
+
+
+RANK_HEADER = ["排名", "名称", "检查次数", "平均得分率", "较上期"]
+UNIT_HEADER = ["责任单位", "问题数", "已销号", "整改率", "按期整改率", "逾期"]
+OVERDUE_HEADER = ["问题编号", "点位", "问题", "逾期天数", "责任单位"]
+
+
+def unit_cells(notice: Notice) -> list[list[str]]:
+    return [[u.unit, str(u.total), str(u.closed), u.fix_rate, u.on_time_rate, str(u.overdue)] for u in notice.by_unit]
+
+
+def overdue_cells(notice: Notice) -> list[list[str]]:
+    return [
+        [p.no, f"{p.site_code} {p.site_name}", p.description or p.item_text, str(days), p.unit or NO_UNIT]
+        for p, days in notice.overdue
+    ]
+
+
+def case_text(case: Case) -> str:
+    p = case.problem
+    severity = "（严重）" if p.severity is Result.SEVERE else ""
+    return (
+        f"{p.site_name}（{p.street or '—'}）：{p.description or p.item_text}{severity}。责任单位：{p.unit or NO_UNIT}。"
+    )
+
+
+def lists_text(notice: Notice, kind: str) -> list[str]:
+    names = notice.red if kind == "red" else notice.black
+    return [f"{title}：{'、'.join(members) if members else '无'}" for title, members in names.items()]
+
+
+def default_file_name(notice: Notice, suffix: str) -> Path:
+    return Path(f"周通报_{notice.number_text}_{notice.date_from}_{notice.date_to}{suffix}")
