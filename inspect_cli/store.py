@@ -233,6 +233,26 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+class _Where:
+    """A WHERE clause built from optional filters, with named parameters."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: dict[str, object] = {}
+
+    def add(self, clause: str, **params: object) -> None:
+        self.clauses.append(clause)
+        self.params.update(params)
+
+    def contains(self, column: str, name: str, text: str) -> None:
+        """`column` contains `text` (case and LIKE wildcards taken literally)."""
+        self.add(f"{column} LIKE :{name} ESCAPE '\\'", **{name: _like(text.strip())})
+
+    @property
+    def sql(self) -> str:
+        return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
+
+
 class Store:
     """A connection to one inspect-cli database; use as a context manager."""
 
@@ -375,25 +395,21 @@ class Store:
         unit: str | None = None,
         search: str | None = None,
     ) -> list[Site]:
-        where: list[str] = []
-        params: dict[str, str] = {}
+        where = _Where()
         if site_type:
-            where.append("site_type = :type")
-            params["type"] = site_type
+            where.add("site_type = :type", type=site_type)
         if street:
-            where.append("street LIKE :street ESCAPE '\\'")
-            params["street"] = _like(street.strip())
+            where.contains("street", "street", street)
         if unit:
-            where.append("(unit LIKE :unit ESCAPE '\\' OR partner LIKE :unit ESCAPE '\\')")
-            params["unit"] = _like(unit.strip())
+            where.add("(unit LIKE :unit ESCAPE '\\' OR partner LIKE :unit ESCAPE '\\')", unit=_like(unit.strip()))
         if search:
-            where.append(
+            where.add(
                 "(lower(code) LIKE :s ESCAPE '\\' OR name LIKE :s ESCAPE '\\'"
-                " OR name_initials LIKE :s ESCAPE '\\' OR name_pinyin LIKE :s ESCAPE '\\')"
+                " OR name_initials LIKE :s ESCAPE '\\' OR name_pinyin LIKE :s ESCAPE '\\')",
+                s=_like(search.strip().lower()),
             )
-            params["s"] = _like(search.strip().lower())
-        sql = "SELECT * FROM sites" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY code"
-        return [self._site(r) for r in self.conn.execute(sql, params)]
+        sql = "SELECT * FROM sites" + where.sql + " ORDER BY code"
+        return [self._site(r) for r in self.conn.execute(sql, where.params)]
 
     def count_sites(self) -> int:
         return self.conn.execute("SELECT count(*) FROM sites").fetchone()[0]
@@ -497,29 +513,25 @@ class Store:
         status: str | None = None,
         finished_only: bool = False,
     ) -> list[Inspection]:
-        where, params = [], []
+        where = _Where()
         if date_from:
-            where.append("i.date >= ?")
-            params.append(date_from.isoformat())
+            where.add("i.date >= :from", **{"from": date_from.isoformat()})
         if date_to:
-            where.append("i.date <= ?")
-            params.append(date_to.isoformat())
+            where.add("i.date <= :to", to=date_to.isoformat())
         if site_id:
-            where.append("i.site_id = ?")
-            params.append(site_id)
+            where.add("i.site_id = :site", site=site_id)
         if street:
-            where.append("s.street LIKE ? ESCAPE '\\'")
-            params.append(_like(street))
+            where.contains("s.street", "street", street)
         if inspector:
-            where.append("EXISTS (SELECT 1 FROM json_each(i.inspectors) WHERE json_each.value = ?)")
-            params.append(inspector.strip())
+            where.add(
+                "EXISTS (SELECT 1 FROM json_each(i.inspectors) WHERE json_each.value = :inspector)",
+                inspector=inspector.strip(),
+            )
         if status:
-            where.append("i.status = ?")
-            params.append(status)
+            where.add("i.status = :status", status=status)
         if finished_only:
-            where.append("i.status = 'finished'")
-        sql = _INSPECTION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self.conn.execute(sql + " ORDER BY i.date, i.year, i.seq", params)
+            where.add("i.status = 'finished'")
+        rows = self.conn.execute(_INSPECTION_SELECT + where.sql + " ORDER BY i.date, i.year, i.seq", where.params)
         return [self._inspection(r) for r in rows]
 
     def inspection_items(self, inspection_id: str) -> list[Item]:
@@ -527,19 +539,6 @@ class Store:
             f"SELECT {_ITEM_COLUMNS} FROM inspection_items WHERE inspection_id = ? ORDER BY seq", (inspection_id,)
         )
         return [_item(r) for r in rows]
-
-    def items_for(self, inspection_ids: list[str]) -> dict[str, list[Item]]:
-        out: dict[str, list[Item]] = {i: [] for i in inspection_ids}
-        for chunk in _chunks(inspection_ids):
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT inspection_id, {_ITEM_COLUMNS} FROM inspection_items"
-                f" WHERE inspection_id IN ({marks}) ORDER BY inspection_id, seq",
-                chunk,
-            )
-            for r in rows:
-                out[r["inspection_id"]].append(_item(r))
-        return out
 
     def score_rows(self, inspection_ids: list[str]) -> Iterator[tuple[str, float, float | None, str | None, int]]:
         """(inspection id, score, deduct, result, count) of every frozen item: what scoring needs."""
@@ -929,43 +928,32 @@ class Store:
         found_to: date | None = None,
         inspection_id: str | None = None,
     ) -> Iterator[Problem]:
-        where: list[str] = []
-        params: dict[str, object] = {}
+        where = _Where()
         if statuses:
             marks = ", ".join(f":st{i}" for i in range(len(statuses)))
-            where.append(f"p.status IN ({marks})")
-            params.update({f"st{i}": st.value for i, st in enumerate(statuses)})
+            where.add(f"p.status IN ({marks})", **{f"st{i}": st.value for i, st in enumerate(statuses)})
         if unit:
-            where.append("p.unit LIKE :unit ESCAPE '\\'")
-            params["unit"] = _like(unit.strip())
+            where.contains("p.unit", "unit", unit)
         if no_unit:
-            where.append("(p.unit IS NULL OR p.unit = '')")
+            where.add("(p.unit IS NULL OR p.unit = '')")
         if street:
-            where.append("s.street LIKE :street ESCAPE '\\'")
-            params["street"] = _like(street.strip())
+            where.contains("s.street", "street", street)
         if site_id:
-            where.append("p.site_id = :site")
-            params["site"] = site_id
+            where.add("p.site_id = :site", site=site_id)
         if site_type:
-            where.append("s.site_type = :type")
-            params["type"] = site_type
+            where.add("s.site_type = :type", type=site_type)
         if category:
-            where.append("p.category LIKE :category ESCAPE '\\'")
-            params["category"] = _like(category.strip())
+            where.contains("p.category", "category", category)
         if repeat:
-            where.append("p.repeat_of IS NOT NULL")
+            where.add("p.repeat_of IS NOT NULL")
         if found_from:
-            where.append("p.found_date >= :from")
-            params["from"] = found_from.isoformat()
+            where.add("p.found_date >= :from", **{"from": found_from.isoformat()})
         if found_to:
-            where.append("p.found_date <= :to")
-            params["to"] = found_to.isoformat()
+            where.add("p.found_date <= :to", to=found_to.isoformat())
         if inspection_id:
-            where.append("p.inspection_id = :inspection")
-            params["inspection"] = inspection_id
-        sql = _PROBLEM_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+            where.add("p.inspection_id = :inspection", inspection=inspection_id)
         # A cursor, not a list: exports stream problems straight into the workbook.
-        for row in self.conn.execute(sql + _PROBLEM_ORDER[order], params):
+        for row in self.conn.execute(_PROBLEM_SELECT + where.sql + _PROBLEM_ORDER[order], where.params):
             yield self._problem(row)
 
 

@@ -396,6 +396,19 @@ def test_exported_file_is_a_valid_zip_with_images(city_with_problems, tmp_path):
 FIXTURE_ID = "fixture-城市管理局"
 
 
+def fixture_answers(first, second):
+    """What the unit wrote into the LibreOffice fixture."""
+    return {
+        first: {
+            "整改情况": "已拆除占道摊位",
+            "整改完成日期": datetime(2026, 11, 25),
+            "整改责任人": "李四",
+            "状态": "已整改",
+        },
+        second: {"整改情况": "已联系广告公司更换", "状态": "整改中"},
+    }
+
+
 def export_fixture(cli, folder):
     """The 城市管理局 sheet with a fixed export id, as `make_libreoffice_fixture.py` made it."""
     from inspect_cli.config import OfficeSettings

@@ -17,14 +17,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import DATA, Cli  # noqa: E402
-from tests.test_excel import FIXTURE_ID, TODAY, build_problem_city, export_fixture, fill, numbers  # noqa: E402
+from tests.test_excel import (  # noqa: E402
+    FIXTURE_ID,
+    TODAY,
+    build_problem_city,
+    export_fixture,
+    fill,
+    fixture_answers,
+    numbers,
+)
 
 
 def main() -> None:
@@ -37,19 +44,7 @@ def main() -> None:
         sheet = export_fixture(cli, folder / "out")
         first, second = numbers(cli, "城市管理局")
         filled = fill(
-            sheet,
-            {
-                first: {
-                    "整改情况": "已拆除占道摊位",
-                    "整改完成日期": datetime(2026, 11, 25),
-                    "整改责任人": "李四",
-                    "状态": "已整改",
-                },
-                second: {"整改情况": "已联系广告公司更换", "状态": "整改中"},
-            },
-            target=folder / "filled.xlsx",
-            shuffle=True,
-            extra_column=True,
+            sheet, fixture_answers(first, second), target=folder / "filled.xlsx", shuffle=True, extra_column=True
         )
         subprocess.run(
             ["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(folder / "lo"), str(filled)],
