@@ -327,6 +327,8 @@ def test_refusals_about_the_problem_itself(city_with_problems, tmp_path):
     returned = fill(files["城市管理局"], {first: done, second: done})
     book = load_workbook(returned)
     book["整改清单"].append(["ZG-2026-9999", None, None, None, None, None, None, None, "x", None, None, "整改中"])
+    market = numbers(cli, "市场监管局")[0]  # a row copied from another unit's sheet
+    book["整改清单"].append([market, None, None, None, None, None, None, None, "x", None, None, "整改中"])
     book.save(returned)
     code, report = imported(cli, returned, args=["--dry-run"])
     messages = {r["no"]: r["message"] for r in report[0]["rows"]}
@@ -334,6 +336,7 @@ def test_refusals_about_the_problem_itself(city_with_problems, tmp_path):
     assert messages[first] == "问题已改派给 文明办，不属于 城市管理局"
     assert messages[second] == "问题已销号"
     assert messages["ZG-2026-9999"] == "未知的问题编号（不在这份导出的整改通知单中）"
+    assert messages[market] == "问题属于 市场监管局，不属于 城市管理局（不在这份导出的整改通知单中）"
 
 
 def test_dry_run_applies_nothing(city_with_problems, tmp_path):

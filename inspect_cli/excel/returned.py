@@ -140,7 +140,13 @@ def _decide(
     if not no:
         return refuse("缺少问题编号")
     if no not in snapshot:
-        return refuse("未知的问题编号（不在这份导出的整改通知单中）")
+        try:
+            other = store.problem(no)
+        except NotFoundError:
+            return refuse("未知的问题编号（不在这份导出的整改通知单中）")
+        if other.unit != unit:
+            return refuse(f"问题属于 {other.unit or '其他单位'}，不属于 {unit}（不在这份导出的整改通知单中）")
+        return refuse("问题不在这份导出的整改通知单中（请用最新导出的通知单填写）")
     edited = [
         c.title for c in PROTECTED if c.title != "问题编号" and normalize_cell(values[c.title]) != snapshot[no][c.title]
     ]
