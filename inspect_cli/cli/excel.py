@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from inspect_cli.cli.args import unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import err, out, print_json, say, table, warn
 from inspect_cli.dates import resolve_period
@@ -64,7 +65,7 @@ def report(
 @export_app.command("rectification")
 def rectification(
     output: Annotated[Path, typer.Option("--output", "-o", help="输出目录")],
-    unit: Annotated[list[str] | None, typer.Option("--unit", "-u", help="只导出这些责任单位（可重复）")] = None,
+    unit: Annotated[list[str] | None, unit_option("--unit", "-u", help="只导出这些责任单位（可重复）")] = None,
     status: Annotated[
         list[str] | None,
         typer.Option("--status", "-s", help="问题状态（可重复，默认：待整改、长期整改）"),

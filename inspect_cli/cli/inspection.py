@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from inspect_cli import inspection as core
+from inspect_cli.cli.args import InspectionArg, SiteOption
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, print_json, say, table
 from inspect_cli.dates import parse_date
@@ -17,14 +18,13 @@ from inspect_cli.sites import resolve_site
 app = typer.Typer(help="检查记录：列表、详情、完成、删除。", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-InspectionArg = Annotated[str, typer.Argument(metavar="ID", help="检查编号（如 JC-2026-0001）")]
 
 
 @app.command("list")
 def list_(
     date_from: Annotated[str | None, typer.Option("--from", help="起始日期")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="结束日期")] = None,
-    site: Annotated[str | None, typer.Option("--site", help="点位")] = None,
+    site: SiteOption = None,
     street: Annotated[str | None, typer.Option("--street", help="街道（包含即可）")] = None,
     inspector: Annotated[str | None, typer.Option("--inspector", "-i", help="检查人")] = None,
     status: Annotated[str | None, typer.Option("--status", help="open（进行中）或 finished（已完成）")] = None,

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from inspect_cli import dates
 from inspect_cli import rectification as core
+from inspect_cli.cli.args import ProblemArg, SiteArg, SiteOption, unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, print_json, say, table
 from inspect_cli.cli.run import Answers
@@ -24,7 +25,6 @@ from inspect_cli.sites import resolve_site
 app = typer.Typer(help="整改问题：台账、上报整改、复查、销号、统计。", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-ProblemArg = Annotated[str, typer.Argument(metavar="NO", help="问题编号（如 ZG-2026-0001）")]
 ByOption = Annotated[str | None, typer.Option("--by", help="操作人（默认为 $INSPECT_CLI_USER 或登录名）")]
 PhotoOption = Annotated[list[Path] | None, typer.Option("--photo", "-p", help="照片路径（可重复）")]
 
@@ -79,10 +79,10 @@ def list_(
             help="open 待整改 / fixed 已整改待复查 / closed 已销号 / dismissed 不属实 / deferred 长期整改（可重复）",
         ),
     ] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="责任单位（包含即可）")] = None,
+    unit: Annotated[str | None, unit_option("--unit", help="责任单位（包含即可）")] = None,
     no_unit: Annotated[bool, typer.Option("--no-unit", help="只看没有责任单位的问题")] = False,
     street: Annotated[str | None, typer.Option("--street", help="街道（包含即可）")] = None,
-    site: Annotated[str | None, typer.Option("--site", help="点位")] = None,
+    site: SiteOption = None,
     site_type: Annotated[str | None, typer.Option("--type", help="点位类型")] = None,
     category: Annotated[str | None, typer.Option("--category", help="问题类别（包含即可）")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只看逾期的问题")] = False,
@@ -286,7 +286,7 @@ def defer(
 @app.command()
 def assign(
     problem: ProblemArg,
-    unit: Annotated[str, typer.Option("--unit", help="新的责任单位")],
+    unit: Annotated[str, unit_option("--unit", help="新的责任单位")],
     by: ByOption = None,
 ) -> None:
     """改派责任单位。例：inspect-cli issue assign ZG-2026-0001 --unit 城市管理局"""
@@ -373,7 +373,7 @@ RECHECK_PROMPT = "复查结果 [1 通过销号 / 2 未通过 / Enter 跳过 / q 
 
 
 def recheck_site(
-    site: Annotated[str, typer.Argument(help="点位编号、名称或拼音首字母")],
+    site: SiteArg,
     day: Annotated[str | None, typer.Option("--date", "-d", help="复查日期（默认今天）")] = None,
     by: ByOption = None,
 ) -> None:

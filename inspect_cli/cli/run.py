@@ -11,6 +11,7 @@ import typer
 
 from inspect_cli import inspection as core
 from inspect_cli.checklist import Item
+from inspect_cli.cli.args import SiteArg, unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, say, table, warn
 from inspect_cli.dates import parse_date
@@ -82,7 +83,7 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    site: Annotated[str, typer.Argument(help="点位编号、名称或拼音首字母")],
+    site: SiteArg,
     inspector: InspectorOption = None,
     day: DateOption = None,
 ) -> None:
@@ -268,7 +269,7 @@ def _summary(detail: InspectionDetail, title: str) -> None:
 
 
 def record(
-    site: Annotated[str, typer.Argument(help="点位编号、名称或拼音首字母")],
+    site: SiteArg,
     item: Annotated[str, typer.Argument(help="检查项编号（或序号）")],
     result: Annotated[str, typer.Argument(help="合格/不合格/严重不合格/不适用 或 pass/fail/severe/na")],
     note: Annotated[str | None, typer.Option("--note", "-n", help="问题描述")] = None,
@@ -276,7 +277,7 @@ def record(
     photo: Annotated[list[Path] | None, typer.Option("--photo", "-p", help="照片路径（可重复）")] = None,
     day: DateOption = None,
     inspector: InspectorOption = None,
-    unit: Annotated[str | None, typer.Option("--unit", "-u", help="责任单位（默认取检查项或点位的责任单位）")] = None,
+    unit: Annotated[str | None, unit_option("--unit", "-u", help="责任单位（默认取检查项或点位的责任单位）")] = None,
     inspection: Annotated[
         str | None, typer.Option("--inspection", help="写入指定的检查（编号），默认为该点位当天未完成的检查")
     ] = None,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from inspect_cli.cli.args import SiteArg, unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, print_json, say, table, warn
 from inspect_cli.queries import scored_inspections
@@ -63,8 +64,8 @@ def add(
     community: Annotated[str | None, typer.Option("--community", help="社区")] = None,
     grid: Annotated[str | None, typer.Option("--grid", help="网格")] = None,
     address: Annotated[str | None, typer.Option("--address", help="具体地址")] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="责任单位")] = None,
-    partner: Annotated[str | None, typer.Option("--partner", help="包抓单位")] = None,
+    unit: Annotated[str | None, unit_option("--unit", help="责任单位")] = None,
+    partner: Annotated[str | None, unit_option("--partner", help="包抓单位")] = None,
     contact: Annotated[str | None, typer.Option("--contact", help="负责人")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="联系电话")] = None,
     lng: Annotated[str | None, typer.Option("--lng", help="经度")] = None,
@@ -99,7 +100,7 @@ def add(
 def list_(
     site_type: Annotated[str | None, typer.Option("--type", help="点位类型")] = None,
     street: Annotated[str | None, typer.Option("--street", help="街道（包含即可）")] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="责任单位或包抓单位（包含即可）")] = None,
+    unit: Annotated[str | None, unit_option("--unit", help="责任单位或包抓单位（包含即可）")] = None,
     search: Annotated[str | None, typer.Option("--search", "-s", help="编号、名称片段或拼音首字母，如 nmsc")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -116,7 +117,7 @@ def list_(
 
 @app.command()
 def show(
-    site: Annotated[str, typer.Argument(help="点位编号、名称或拼音首字母")],
+    site: SiteArg,
     as_json: JsonOption = False,
 ) -> None:
     """显示点位详情和检查记录。例：inspect-cli site show NMSC-001"""
