@@ -18,6 +18,7 @@ from typing import Any
 
 from inspect_cli.errors import InputError
 from inspect_cli.scoring import round_rate
+from inspect_cli.text import for_xml
 
 FONT = "宋体"
 HIGHLIGHT = "#FFC7CE"
@@ -27,6 +28,8 @@ MAX_WIDTH = 50
 WIDTH_SAMPLE = 300  # rows measured for column widths; more would only cost time
 PHOTO_HEIGHT = 72  # pixels: the thumbnail row height
 THUMBNAIL = (128, 72)
+CELL_LIMIT = 32767  # characters Excel holds in one cell
+TRUNCATED = "…（超出 Excel 单元格长度，已截断）"
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,14 @@ def close_workbook(workbook: Any, path: Path) -> None:
         raise InputError(f"无法写入文件 {path}：{exc}（文件是否正在 Excel/WPS 中打开？）") from None
 
 
+def fit_cell(value: Any) -> str:
+    """Text as a cell holds it: no characters XML forbids, no more than Excel's cell limit."""
+    text = for_xml(value)
+    if len(text) > CELL_LIMIT:
+        text = text[: CELL_LIMIT - len(TRUNCATED)] + TRUNCATED
+    return text
+
+
 def write_value(sheet: Any, row: int, col: int, value: Any, fmt: Any, kind: str) -> None:
     if value is None or value == "":
         sheet.write_blank(row, col, None, fmt)
@@ -131,7 +142,7 @@ def write_value(sheet: Any, row: int, col: int, value: Any, fmt: Any, kind: str)
     elif kind in ("int", "number", "delta") and isinstance(value, (int, float)):
         sheet.write_number(row, col, value, fmt)
     else:
-        sheet.write_string(row, col, str(value), fmt)
+        sheet.write_string(row, col, fit_cell(value), fmt)
 
 
 class TableSheet:
