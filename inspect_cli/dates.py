@@ -16,6 +16,10 @@ _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 
 
 ENV_TODAY = "INSPECT_CLI_TODAY"
+# Nothing this tool records happened before 创城 inspections were kept on computers.
+EARLIEST = date(2000, 1, 1)
+# A deadline or a 长期整改 date further out than this is a typo (2062 for 2026).
+PLAN_YEARS = 5
 
 
 def today() -> date:
@@ -48,6 +52,26 @@ def parse_date(text: str | date | datetime, field: str = "日期") -> date:
     raise InputError(f"{field}格式不正确：{value!r}，应为 YYYY-MM-DD（如 2026-11-22）")
 
 
+def check_past(day: date, field: str) -> date:
+    """A date something happened on: not in the future, not before 2000."""
+    now = today()
+    if day > now:
+        raise InputError(f"{field} {day} 晚于今天（{now}），不能填写未来的日期")
+    if day < EARLIEST:
+        raise InputError(f"{field} {day} 早于 {EARLIEST.year} 年，请检查日期")
+    return day
+
+
+def check_plan(day: date, field: str) -> date:
+    """A date planned ahead (a deadline): from 2000 to a few years from now."""
+    latest = today() + timedelta(days=round(365.25 * PLAN_YEARS))
+    if day < EARLIEST:
+        raise InputError(f"{field} {day} 早于 {EARLIEST.year} 年，请检查日期")
+    if day > latest:
+        raise InputError(f"{field} {day} 晚于 {latest}（{PLAN_YEARS} 年之后），请检查日期")
+    return day
+
+
 def check_period(start: date | None, end: date | None) -> None:
     if start and end and start > end:
         raise InputError(f"起始日期 {start} 晚于结束日期 {end}")
@@ -63,6 +87,18 @@ def parse_week(text: str) -> tuple[date, date]:
     except ValueError:
         raise InputError(f"没有这一周：'{text}'") from None
     return monday, monday + timedelta(days=6)
+
+
+def optional_period(week: str | None, date_from: str | None, date_to: str | None) -> tuple[date | None, date | None]:
+    """`--week`, or `--from` and/or `--to` (either end may stay open), or neither (all dates)."""
+    if week and (date_from or date_to):
+        raise InputError("--week 与 --from/--to 只能用一种")
+    if week:
+        return parse_week(week)
+    start = parse_date(date_from, "起始日期") if date_from else None
+    end = parse_date(date_to, "结束日期") if date_to else None
+    check_period(start, end)
+    return start, end
 
 
 def current_week(day: date | None = None) -> tuple[date, date]:

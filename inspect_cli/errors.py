@@ -52,4 +52,6 @@ class StateError(InspectError):
 
 
 class StoreError(InspectError):
-    """The database cannot be opened or is not an inspect-cli database."""
+    """The database cannot be opened or written, or is not an inspect-cli database."""
+
+    exit_code = ExitCode.BAD_INPUT

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from inspect_cli.checklist import ChecklistSet, Item
 from inspect_cli.config import RectificationSettings
-from inspect_cli.dates import today
-from inspect_cli.errors import InputError, StateError
+from inspect_cli.dates import check_past, today
+from inspect_cli.errors import InputError, NotFoundError, StateError
 from inspect_cli.media import store_photos
 from inspect_cli.models import Inspection, InspectionDetail, Result, ResultRecord, Site
 from inspect_cli.rectification import before_inspection_delete, sync_result
 from inspect_cli.store import Store
+from inspect_cli.text import clean, clean_name
 
 MAX_COUNT = 999
 
@@ -23,22 +24,49 @@ def detail(store: Store, inspection: Inspection | str) -> InspectionDetail:
     return InspectionDetail(inspection, store.inspection_items(inspection.id), store.results(inspection.id))
 
 
+class AlreadyInspected(StateError):
+    """The site already has a finished inspection on that date; a second one needs `again`."""
+
+    def __init__(self, site: Site, day: date, numbers: list[str]) -> None:
+        super().__init__(
+            f"点位 {site.code} {site.name} 在 {day} 已有检查 {'、'.join(numbers)}（已完成）；"
+            "同一天再次检查请加 --again（否则同一次检查会被计算两次）"
+        )
+        self.numbers = numbers
+
+
+def _new_inspection(
+    store: Store, checklists: ChecklistSet, site: Site, day: date, inspectors: list[str] | None, again: bool
+) -> Inspection:
+    """A new inspection; a second one of the same site on the same date only when asked for."""
+    check_past(day, "检查日期")
+    names = _names(inspectors)
+    checklist = checklists.get(site.site_type)
+    with store.atomic():
+        done = store.list_inspections(day, day, site_id=site.id, finished_only=True)
+        if done and not again:
+            raise AlreadyInspected(site, day, [i.no for i in done])
+        return store.create_inspection(site, day, names, checklist)
+
+
 def start(
     store: Store,
     checklists: ChecklistSet,
     site: Site,
     day: date | None = None,
     inspectors: list[str] | None = None,
+    again: bool = False,
 ) -> tuple[InspectionDetail, bool]:
     """Resume the site's unfinished inspection (of `day`, if given) or start a new one.
 
     Returns the inspection and whether it was resumed.
     """
+    if day is not None:
+        check_past(day, "检查日期")
     open_ones = store.open_inspections(site.id, day)
     if open_ones:
         return detail(store, open_ones[0]), True
-    checklist = checklists.get(site.site_type)
-    inspection = store.create_inspection(site, day or today(), _names(inspectors), checklist)
+    inspection = _new_inspection(store, checklists, site, day or today(), inspectors, again)
     return detail(store, inspection), False
 
 
@@ -49,6 +77,7 @@ def open_for_record(
     day: date | None,
     inspectors: list[str] | None,
     reference: str | None,
+    again: bool = False,
 ) -> Inspection:
     """The inspection `record` writes into: the one named, else the site's open one of that date."""
     if reference:
@@ -56,20 +85,20 @@ def open_for_record(
         if inspection.site_id != site.id:
             raise InputError(f"检查 {inspection.no} 属于点位 {inspection.site_code}，不是 {site.code}")
         return inspection
-    day = day or today()
+    day = check_past(day or today(), "检查日期")
     open_ones = store.open_inspections(site.id, day)
     if open_ones:
         return open_ones[0]
-    checklist = checklists.get(site.site_type)
-    return store.create_inspection(site, day, _names(inspectors), checklist)
+    return _new_inspection(store, checklists, site, day, inspectors, again)
 
 
 def _names(inspectors: list[str] | None) -> list[str]:
     names: list[str] = []
     for raw in inspectors or []:
-        for name in raw.replace("，", ",").replace("、", ",").split(","):
-            if name.strip() and name.strip() not in names:
-                names.append(name.strip())
+        for part in str(raw).replace("，", ",").replace("、", ",").split(","):
+            name = clean_name(part, "检查人姓名")
+            if name and name not in names:
+                names.append(name)
     return names
 
 
@@ -80,7 +109,7 @@ def find_item(items: list[Item], item_id: str) -> Item:
             return item
     if wanted.isdigit() and 1 <= int(wanted) <= len(items):
         return items[int(wanted) - 1]
-    raise InputError(f"本次检查没有检查项 '{item_id}'（可用检查项编号或序号 1–{len(items)}）")
+    raise NotFoundError(f"本次检查没有检查项 '{item_id}'（可用检查项编号或序号 1–{len(items)}）")
 
 
 def record(
@@ -107,7 +136,8 @@ def record(
     if not 1 <= count <= MAX_COUNT:
         raise InputError(f"问题数量应为 1–{MAX_COUNT} 的整数，当前为 {count}")
     item = find_item(store.inspection_items(inspection.id), item_id)
-    note = (note or "").strip() or None
+    note = clean(note, "问题描述")
+    unit = clean_name(unit, "责任单位")
     stored = None
     if photos:
         if media_dir is None:
@@ -122,7 +152,7 @@ def record(
         count=count if result.failing else 1,
         note=note,
         recorded_by="、".join(names) or None,
-        unit=(unit or "").strip() or None,
+        unit=unit,
     )
     with store.atomic():
         store.save_result(inspection.id, entry, stored)
@@ -141,11 +171,12 @@ def record_at_site(
     day: date | None = None,
     inspectors: list[str] | None = None,
     reference: str | None = None,
+    again: bool = False,
     **answer: object,
 ) -> tuple[Inspection, ResultRecord]:
     """`record`: one answer into the right inspection; a refused answer creates no inspection."""
     with store.atomic():
-        inspection = open_for_record(store, checklists, site, day, inspectors, reference)
+        inspection = open_for_record(store, checklists, site, day, inspectors, reference, again)
         saved = record(store, inspection, item_id, result, inspectors=inspectors, **answer)  # type: ignore[arg-type]
     return inspection, saved
 
@@ -166,9 +197,9 @@ def finish(store: Store, reference: str | Inspection) -> InspectionDetail:
     return detail(store, current.inspection.id)
 
 
-def delete(store: Store, reference: str) -> Inspection:
+def delete(store: Store, reference: str, settings: RectificationSettings | None = None) -> Inspection:
     inspection = store.inspection(reference)
     with store.atomic():
-        before_inspection_delete(store, inspection)
+        before_inspection_delete(store, inspection, settings or RectificationSettings())
         store.delete_inspection(inspection.id)
     return inspection

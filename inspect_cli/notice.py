@@ -7,6 +7,7 @@ Markdown writers only lay it out, so both carry the same figures — which are t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -105,10 +106,10 @@ def build_notice(
     date_to: date,
     office: OfficeSettings,
     settings: NoticeSettings,
-    number: int | None = None,
+    number: int,
+    reissue: bool = False,
 ) -> Notice:
     today = dates.today()
-    auto_number, reissue = store.notice_number(date_from, date_to)
     week = (date_to - date_from).days == 6 and date_from.weekday() == 0
     word = "本周" if week else "本期"
     last_word = "上周" if week else "上期"
@@ -171,8 +172,8 @@ def build_notice(
     ]
     repeats = problems(store, date_to=date_to, repeat=True)
     return Notice(
-        number=number or auto_number,
-        reissue=reissue and number is None,
+        number=number,
+        reissue=reissue,
         title=settings.title,
         office=office.name,
         signature=settings.signature or office.name,
@@ -193,6 +194,39 @@ def build_notice(
         repeats=repeats,
         requirements=[line.strip() for line in settings.requirements.splitlines() if line.strip()],
     )
+
+
+def issue_notice(
+    store: Store,
+    date_from: date,
+    date_to: date,
+    office: OfficeSettings,
+    settings: NoticeSettings,
+    write: Callable[[Notice], tuple[Path, int]],
+    number: int | None = None,
+) -> tuple[Notice, Path, int]:
+    """Number, build and write a notice: (notice, file, photos embedded).
+
+    The number is claimed before the (slow) writing, so two notices made at the same time
+    get two numbers; a notice that cannot be written gives its number back.
+    """
+    claimed, before = store.claim_notice(date_from, date_to, number)
+    try:
+        built = build_notice(
+            store,
+            date_from,
+            date_to,
+            office,
+            settings,
+            claimed,
+            reissue=before is not None and before["number"] == claimed,
+        )
+        path, photos = write(built)
+    except BaseException:
+        store.release_notice(date_from, date_to, before)
+        raise
+    store.notice_issued(claimed, path.name)
+    return built, path, photos
 
 
 def _groups(store: Store, found: list[Problem]) -> list[ProblemGroup]:

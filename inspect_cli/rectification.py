@@ -18,6 +18,7 @@ from inspect_cli.errors import InputError, StateError
 from inspect_cli.media import store_photos
 from inspect_cli.models import Inspection, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
 from inspect_cli.store import Store
+from inspect_cli.text import clean, clean_name
 from inspect_cli.workdays import add_working_days
 
 OPEN, FIXED, CLOSED, DISMISSED, DEFERRED = (
@@ -72,7 +73,7 @@ def sync_result(
         repeat = store.repeat_event(inspection.id, item.id)
         if not answer.result.failing:
             if origin is not None:
-                _remove_origin(store, origin)
+                _remove_origin(store, origin, settings)
             if repeat is not None:
                 store.delete_event(repeat[1])
             return
@@ -178,22 +179,56 @@ def _update_origin(
         )
 
 
-def _remove_origin(store: Store, problem: Problem) -> None:
-    if _PROGRESS & set(store.event_actions(problem.id)):
+def _worked_on(store: Store, problem: Problem) -> bool:
+    return bool(_PROGRESS & set(store.event_actions(problem.id)))
+
+
+def _remove_origin(store: Store, problem: Problem, settings: RectificationSettings) -> None:
+    """The answer that found a problem is withdrawn (changed to 合格/不适用, or its inspection deleted).
+
+    A later inspection that found it again still stands: its finding becomes the problem's
+    origin (same number), so a problem is never dropped while an answer still fails it.
+    """
+    if _worked_on(store, problem):
         raise StateError(f"问题 {problem.no} 已进入整改流程（{problem.status.label}），不能再通过修改检查结果撤销")
-    store.delete_problem(problem.id)
+    origin_id = store.problem_origin(problem.id)
+    later = store.repeat_events(problem.id)
+    if not later:
+        store.delete_problem(problem.id)
+        return
+    event_id, successor_id = later[0]
+    successor = store.inspection(successor_id)
+    item = next(i for i in store.inspection_items(successor_id) if i.id == problem.item_id)
+    answer = store.results(successor_id)[item.id]
+    site = store.site_by_id(problem.site_id)
+    values: dict[str, object] = {
+        "inspection_id": successor.id,
+        "found_date": successor.date,
+        "description": answer.note,
+        "count": answer.count,
+        "severity": answer.result.value,
+    }
+    if not problem.unit_locked:
+        values["unit"] = responsible_unit(item, site, answer.unit)
+    if not problem.deadline_locked:
+        values["deadline"] = deadline_for(successor.date, item.deadline_days, answer.result, settings)
+    with store.atomic():
+        if origin_id is not None:
+            store.delete_inspection_events(problem.id, origin_id)
+        store.promote_event(event_id)
+        store.update_problem(problem.id, **values)
 
 
-def before_inspection_delete(store: Store, inspection: Inspection) -> int:
+def before_inspection_delete(store: Store, inspection: Inspection, settings: RectificationSettings) -> int:
     """Remove what an inspection created; refuse if any of it has been worked on."""
     problems = store.list_problems(inspection_id=inspection.id)
-    busy = [p.no for p in problems if _PROGRESS & set(store.event_actions(p.id))]
+    busy = [p.no for p in problems if _worked_on(store, p)]
     if busy:
         raise StateError(f"检查 {inspection.no} 发现的问题 {'、'.join(busy)} 已进入整改流程，不能删除这次检查")
-    with store.atomic() as conn:
+    with store.atomic():
+        store.delete_repeat_events(inspection.id)
         for problem in problems:
-            store.delete_problem(problem.id)
-        conn.execute("DELETE FROM problem_events WHERE inspection_id = ? AND action = 'repeat'", (inspection.id,))
+            _remove_origin(store, problem, settings)
     return len(problems)
 
 
@@ -207,8 +242,7 @@ class Change:
 
 
 def _check_date(problem: Problem, day: date, what: str) -> None:
-    if day > dates.today():
-        raise InputError(f"{what} {day} 晚于今天，不能填写未来的日期")
+    dates.check_past(day, what)
     if day < problem.found_date:
         raise InputError(f"{what} {day} 早于问题发现日期 {problem.found_date}")
 
@@ -240,9 +274,10 @@ def report_fixed(
     """The unit says it is fixed: 待整改 / 长期整改 → 已整改待复查."""
     problem = store.problem(ref)
     _refuse(problem, "上报整改", (OPEN, DEFERRED))
-    note = (note or "").strip()
+    note = clean(note, "整改情况")
     if not note:
         raise InputError("请填写整改情况（--note）")
+    actor = clean_name(actor, "操作人")
     day = day or dates.today()
     _check_date(problem, day, "整改完成日期")
     stored = _photos(photos, media_dir)
@@ -277,20 +312,22 @@ def recheck(
     _refuse(problem, "复查", (OPEN, FIXED, DEFERRED))
     day = day or dates.today()
     _check_date(problem, day, "复查日期")
-    note = (note or "").strip() or None
+    note = clean(note, "复查说明")
+    reason = clean(reason, "强制销号的理由")
+    actor = clean_name(actor, "操作人")
     if passed and problem.status is not FIXED:
         if not force:
             raise StateError(
                 f"问题 {problem.no} 尚未上报整改（{problem.status_label}），不能直接销号；确需销号请加 --force 并用 --reason 说明理由"
             )
-        if not (reason or "").strip():
+        if not reason:
             raise InputError("强制销号必须用 --reason 说明理由")
     stored = _photos(photos, media_dir)
     rechecks = problem.recheck_count + 1
     with store.atomic():
         if passed:
             action = "recheck_pass" if problem.status is FIXED else "force_close"
-            text = note if problem.status is FIXED else "；".join(x for x in (f"理由：{reason.strip()}", note) if x)  # type: ignore[union-attr]
+            text = note if problem.status is FIXED else "；".join(x for x in (f"理由：{reason}", note) if x)
             store.update_problem(problem.id, status=CLOSED, closed_date=day, recheck_count=rechecks)
             store.add_event(
                 problem.id,
@@ -330,6 +367,8 @@ def record_progress(store: Store, ref: str, note: str, *, actor: str | None = No
     """The unit says how far it got (整改中 / 无法整改需协调); the state does not change."""
     problem = store.problem(ref)
     _refuse(problem, "反馈整改进度", (OPEN, DEFERRED))
+    note = clean(note, "整改进度", required=True)
+    actor = clean_name(actor, "操作人")
     store.add_event(problem.id, "progress", day or dates.today(), actor=actor, note=note)
     return Change(store.problem(problem.id), "progress")
 
@@ -344,7 +383,9 @@ def dismiss(store: Store, ref: str, reason: str, *, actor: str | None = None) ->
     """The office finds the problem 不属实 (not a real problem)."""
     problem = store.problem(ref)
     _refuse(problem, "认定不属实", (OPEN, FIXED, DEFERRED))
-    if not (reason or "").strip():
+    reason = clean(reason, "不属实的理由")
+    actor = clean_name(actor, "操作人")
+    if not reason:
         raise InputError("认定不属实必须用 --reason 说明理由")
     day = dates.today()
     with store.atomic():
@@ -356,7 +397,7 @@ def dismiss(store: Store, ref: str, reason: str, *, actor: str | None = None) ->
             from_status=problem.status,
             to_status=DISMISSED,
             actor=actor,
-            note=reason.strip(),
+            note=reason,
         )
     return Change(store.problem(problem.id), "dismissed")
 
@@ -365,8 +406,11 @@ def defer(store: Store, ref: str, until: date, reason: str, *, actor: str | None
     """长期整改: a fix that takes longer, with a reason and a new date."""
     problem = store.problem(ref)
     _refuse(problem, "转为长期整改", (OPEN, FIXED, DEFERRED))
-    if not (reason or "").strip():
+    reason = clean(reason, "长期整改的理由")
+    actor = clean_name(actor, "操作人")
+    if not reason:
         raise InputError("长期整改必须用 --reason 说明理由")
+    dates.check_plan(until, "长期整改的完成日期")
     if until <= problem.found_date:
         raise InputError(f"长期整改的完成日期 {until} 应晚于问题发现日期 {problem.found_date}")
     day = dates.today()
@@ -379,7 +423,7 @@ def defer(store: Store, ref: str, until: date, reason: str, *, actor: str | None
             from_status=problem.status,
             to_status=DEFERRED,
             actor=actor,
-            note=f"{reason.strip()}（完成时限 {until}）",
+            note=f"{reason}（完成时限 {until}）",
         )
     return Change(store.problem(problem.id), "deferred")
 
@@ -387,7 +431,8 @@ def defer(store: Store, ref: str, until: date, reason: str, *, actor: str | None
 def assign(store: Store, ref: str, unit: str, *, actor: str | None = None) -> Change:
     problem = store.problem(ref)
     _refuse(problem, "改派", (OPEN, FIXED, DEFERRED))
-    unit = (unit or "").strip()
+    unit = clean_name(unit, "责任单位") or ""
+    actor = clean_name(actor, "操作人")
     if not unit:
         raise InputError("请指定责任单位（--unit）")
     if unit == problem.unit:
@@ -401,12 +446,27 @@ def assign(store: Store, ref: str, unit: str, *, actor: str | None = None) -> Ch
 def set_deadline(store: Store, ref: str, deadline: date, *, actor: str | None = None) -> Change:
     problem = store.problem(ref)
     _refuse(problem, "调整整改时限", (OPEN, FIXED, DEFERRED))
+    actor = clean_name(actor, "操作人")
+    dates.check_plan(deadline, "整改时限")
     if deadline < problem.found_date:
         raise InputError(f"整改时限 {deadline} 早于问题发现日期 {problem.found_date}")
     with store.atomic():
         store.update_problem(problem.id, deadline=deadline, deadline_locked=1)
         store.add_event(problem.id, "deadline", dates.today(), actor=actor, note=f"{problem.deadline} → {deadline}")
     return Change(store.problem(problem.id), "deadline")
+
+
+def recheck_queue(store: Store, site: Site, day: date | None = None) -> list[Problem]:
+    """A site's unfinished problems in the order an inspector re-checks them on site.
+
+    Reported fixes first (that is what the inspector came to confirm), then by deadline.
+    The re-check date is checked before the walk starts, not after the first answer.
+    """
+    if day is not None:
+        dates.check_past(day, "复查日期")
+    todo = store.list_problems(statuses=[FIXED, OPEN, DEFERRED], site_id=site.id)
+    todo.sort(key=lambda p: (p.status is not FIXED, p.deadline, p.no))
+    return todo
 
 
 def history(store: Store, ref: str) -> tuple[Problem, list[ProblemEvent]]:

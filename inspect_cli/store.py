@@ -20,10 +20,13 @@ from typing import Any
 
 from inspect_cli.checklist import Checklist, Item
 from inspect_cli.dates import now_iso
-from inspect_cli.errors import NotFoundError, StoreError
+from inspect_cli.errors import NotFoundError, StateError, StoreError
 from inspect_cli.models import Inspection, Photo, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
 
 BUSY_TIMEOUT_SECONDS = 30
+# Written into the SQLite header (PRAGMA application_id) so that a file of another program
+# given as --db is recognised and left alone. "INSP" in ASCII.
+APPLICATION_ID = 0x494E5350
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -202,6 +205,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX notices_period ON notices (date_from, date_to);
         """,
     ),
+    (
+        5,
+        "one notice per number and per period: two notice commands at once never share a number",
+        """
+        DELETE FROM notices WHERE rowid NOT IN (SELECT max(rowid) FROM notices GROUP BY date_from, date_to);
+        DELETE FROM notices WHERE rowid NOT IN (SELECT max(rowid) FROM notices GROUP BY number);
+        DROP INDEX notices_period;
+        CREATE UNIQUE INDEX notices_number ON notices (number);
+        CREATE UNIQUE INDEX notices_period ON notices (date_from, date_to);
+        """,
+    ),
+    (
+        6,
+        "photos of a problem found by the problem",
+        "CREATE INDEX problem_photos_problem ON problem_photos (problem_id);",
+    ),
 ]
 
 _ITEM_COLUMNS = "item_id, text, category, score, deduct, unit, deadline_days, indicator, standard, tips, photo_required"
@@ -222,6 +241,27 @@ _INSPECTION_SELECT = """
     SELECT i.*, s.code AS site_code, s.name AS site_name, s.street AS street
     FROM inspections i JOIN sites s ON s.id = i.site_id
 """
+
+
+_SQLITE_MESSAGES = {
+    "file is not a database": "不是 SQLite 数据库文件（可能是其他程序的文件），未做任何修改",
+    "database disk image is malformed": "数据库文件已损坏，请用备份恢复",
+    "unable to open database file": "无法打开（路径不存在、是文件夹或没有权限）",
+    "attempt to write a readonly database": "数据库是只读的（文件或所在文件夹没有写权限），未写入任何内容",
+    "readonly database": "数据库是只读的（文件或所在文件夹没有写权限），未写入任何内容",
+    "database or disk is full": "磁盘已满，未写入任何内容；请清理磁盘后重试",
+    "database is locked": f"数据库被其他程序占用（已等待 {BUSY_TIMEOUT_SECONDS} 秒），未写入任何内容；请稍后重试",
+    "disk i/o error": "读写磁盘出错（磁盘已满、已拔出或损坏），未写入任何内容",
+}
+
+
+def sqlite_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
+    """A Chinese one-line StoreError for what SQLite reports about the file or the disk."""
+    text = str(exc).lower()
+    for key, message in _SQLITE_MESSAGES.items():
+        if key in text:
+            return StoreError(f"数据库 {path}：{message}")
+    return StoreError(f"数据库 {path} 出错：{exc}")
 
 
 def new_id() -> str:
@@ -261,9 +301,18 @@ class Store:
         self._depth = 0
         try:
             if path != ":memory:":
+                if Path(path).is_dir():
+                    raise StoreError(f"数据库路径是一个文件夹，不是数据库文件：{path}")
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except OSError as exc:
+            raise StoreError(f"无法创建数据库目录 {Path(path).parent}：{exc.strerror or exc}") from None
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc, path) from None
+        try:
             self.conn.row_factory = sqlite3.Row
+            # Before anything that writes (WAL, migrations): a foreign file stays untouched.
+            self._check_identity()
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
             if path != ":memory:":
@@ -271,10 +320,26 @@ class Store:
                 # FULL makes each committed answer survive a power cut, not only a crash.
                 self.conn.execute("PRAGMA synchronous = FULL")
             self.migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"无法打开数据库 {path}：{exc}（不是 inspect-cli 数据库或文件已损坏）") from exc
-        except OSError as exc:
-            raise StoreError(f"无法创建数据库目录 {Path(path).parent}：{exc.strerror or exc}") from exc
+            if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                try:
+                    self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                except sqlite3.OperationalError:
+                    pass  # a read-only copy of an earlier release's database: marked when next writable
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise sqlite_error(exc, path) from None
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _check_identity(self) -> None:
+        """Refuse a database another program made; an empty file or an earlier release's is ours."""
+        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            return
+        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id != 0 or (tables and "schema_migrations" not in tables):
+            raise StoreError(f"{self.path} 不是 inspect-cli 的数据库（可能是其他程序的文件），未做任何修改")
 
     def __enter__(self) -> Store:
         return self
@@ -295,17 +360,31 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc, self.path) from None
         self._depth = 1
         try:
             yield self.conn
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise sqlite_error(exc, self.path) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise sqlite_error(exc, self.path) from None
         finally:
             self._depth = 0
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     # --- migrations -----------------------------------------------------------
 
@@ -805,6 +884,34 @@ class Store:
                 ],
             )
 
+    def problem_origin(self, problem_id: str) -> str | None:
+        row = self.conn.execute("SELECT inspection_id FROM problems WHERE id = ?", (problem_id,)).fetchone()
+        return row[0] if row else None
+
+    def repeat_events(self, problem_id: str) -> list[tuple[str, str]]:
+        """(event id, inspection id) of each 重复发现 of a problem, earliest inspection first."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.inspection_id FROM problem_events e JOIN inspections i ON i.id = e.inspection_id"
+            " WHERE e.problem_id = ? AND e.action = 'repeat' ORDER BY i.date, e.at, i.year, i.seq",
+            (problem_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def promote_event(self, event_id: str) -> None:
+        """A 重复发现 becomes the finding of its problem."""
+        with self.atomic() as conn:
+            conn.execute("UPDATE problem_events SET action = 'found', to_status = 'open' WHERE id = ?", (event_id,))
+
+    def delete_inspection_events(self, problem_id: str, inspection_id: str) -> None:
+        with self.atomic() as conn:
+            conn.execute(
+                "DELETE FROM problem_events WHERE problem_id = ? AND inspection_id = ?", (problem_id, inspection_id)
+            )
+
+    def delete_repeat_events(self, inspection_id: str) -> None:
+        with self.atomic() as conn:
+            conn.execute("DELETE FROM problem_events WHERE inspection_id = ? AND action = 'repeat'", (inspection_id,))
+
     def update_event(self, event_id: str, note: str | None, count: int | None) -> None:
         with self.atomic() as conn:
             conn.execute("UPDATE problem_events SET note = ?, count = ? WHERE id = ?", (note, count, event_id))
@@ -869,6 +976,17 @@ class Store:
                 )
         return out
 
+    def event_counts(self, problem_ids: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for chunk in _chunks(problem_ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT problem_id, count(*) FROM problem_events WHERE problem_id IN ({marks}) GROUP BY problem_id",
+                chunk,
+            )
+            counts.update({r[0]: r[1] for r in rows})
+        return counts
+
     def save_export(
         self, export_id: str, kind: str, unit: str | None, file_name: str, rows: list[tuple[str, str, dict]]
     ) -> None:
@@ -891,22 +1009,54 @@ class Store:
         rows = self.conn.execute("SELECT problem_no, protected FROM export_rows WHERE export_id = ?", (export_id,))
         return row["kind"], row["unit"], row["created_at"], {r[0].upper(): json.loads(r[1]) for r in rows}
 
-    def notice_number(self, date_from: date, date_to: date) -> tuple[int, bool]:
-        """(number, reissue): the number already given to this period, else the next one."""
-        row = self.conn.execute(
-            "SELECT number FROM notices WHERE date_from = ? AND date_to = ? ORDER BY issued_at DESC LIMIT 1",
-            (date_from.isoformat(), date_to.isoformat()),
-        ).fetchone()
-        if row:
-            return row[0], True
-        last = self.conn.execute("SELECT max(number) FROM notices").fetchone()[0]
-        return (last or 0) + 1, False
+    def claim_notice(self, date_from: date, date_to: date, number: int | None) -> tuple[int, dict | None]:
+        """Give the period its number in one write transaction: (number, the period's row before).
 
-    def save_notice(self, number: int, date_from: date, date_to: date, file_name: str) -> None:
+        The period keeps the number it had, unless `number` asks for another; a new period
+        takes `number` or the next one. A second `notice` running at the same time waits for
+        this transaction and so sees the claim. A number used by another period is refused.
+        """
+        with self.atomic() as conn:
+            row = conn.execute(
+                "SELECT * FROM notices WHERE date_from = ? AND date_to = ?",
+                (date_from.isoformat(), date_to.isoformat()),
+            ).fetchone()
+            before = dict(row) if row else None
+            if number is None:
+                if before is not None:
+                    return before["number"], before
+                number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM notices").fetchone()[0]
+            taken = conn.execute(
+                "SELECT date_from, date_to FROM notices WHERE number = ? AND NOT (date_from = ? AND date_to = ?)",
+                (number, date_from.isoformat(), date_to.isoformat()),
+            ).fetchone()
+            if taken:
+                raise StateError(f"第{number}期已用于 {taken[0]} 至 {taken[1]} 的通报，请换一个期号（--number）")
+            if before is None:
+                conn.execute(
+                    "INSERT INTO notices (id, number, date_from, date_to, file_name, issued_at)"
+                    " VALUES (?, ?, ?, ?, '', ?)",
+                    (new_id(), number, date_from.isoformat(), date_to.isoformat(), now_iso()),
+                )
+            else:
+                conn.execute("UPDATE notices SET number = ? WHERE id = ?", (number, before["id"]))
+        return number, before
+
+    def release_notice(self, date_from: date, date_to: date, before: dict | None) -> None:
+        """Undo a claim whose notice could not be written."""
+        with self.atomic() as conn:
+            if before is None:
+                conn.execute(
+                    "DELETE FROM notices WHERE date_from = ? AND date_to = ?",
+                    (date_from.isoformat(), date_to.isoformat()),
+                )
+            else:
+                conn.execute("UPDATE notices SET number = ? WHERE id = ?", (before["number"], before["id"]))
+
+    def notice_issued(self, number: int, file_name: str) -> None:
         with self.atomic() as conn:
             conn.execute(
-                "INSERT INTO notices (id, number, date_from, date_to, file_name, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (new_id(), number, date_from.isoformat(), date_to.isoformat(), file_name, now_iso()),
+                "UPDATE notices SET file_name = ?, issued_at = ? WHERE number = ?", (file_name, now_iso(), number)
             )
 
     def list_problems(self, **filters: Any) -> list[Problem]:

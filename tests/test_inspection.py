@@ -93,7 +93,7 @@ def test_record_replaces_an_answer_and_validates(store, checklists, market):
     core.record(store, inspection, "gg-01", "pass")
     saved = store.results(inspection.id)["gg-01"]
     assert (saved.result, saved.count, saved.note) == (Result.PASS, 1, None)
-    with pytest.raises(InputError, match="本次检查没有检查项 'zz-99'"):
+    with pytest.raises(NotFoundError, match="本次检查没有检查项 'zz-99'"):
         core.record(store, inspection, "zz-99", "pass")
     with pytest.raises(InputError, match="问题数量应为"):
         core.record(store, inspection, "gg-01", "fail", count=0)
@@ -241,7 +241,7 @@ def test_cli_delete_asks_first(city):
     ("args", "code", "message"),
     [
         (["record", "NOPE-1", "gg-01", "pass"], 3, "错误：找不到点位 'NOPE-1'"),
-        (["record", "NMSC-001", "zz-99", "pass"], 2, "错误：本次检查没有检查项 'zz-99'"),
+        (["record", "NMSC-001", "zz-99", "pass"], 3, "错误：本次检查没有检查项 'zz-99'"),
         (["record", "NMSC-001", "gg-01", "good"], 2, "错误：无法识别的检查结果 'good'"),
         (["record", "NMSC-001", "gg-01", "pass", "--date", "2026-13-40"], 2, "错误：检查日期格式不正确：'2026-13-40'"),
         (

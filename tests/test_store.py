@@ -34,10 +34,10 @@ def test_newer_database_is_refused(db_path):
 def test_not_a_database(tmp_path, cli):
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="不是 inspect-cli 数据库或文件已损坏"):
+    with pytest.raises(StoreError, match="不是 SQLite 数据库文件（可能是其他程序的文件），未做任何修改"):
         Store(junk)
     result = cli("--db", str(junk), "site", "list", db=False)
-    assert result.exit_code == 1 and result.stderr.startswith("错误：无法打开数据库")
+    assert result.exit_code == 2 and result.stderr.startswith("错误：数据库 ")
 
 
 def test_records_carry_uuids(store, checklists):

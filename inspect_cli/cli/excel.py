@@ -123,22 +123,26 @@ def import_rectification(
             _render(outcome, dry_run, partial)
     if any(o.refused for o in outcomes):
         raise typer.Exit(ExitCode.BAD_INPUT)
+    if any(o.stale for o in outcomes):
+        raise typer.Exit(ExitCode.CONFLICT)
 
 
 def _render(outcome, dry_run: bool, partial: bool) -> None:  # type: ignore[no-untyped-def]
-    from inspect_cli.excel.returned import APPLIED, REFUSED, UNCHANGED
+    from inspect_cli.excel.returned import APPLIED, REFUSED, STALE, UNCHANGED
 
     name = outcome.path.name
     if outcome.error:
         err.print(Text(f"错误：{name}：{outcome.error}；未导入", style="bold red"))
         return
-    styles = {REFUSED: "red", APPLIED: "green", UNCHANGED: ""}
+    styles = {REFUSED: "red", APPLIED: "green", UNCHANGED: "", STALE: "yellow"}
     rows = [
         [Text(str(r.row)), Text(r.problem_no), Text(r.label, style=styles[r.outcome]), Text(r.message)]
         for r in outcome.rows
     ]
     out.print(table(["行", "问题编号", "结果", "说明"], rows, title=f"{name}（{outcome.unit}）"))
     counts = f"应用 {outcome.count(APPLIED)} 行，无变化 {outcome.count(UNCHANGED)} 行，拒绝 {outcome.count(REFUSED)} 行"
+    if outcome.count(STALE):
+        counts += f"，已过期未应用 {outcome.count(STALE)} 行"
     if outcome.missing:
         counts += f"；导出的问题中有 {outcome.missing} 个不在表中"
     if dry_run:

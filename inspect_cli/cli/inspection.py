@@ -179,5 +179,5 @@ def delete(
         if not typer.confirm(question, default=False):
             say("未删除")
             raise typer.Exit(1)
-    core.delete(store, i.id)
+    core.delete(store, i.id, state.settings().rectification)
     say(f"已删除检查 {i.no}")

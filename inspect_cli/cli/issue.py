@@ -15,7 +15,7 @@ from inspect_cli.cli.args import ProblemArg, SiteArg, SiteOption, unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, print_json, say, table
 from inspect_cli.cli.run import Answers
-from inspect_cli.dates import parse_date
+from inspect_cli.dates import optional_period, parse_date
 from inspect_cli.errors import InputError
 from inspect_cli.models import Problem, ProblemStatus
 from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, problem_stats, problems
@@ -235,7 +235,8 @@ _RECHECK_WORDS = {
 @app.command()
 def recheck(
     problem: ProblemArg,
-    passed: Annotated[bool | None, typer.Option("--pass/--fail", help="复查通过（销号）或未通过（返工）")] = None,
+    passed: Annotated[bool, typer.Option("--pass", help="复查通过（销号）")] = False,
+    failed: Annotated[bool, typer.Option("--fail", help="复查未通过（返工）")] = False,
     note: Annotated[str | None, typer.Option("--note", "-n", help="复查说明")] = None,
     day: Annotated[str | None, typer.Option("--date", "-d", help="复查日期（默认今天）")] = None,
     photo: PhotoOption = None,
@@ -244,8 +245,9 @@ def recheck(
     by: ByOption = None,
 ) -> None:
     """复查一个问题：--pass 销号，--fail 返工。例：inspect-cli issue recheck ZG-2026-0001 --pass --note 已整改到位"""
-    if passed is None:
-        raise InputError("请指定复查结果：--pass（通过）或 --fail（未通过）")
+    if passed == failed:
+        both = "--pass 和 --fail 只能选一个" if passed else "请指定复查结果：--pass（通过）或 --fail（未通过）"
+        raise InputError(both)
     change = core.recheck(
         state.store(),
         problem,
@@ -325,6 +327,7 @@ def _stats_json(row: ProblemStats) -> dict:  # type: ignore[no-untyped-def]
 
 @app.command()
 def stats(
+    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO 周，如 2026-W47（发现日期在这一周）")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="发现日期起")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="发现日期止")] = None,
     by: Annotated[
@@ -333,7 +336,8 @@ def stats(
     as_json: JsonOption = False,
 ) -> None:
     """整改统计：问题数、已销号、整改率、按期整改率、逾期、返工率、反复出现。例：inspect-cli issue stats --by unit"""
-    rows, total = problem_stats(state.store(), _date(date_from, "起始日期"), _date(date_to, "结束日期"), by)
+    start, end = optional_period(week, date_from, date_to)
+    rows, total = problem_stats(state.store(), start, end, by)
     if as_json:
         print_json({"groups": [_stats_json(r) for r in rows], "total": _stats_json(total), "as_of": dates.today()})
         return
@@ -382,9 +386,7 @@ def recheck_site(
     found = resolve_site(store, site)
     when = _date(day, "复查日期")
     actor = state.actor(by)
-    todo = problems(store, statuses=[ProblemStatus.FIXED, ProblemStatus.OPEN, ProblemStatus.DEFERRED], site_id=found.id)
-    # Reported fixes first: those are what the inspector came to confirm.
-    todo.sort(key=lambda p: (p.status is not ProblemStatus.FIXED, p.deadline, p.no))
+    todo = core.recheck_queue(store, found, when)
     if not todo:
         say(f"{found.code} {found.name} 没有待复查的问题")
         return

@@ -35,24 +35,24 @@ def notice(
     number: Annotated[int | None, typer.Option("--number", "-n", help="期号（默认接着本数据库上一期）", min=1)] = None,
 ) -> None:
     """生成周通报（Word 或 Markdown），期号自动接续。例：inspect-cli notice --week 2026-W47 -o 第12期.docx"""
-    from inspect_cli.notice import build_notice, default_file_name
+    from inspect_cli.notice import Notice, default_file_name, issue_notice
 
     start, end = resolve_period(week, date_from, date_to)
     if fmt is None:
         fmt = Format.md if output is not None and output.suffix.lower() == ".md" else Format.docx
-    settings = state.settings()
-    store = state.store()
-    built = build_notice(store, start, end, settings.office, settings.notice, number)
-    path = output or default_file_name(built, f".{fmt.value}")
-    if fmt is Format.docx:
-        from inspect_cli.notice_docx import write_docx
 
-        photos = write_docx(built, path, state.media_dir)
-    else:
+    def write(built: Notice) -> tuple[Path, int]:
+        path = output or default_file_name(built, f".{fmt.value}")
+        if fmt is Format.docx:
+            from inspect_cli.notice_docx import write_docx
+
+            return path, write_docx(built, path, state.media_dir)
         from inspect_cli.notice_md import write_markdown
 
-        photos = write_markdown(built, path, state.media_dir)
-    store.save_notice(built.number, start, end, path.name)
+        return path, write_markdown(built, path, state.media_dir)
+
+    settings = state.settings()
+    built, path, photos = issue_notice(state.store(), start, end, settings.office, settings.notice, write, number)
     again = "（同一时段重新生成，沿用期号）" if built.reissue else ""
     say(f"已生成{built.title}{built.number_text}{again}：{path}")
     say(f"时段 {start} 至 {end}；典型问题照片 {photos} 张")

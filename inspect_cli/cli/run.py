@@ -25,6 +25,7 @@ PROMPT = "结果 [1 合格 / 2 不合格 / 3 严重不合格 / 0 不适用 / Ent
 
 InspectorOption = Annotated[list[str] | None, typer.Option("--inspector", "-i", help="检查人（可重复，或用逗号分隔）")]
 DateOption = Annotated[str | None, typer.Option("--date", "-d", help="检查日期 YYYY-MM-DD（默认今天）")]
+AgainOption = Annotated[bool, typer.Option("--again", help="同一点位同一天已检查完成，仍要再检查一次")]
 
 
 class Answers:
@@ -86,14 +87,25 @@ def run(
     site: SiteArg,
     inspector: InspectorOption = None,
     day: DateOption = None,
+    again: AgainOption = False,
 ) -> None:
     """逐项检查一个点位（每项一个键），随时退出、再次运行即从断点继续。例：inspect-cli run NMSC-001 -i 张三 -i 李四"""
     store, checklists = state.store(), state.checklists()
     found = core_site(site)
     date = parse_date(day, "检查日期") if day else None
-    detail, resumed = core.start(store, checklists, found, date, inspector)
-    inspection = detail.inspection
     answers = Answers()
+    try:
+        detail, resumed = core.start(store, checklists, found, date, inspector, again)
+    except core.AlreadyInspected as exc:
+        # On a terminal the inspector decides here; a script must say --again.
+        if not answers.interactive:
+            raise
+        warn(exc.message.split("；")[0])
+        if not typer.confirm("同一天再检查一次（另计一次检查）？", default=False):
+            say("未开始新的检查")
+            return
+        detail, resumed = core.start(store, checklists, found, date, inspector, again=True)
+    inspection = detail.inspection
     total = len(detail.items)
     if resumed:
         say(
@@ -281,6 +293,8 @@ def record(
     inspection: Annotated[
         str | None, typer.Option("--inspection", help="写入指定的检查（编号），默认为该点位当天未完成的检查")
     ] = None,
+    again: AgainOption = False,
+    finish: Annotated[bool, typer.Option("--finish", help="全部检查项都已填写时，同时完成这次检查")] = False,
 ) -> None:
     """记录一项检查结果（非交互）。例：inspect-cli record NMSC-001 smoke-02 不合格 --note 入口有人吸烟 --photo a.jpg"""
     store, checklists = state.store(), state.checklists()
@@ -296,6 +310,7 @@ def record(
         day=date,
         inspectors=inspector,
         reference=inspection,
+        again=again,
         count=count,
         note=note,
         photos=list(photo or []),
@@ -311,3 +326,12 @@ def record(
         f"已记录 {target.no} {found.code} {saved.item_id}：{saved.result.label}{extra}{photos}；"
         f"已填写 {len(detail.results)}/{len(detail.items)} 项，当前得分率 {format_rate(score.rate)}"
     )
+    if detail.unanswered:
+        if finish:
+            say(f"尚有 {len(detail.unanswered)} 项未填写，检查 {target.no} 未完成")
+        return
+    if finish:
+        done = core.finish(store, target)
+        say(f"检查 {target.no} 已完成，得分率 {format_rate(score_inspection(done.items, done.results).rate)}")
+    elif not target.finished:
+        say(f"全部检查项已填写：用 inspect-cli inspection finish {target.no} 完成检查（或在 record 时加 --finish）")

@@ -8,7 +8,7 @@ import typer
 
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, print_json, say, table
-from inspect_cli.dates import parse_date
+from inspect_cli.dates import optional_period
 from inspect_cli.queries import GroupBy, ranking
 from inspect_cli.scoring import format_rate
 
@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
 
 
 def score(
+    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO 周，如 2026-W47")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="起始日期（含）")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="结束日期（含）")] = None,
     by: Annotated[
@@ -29,8 +30,7 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """按平均得分率排名（只计已完成的检查）。例：inspect-cli score --from 2026-11-16 --to 2026-11-22 --by unit"""
-    start = parse_date(date_from, "起始日期") if date_from else None
-    end = parse_date(date_to, "结束日期") if date_to else None
+    start, end = optional_period(week, date_from, date_to)
     rows = ranking(state.store(), by, start, end)
     if as_json:
         print_json(rows)

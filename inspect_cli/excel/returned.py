@@ -20,12 +20,36 @@ from inspect_cli import dates
 from inspect_cli import rectification as loop
 from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError, NotFoundError
-from inspect_cli.excel.unit_sheet import COLUMNS, EXPORT_KIND, META, META_MARK, PROTECTED, SHEET, STATES, normalize_cell
-from inspect_cli.models import Problem, ProblemStatus
+from inspect_cli.excel.unit_sheet import (
+    COLUMNS,
+    EVENTS_KEY,
+    EXPORT_KIND,
+    META,
+    META_MARK,
+    PROTECTED,
+    SHEET,
+    STATES,
+    normalize_cell,
+)
+from inspect_cli.models import Problem, ProblemEvent, ProblemStatus
 from inspect_cli.store import Store
+from inspect_cli.text import clean, clean_name
 
-APPLIED, UNCHANGED, REFUSED = "applied", "unchanged", "refused"
-OUTCOME_LABELS = {APPLIED: "已应用", UNCHANGED: "无变化", REFUSED: "拒绝"}
+APPLIED, UNCHANGED, REFUSED, STALE = "applied", "unchanged", "refused", "stale"
+OUTCOME_LABELS = {APPLIED: "已应用", UNCHANGED: "无变化", REFUSED: "拒绝", STALE: "已过期"}
+# What happened to a problem after its sheet was exported that makes the sheet's row out of
+# date. Progress notes, repeat findings and answer edits do not: the row still says
+# something new.
+_SUPERSEDING = {
+    "fixed",
+    "recheck_pass",
+    "recheck_fail",
+    "recheck_open",
+    "force_close",
+    "dismissed",
+    "deferred",
+    "assigned",
+}
 _HEADER_SCAN = 10
 
 
@@ -57,6 +81,10 @@ class FileOutcome:
     @property
     def refused(self) -> bool:
         return self.error is not None or self.count(REFUSED) > 0
+
+    @property
+    def stale(self) -> bool:
+        return self.count(STALE) > 0
 
 
 def _fold(text: Any) -> str:
@@ -129,8 +157,22 @@ def _completion_date(value: Any) -> date | None:
     return parse_date(str(value), "整改完成日期")
 
 
+def _since_export(store: Store, problem: Problem, exported: dict[str, Any], created_at: str) -> list[ProblemEvent]:
+    """The problem's history after the sheet was exported."""
+    events = store.problem_events(problem.id)
+    if EVENTS_KEY in exported:
+        return events[int(exported[EVENTS_KEY]) :]
+    return [e for e in events if e.at > created_at]  # sheets exported before the count was kept
+
+
 def _decide(
-    store: Store, unit: str, row: int, values: dict[str, Any], snapshot: dict[str, str], today: date
+    store: Store,
+    unit: str,
+    row: int,
+    values: dict[str, Any],
+    snapshot: dict[str, dict[str, Any]],
+    created_at: str,
+    today: date,
 ) -> RowOutcome:
     no = normalize_cell(values["问题编号"]).upper()
 
@@ -159,9 +201,9 @@ def _decide(
     if problem.unit != unit:
         return refuse(f"问题已改派给 {problem.unit or '其他单位'}，不属于 {unit}")
     state = normalize_cell(values["状态"])
-    situation = normalize_cell(values["整改情况"])
-    person = normalize_cell(values["整改责任人"])
     try:
+        situation = clean(normalize_cell(values["整改情况"]), "整改情况") or ""
+        person = clean_name(normalize_cell(values["整改责任人"]), "整改责任人") or ""
         done = _completion_date(values["整改完成日期"])
     except InputError as exc:
         return refuse(exc.message)
@@ -175,18 +217,43 @@ def _decide(
     note = situation or state
     if person:
         note += f"（整改责任人：{person}）"
+    since = _since_export(store, problem, snapshot[no], created_at)
     if state == "已整改":
-        return _decide_fixed(store, problem, row, note, done, actor, today, refuse)
+        return _decide_fixed(store, problem, row, note, done, actor, today, since, refuse)
     progress = f"{state}：{situation}" if situation else state
-    if problem.status in (ProblemStatus.CLOSED, ProblemStatus.DISMISSED, ProblemStatus.FIXED):
-        return refuse(f"问题当前为“{problem.status_label}”，不能再反馈整改进度")
     last = loop.last_note(store, problem, "progress")
     if last is not None and last.note == progress:
         return RowOutcome(row, no, UNCHANGED, "进度与上次相同")
+    newer = _superseding(since)
+    if newer is not None:
+        return _stale(row, no, newer)
+    if problem.status in (ProblemStatus.CLOSED, ProblemStatus.DISMISSED, ProblemStatus.FIXED):
+        return refuse(f"问题当前为“{problem.status_label}”，不能再反馈整改进度")
     return RowOutcome(row, no, APPLIED, f"记录进度：{state}", ("progress", progress, None, actor))
 
 
-def _decide_fixed(store, problem: Problem, row: int, note: str, done, actor: str, today: date, refuse) -> RowOutcome:  # type: ignore[no-untyped-def]
+def _superseding(since: list[ProblemEvent], report: tuple[date, str] | None = None) -> ProblemEvent | None:
+    """The first event since the export that makes the row out of date (its own report aside)."""
+    for event in since:
+        if event.action == "fixed" and report is not None and (event.date, event.note) == report:
+            continue
+        if event.action in _SUPERSEDING:
+            return event
+    return None
+
+
+def _stale(row: int, no: str, newer: ProblemEvent) -> RowOutcome:
+    return RowOutcome(
+        row,
+        no,
+        STALE,
+        f"表格导出后问题已有新的处理（{newer.date} {newer.label}），本行未应用；请以最新导出的整改通知单为准",
+    )
+
+
+def _decide_fixed(
+    store, problem: Problem, row: int, note: str, done, actor: str, today: date, since, refuse
+) -> RowOutcome:  # type: ignore[no-untyped-def]
     if done is None:
         return refuse("状态为已整改，但未填写整改完成日期")
     if done > today:
@@ -195,12 +262,19 @@ def _decide_fixed(store, problem: Problem, row: int, note: str, done, actor: str
         return refuse(f"整改完成日期 {done} 早于问题发现日期 {problem.found_date}")
     reported = loop.last_note(store, problem, "fixed")
     same = reported is not None and reported.date == done and reported.note == note
+    if same and problem.status in (ProblemStatus.FIXED, ProblemStatus.CLOSED):
+        return RowOutcome(
+            row, problem.no, UNCHANGED, "已上报，待复查" if problem.status is ProblemStatus.FIXED else "已销号"
+        )
+    newer = _superseding(since, (done, note))
+    if newer is not None:
+        return _stale(row, problem.no, newer)
     if problem.status is ProblemStatus.CLOSED:
-        return RowOutcome(row, problem.no, UNCHANGED, "已销号") if same else refuse("问题已销号")
+        return refuse("问题已销号")
     if problem.status is ProblemStatus.DISMISSED:
         return refuse("问题已认定不属实")
     if problem.status is ProblemStatus.FIXED:
-        return RowOutcome(row, problem.no, UNCHANGED, "已上报，待复查") if same else refuse("问题已上报整改，等待复查")
+        return refuse("问题已上报整改，等待复查")
     return RowOutcome(row, problem.no, APPLIED, f"上报整改（{done}），待复查", ("fixed", note, done, actor))
 
 
@@ -228,11 +302,11 @@ def import_returned(
         if export is None or export[0] != EXPORT_KIND:
             outcome.error = f"导出编号 {export_id} 不在本数据库中：这份表不是从本数据库导出的整改通知单"
             continue
-        _, unit, _, snapshot = export
+        _, unit, created_at, snapshot = export
         outcome.unit = unit
         seen: dict[str, int] = {}
         for row, values in rows:
-            decided = _decide(store, unit or "", row, values, snapshot, today)
+            decided = _decide(store, unit or "", row, values, snapshot, created_at, today)
             if decided.problem_no and decided.problem_no in seen and decided.outcome != REFUSED:
                 decided = RowOutcome(
                     row, decided.problem_no, REFUSED, f"与第 {seen[decided.problem_no]} 行问题编号重复"

@@ -20,7 +20,7 @@ from typing import Any
 from inspect_cli import dates
 from inspect_cli.config import OfficeSettings
 from inspect_cli.errors import InputError
-from inspect_cli.excel.common import Column, Formats, TableSheet, close_workbook, new_workbook, thumbnail
+from inspect_cli.excel.common import Column, Formats, TableSheet, close_workbook, fit_cell, new_workbook, thumbnail
 from inspect_cli.models import Problem, ProblemStatus
 from inspect_cli.queries import problems
 from inspect_cli.store import Store
@@ -33,6 +33,9 @@ META_MARK = "inspect-cli 整改通知单"
 FORMAT_VERSION = "1"
 STATES = ("已整改", "整改中", "无法整改需协调")
 DEFAULT_STATUSES = [ProblemStatus.OPEN, ProblemStatus.DEFERRED]
+# Kept with each exported row: how many history events the problem had when the sheet was
+# made, so an import can tell what happened to the problem after the sheet left.
+EVENTS_KEY = "_events"
 
 PROTECTED = [
     Column("问题编号"),
@@ -67,20 +70,45 @@ def normalize_cell(value: Any) -> str:
 
 
 def protected_values(problem: Problem) -> list[Any]:
+    """The protected cells of a problem's row, as the sheet holds them (so a return compares equal)."""
     return [
         problem.no,
-        f"{problem.site_code} {problem.site_name}",
-        problem.address,
-        problem.item_text,
-        problem.description or "",
+        fit_cell(f"{problem.site_code} {problem.site_name}"),
+        fit_cell(problem.address) or None,
+        fit_cell(problem.item_text),
+        fit_cell(problem.description),
         problem.found_date,
         problem.deadline,
         None,  # the thumbnail; the cell itself stays empty
     ]
 
 
+# Names Windows refuses as file names, whatever the extension.
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
+MAX_FILE_PART = 60
+
+
 def safe_file_part(text: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_") or "未命名"
+    """A unit name as part of a file name on Windows, macOS and Linux."""
+    part = re.sub(r'[\x00-\x1f\x7f\\/:*?"<>|\s]+', "_", text).strip("_. ")[:MAX_FILE_PART].strip("_. ")
+    if _RESERVED.match(part):
+        part = f"_{part}"
+    return part or "未命名"
+
+
+def unit_file_names(units: list[str], day: date) -> dict[str, str]:
+    """One file name per unit, never two alike (case folded, as Windows and macOS compare them)."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for unit in units:
+        base = f"整改通知单_{safe_file_part(unit)}_{day.isoformat()}"
+        name, n = f"{base}.xlsx", 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{base}_{n}.xlsx"
+        taken.add(name.casefold())
+        names[unit] = name
+    return names
 
 
 @dataclass
@@ -127,9 +155,11 @@ def export_unit_sheets(
     photos = store.found_photos([p.id for rows in by_unit.values() for p in rows])
     cache: dict[str, bytes | None] = {}
     out_dir.mkdir(parents=True, exist_ok=True)
+    file_names = unit_file_names(sorted(by_unit), today)
+    events = store.event_counts([p.id for rows in by_unit.values() for p in rows])
     for unit, rows in sorted(by_unit.items()):
         export_id = export_id_for(unit) if export_id_for else str(uuid.uuid4())
-        path = out_dir / f"整改通知单_{safe_file_part(unit)}_{today.isoformat()}.xlsx"
+        path = out_dir / file_names[unit]
         workbook = new_workbook(path)
         formats = Formats(workbook)
         table = TableSheet(workbook, formats, SHEET, COLUMNS, f"{office.name} 整改通知单 — {unit}（{today}）")
@@ -139,7 +169,7 @@ def export_unit_sheets(
             pictures = photos.get(problem.id, [])
             image = thumbnail(media_dir, pictures[0].stored_name, cache) if pictures else None
             table.add([*values, None, None, None, None], highlight=problem.overdue_days(today) > 0, photo=image)
-            snapshot.append((problem.id, problem.no, _snapshot(values)))
+            snapshot.append((problem.id, problem.no, {**_snapshot(values), EVENTS_KEY: events.get(problem.id, 0)}))
             done += 1
             if progress:
                 progress(done, total)
