@@ -12,6 +12,9 @@ class ExitCode(IntEnum):
     NOT_FOUND = 3
     CONFLICT = 4
     INTERRUPTED = 130
+    # What a shell reports for a program killed by SIGPIPE (128 + 13): `inspect-cli … | head`
+    # then ends like `cat … | head` would, and `set -o pipefail` scripts see the same code.
+    BROKEN_PIPE = 141
 
 
 class InspectError(Exception):

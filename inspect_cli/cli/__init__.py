@@ -1,52 +1,28 @@
-"""The `inspect-cli` command: global options, sub-command groups, errors at the edge."""
+"""The `inspect-cli` command: global options and sub-command groups.
+
+How every command behaves at the edge (help, usage errors, closed pipes, errors) is in
+`conventions`.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from inspect_cli import __version__
 from inspect_cli.cli import checklist, config, demo, excel, inspection, issue, notice, run, score, site
-from inspect_cli.cli.context import configure, state
-from inspect_cli.cli.render import error, warn
-from inspect_cli.errors import ExitCode, InspectError
-from inspect_cli.workdays import take_warnings
-
-
-class _Group(TyperGroup):
-    """Turns the project's errors into one Chinese line and an exit code, never a traceback."""
-
-    def invoke(self, ctx):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except InspectError as exc:
-            error(exc.message, exc.details)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            error("已中断；已经填写的内容都已保存")
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
-        except (typer.TyperException, typer.Exit, typer.Abort):
-            raise
-        except Exception as exc:
-            if state.debug:
-                raise
-            error(f"程序内部错误（{exc.__class__.__name__}: {exc}）。请加 --debug 重新运行并把输出报告给开发者")
-            raise typer.Exit(ExitCode.ERROR) from None
-        finally:
-            state.close()
-            for message in take_warnings():
-                warn(message)
-
+from inspect_cli.cli.context import configure
+from inspect_cli.cli.conventions import Group, broken_pipe_exit, use_conventions
+from inspect_cli.errors import ExitCode
 
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     name="inspect-cli",
     help="创城实地测评工具：按测评标准检查点位、打分、跟踪整改。",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -97,5 +73,17 @@ score.register(app)
 demo.register(app)
 
 
+use_conventions(app)
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit:
+        # Output still buffered when the reader left would otherwise fail at exit, loudly.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            broken_pipe_exit()
+            raise SystemExit(ExitCode.BROKEN_PIPE) from None
+        raise

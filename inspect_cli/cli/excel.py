@@ -68,7 +68,7 @@ def rectification(
     unit: Annotated[list[str] | None, unit_option("--unit", "-u", help="只导出这些责任单位（可重复）")] = None,
     status: Annotated[
         list[str] | None,
-        typer.Option("--status", "-s", help="问题状态（可重复，默认：待整改、长期整改）"),
+        typer.Option("--status", "-s", metavar="STATUS", help="问题状态（可重复，默认：待整改、长期整改）"),
     ] = None,
 ) -> None:
     """为每个责任单位导出一份整改通知单（单位填写后交回）。例：inspect-cli export rectification -o 通知单/ --unit 城市管理局"""

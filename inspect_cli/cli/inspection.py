@@ -26,8 +26,10 @@ def list_(
     date_to: Annotated[str | None, typer.Option("--to", help="结束日期")] = None,
     site: SiteOption = None,
     street: Annotated[str | None, typer.Option("--street", help="街道（包含即可）")] = None,
-    inspector: Annotated[str | None, typer.Option("--inspector", "-i", help="检查人")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="open（进行中）或 finished（已完成）")] = None,
+    inspector: Annotated[str | None, typer.Option("--inspector", "-i", metavar="NAME", help="检查人")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATUS", help="open（进行中）或 finished（已完成）")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """列出检查记录。例：inspect-cli inspection list --from 2026-11-16 --to 2026-11-22 --street 东城"""

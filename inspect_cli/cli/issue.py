@@ -25,7 +25,9 @@ from inspect_cli.sites import resolve_site
 app = typer.Typer(help="整改问题：台账、上报整改、复查、销号、统计。", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-ByOption = Annotated[str | None, typer.Option("--by", help="操作人（默认为 $INSPECT_CLI_USER 或登录名）")]
+ByOption = Annotated[
+    str | None, typer.Option("--by", metavar="NAME", help="操作人（默认为 $INSPECT_CLI_USER 或登录名）")
+]
 PhotoOption = Annotated[list[Path] | None, typer.Option("--photo", "-p", help="照片路径（可重复）")]
 
 
@@ -76,6 +78,7 @@ def list_(
         typer.Option(
             "--status",
             "-s",
+            metavar="STATUS",
             help="open 待整改 / fixed 已整改待复查 / closed 已销号 / dismissed 不属实 / deferred 长期整改（可重复）",
         ),
     ] = None,
@@ -83,7 +86,7 @@ def list_(
     no_unit: Annotated[bool, typer.Option("--no-unit", help="只看没有责任单位的问题")] = False,
     street: Annotated[str | None, typer.Option("--street", help="街道（包含即可）")] = None,
     site: SiteOption = None,
-    site_type: Annotated[str | None, typer.Option("--type", help="点位类型")] = None,
+    site_type: Annotated[str | None, typer.Option("--type", metavar="TYPE", help="点位类型")] = None,
     category: Annotated[str | None, typer.Option("--category", help="问题类别（包含即可）")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只看逾期的问题")] = False,
     repeat: Annotated[bool, typer.Option("--repeat", help="只看反复出现的问题")] = False,

@@ -23,7 +23,9 @@ from inspect_cli.scoring import format_points, format_rate, score_inspection
 KEYS = {"1": Result.PASS, "2": Result.FAIL, "3": Result.SEVERE, "0": Result.NA}
 PROMPT = "结果 [1 合格 / 2 不合格 / 3 严重不合格 / 0 不适用 / Enter {enter} / b 上一项 / q 保存退出]："
 
-InspectorOption = Annotated[list[str] | None, typer.Option("--inspector", "-i", help="检查人（可重复，或用逗号分隔）")]
+InspectorOption = Annotated[
+    list[str] | None, typer.Option("--inspector", "-i", metavar="NAME", help="检查人（可重复，或用逗号分隔）")
+]
 DateOption = Annotated[str | None, typer.Option("--date", "-d", help="检查日期 YYYY-MM-DD（默认今天）")]
 AgainOption = Annotated[bool, typer.Option("--again", help="同一点位同一天已检查完成，仍要再检查一次")]
 
@@ -291,7 +293,8 @@ def record(
     inspector: InspectorOption = None,
     unit: Annotated[str | None, unit_option("--unit", "-u", help="责任单位（默认取检查项或点位的责任单位）")] = None,
     inspection: Annotated[
-        str | None, typer.Option("--inspection", help="写入指定的检查（编号），默认为该点位当天未完成的检查")
+        str | None,
+        typer.Option("--inspection", metavar="ID", help="写入指定的检查（编号），默认为该点位当天未完成的检查"),
     ] = None,
     again: AgainOption = False,
     finish: Annotated[bool, typer.Option("--finish", help="全部检查项都已填写时，同时完成这次检查")] = False,

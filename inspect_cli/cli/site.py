@@ -57,7 +57,7 @@ def import_(
 @app.command()
 def add(
     name: Annotated[str, typer.Option("--name", help="点位名称")],
-    site_type: Annotated[str, typer.Option("--type", help="点位类型（名称、代码或别名）")],
+    site_type: Annotated[str, typer.Option("--type", metavar="TYPE", help="点位类型（名称、代码或别名）")],
     code: Annotated[str | None, typer.Option("--code", help="点位编号（不填则按类型自动生成）")] = None,
     district: Annotated[str | None, typer.Option("--district", help="区县")] = None,
     street: Annotated[str | None, typer.Option("--street", help="街道")] = None,
@@ -98,7 +98,7 @@ def add(
 
 @app.command("list")
 def list_(
-    site_type: Annotated[str | None, typer.Option("--type", help="点位类型")] = None,
+    site_type: Annotated[str | None, typer.Option("--type", metavar="TYPE", help="点位类型")] = None,
     street: Annotated[str | None, typer.Option("--street", help="街道（包含即可）")] = None,
     unit: Annotated[str | None, unit_option("--unit", help="责任单位或包抓单位（包含即可）")] = None,
     search: Annotated[str | None, typer.Option("--search", "-s", help="编号、名称片段或拼音首字母，如 nmsc")] = None,
