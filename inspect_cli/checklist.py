@@ -3,22 +3,55 @@
 Every problem found in a file is collected, with the file, line and field it concerns,
 and reported at once: a user fixing a checklist should not have to run the validator
 once per typo.
+
+Checklists come from users and from other offices, so nothing in a file may crash or
+hang the loader: size, nesting and YAML aliases are bounded before any Python object is
+built, every value is checked for type and range, and includes stay inside the checklist
+folders in use. `load_checklists` and `validate_paths` share one code path, so a set of
+folders validates cleanly exactly when it loads.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import math
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from inspect_cli.errors import ChecklistError, NotFoundError
+from inspect_cli.errors import ChecklistError, InputError, NotFoundError
+from inspect_cli.text import MAX_NAME, MAX_TEXT, clean, for_terminal, strip_controls
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_EDITION = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?$")
+# Characters YAML itself refuses; found before parsing so the message can say which and where.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# The largest shipped checklist is about 10 KB; a megabyte is a hundred types' worth.
+MAX_FILE_BYTES = 1024 * 1024
+# A checklist needs five levels (file → items → item → exclude → id); twenty leave room
+# for settings files and flow-style lists while keeping every parser far from its stack.
+MAX_DEPTH = 20
+# Anchors and aliases stay allowed for the few legitimate uses (`unit: &u 市场监管局` …
+# `unit: *u`, or `<<: *defaults` merged into each item). A "billion laughs" file needs
+# only a few dozen aliases, so the count alone cannot stop it: what the aliases would
+# expand to is bounded too, counted from parser events before anything is constructed.
+MAX_ALIASES = 100
+MAX_ALIAS_NODES = 10_000
+MAX_SCORE = 100
+MAX_DEADLINE_DAYS = 365
+# 创城 editions start in 2005; a year outside this range is a typo, not an edition.
+EDITION_YEARS = (2000, 2100)
+# Relative include paths; longer than any real folder layout.
+_MAX_INCLUDE = 255
 
 TYPE_KEYS = ("site_type", "code", "edition", "aliases", "items")
 FRAGMENT_KEYS = ("fragment", "items")
@@ -36,7 +69,8 @@ ITEM_KEYS = (
     "photo_required",
 )
 INCLUDE_KEYS = ("include", "exclude")
-_ITEM_TEXT_FIELDS = ("unit", "indicator", "standard", "tips")
+_ITEM_NAME_FIELDS = ("unit", "indicator")
+_ITEM_TEXT_FIELDS = ("standard", "tips")
 
 
 @dataclass(frozen=True)
@@ -134,7 +168,94 @@ def normalize_name(text: str) -> str:
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f"（是否想写 '{close[0]}'？）" if close else ""
+    return f"（是否想写 '{_show(close[0])}'？）" if close else ""
+
+
+# --- reading files ----------------------------------------------------------------
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OS error in Chinese; the system's own wording only for the rare rest."""
+    import errno
+
+    known = {
+        errno.ENOENT: "文件不存在",
+        errno.EACCES: "没有读取权限",
+        errno.EPERM: "没有读取权限",
+        errno.EISDIR: "是目录，不是文件",
+        errno.ENOTDIR: "路径中有一段不是目录",
+        errno.ELOOP: "符号链接形成循环，无法读取",
+        errno.ENAMETOOLONG: "路径过长",
+    }
+    message = known.get(exc.errno or 0)
+    if message:
+        return message
+    return f"无法读取（{for_terminal(exc.strerror or '未知错误')}）"
+
+
+def _size_text(size: int) -> str:
+    return f"{size:,} 字节（{size / 1024 / 1024:.1f} MiB）"
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    """The file's text, or None with a problem: never an exception, never a hang."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        # Opened before it is inspected: checking the path first and opening it after
+        # would let it change in between. O_NONBLOCK keeps a FIFO named x.yaml from
+        # blocking the open; fstat below refuses it anyway.
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.isdir(path):  # Windows says "permission denied" for a folder
+            message = "是目录，不是文件"
+        elif os.path.islink(path) and not os.path.exists(path):
+            message = "符号链接指向的文件不存在"
+        else:
+            message = _os_problem(exc)
+        problems.append(Problem(path, None, "", message))
+        return None
+    except ValueError:  # a NUL byte in the name
+        problems.append(Problem(path, None, "", "文件名含有无效字符"))
+        return None
+    problem = None
+    raw = b""
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            problem = "是目录，不是文件"
+        elif not stat.S_ISREG(info.st_mode):
+            problem = "不是普通文件（设备、管道等），不能作为测评标准"
+        elif info.st_size > MAX_FILE_BYTES:
+            problem = f"文件过大：{_size_text(info.st_size)}，最多 {_size_text(MAX_FILE_BYTES)}"
+        else:
+            while len(raw) <= MAX_FILE_BYTES:
+                chunk = os.read(fd, MAX_FILE_BYTES + 1 - len(raw))
+                if not chunk:
+                    break
+                raw += chunk
+    except OSError as exc:
+        problem = _os_problem(exc)
+    finally:
+        os.close(fd)
+    if problem is not None:
+        problems.append(Problem(path, None, "", problem))
+        return None
+    if len(raw) > MAX_FILE_BYTES:  # grew after fstat
+        problems.append(Problem(path, None, "", f"文件过大：最多 {_size_text(MAX_FILE_BYTES)}"))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(path, line, "", "文件不是 UTF-8 编码，请另存为 UTF-8"))
+        return None
+    bad = _NOT_YAML.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        message = f"文件含有控制字符 U+{ord(bad.group()):04X}，不是文本格式的测评标准（是否选错了文件？）"
+        problems.append(Problem(path, line, "", message))
+        return None
+    return text
 
 
 # --- YAML with line numbers -------------------------------------------------------
@@ -163,45 +284,189 @@ def _loader_class() -> type:
 
     Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
     Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    for tag, kind in (("int", "整数"), ("float", "数字"), ("bool", "布尔值（true 或 false）")):
+        original = base.yaml_constructors[f"tag:yaml.org,2002:{tag}"]
+        Loader.add_constructor(f"tag:yaml.org,2002:{tag}", _guarded_scalar(original, kind))
+    Loader.add_constructor(None, _construct_undefined)
     return Loader
 
 
+def _constructor_error(node: Any, message: str) -> Exception:
+    import yaml
+
+    return yaml.constructor.ConstructorError(None, None, message, node.start_mark)
+
+
 def _construct_map(loader, node):  # type: ignore[no-untyped-def]
+    import yaml
+
+    # An explicit `!!map` on a scalar would otherwise be iterated character by character.
+    if not isinstance(node, yaml.MappingNode):
+        raise _constructor_error(node, "标签 !!map 只能用于键值映射")
     data = _Map()
     data.line = node.start_mark.line + 1
     data.key_lines = {}
     yield data
+    # Keys merged in with `<<: *defaults` are defaults: the mapping's own keys replace
+    # them silently; only a key written twice in the mapping itself is a mistake.
+    own = {id(key_node) for key_node, _ in node.value}
+    written: set[Any] = set()
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=False)
         line = key_node.start_mark.line + 1
         try:
-            duplicate = key in data
+            # `key in a_set` would pass for a set key (Python looks it up as a frozenset).
+            hash(key)
         except TypeError:
-            loader.duplicates.append((line, f"键 {key!r} 不能作为字段名"))
+            loader.duplicates.append((line, f"键 {_show(key)} 不能作为字段名"))
             continue
+        duplicate = key in written
+        if id(key_node) in own:
+            written.add(key)
         if duplicate:
-            loader.duplicates.append((line, f"字段 '{key}' 重复出现（第 {data.key_lines[key]} 行已有）"))
+            loader.duplicates.append((line, f"字段 '{_show(key)}' 重复出现（第 {data.key_lines[key]} 行已有）"))
         data[key] = loader.construct_object(value_node, deep=False)
         data.key_lines[key] = line
 
 
 def _construct_seq(loader, node):  # type: ignore[no-untyped-def]
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode):
+        raise _constructor_error(node, "标签 !!seq 只能用于列表")
     data = _List()
     data.line = node.start_mark.line + 1
     yield data
     data.extend(loader.construct_object(child, deep=False) for child in node.value)
 
 
+def _construct_timestamp(loader, node):  # type: ignore[no-untyped-def]
+    # `2026-13-01` looks like a date to YAML and fails to become one; kept as text, the
+    # field it belongs to reports it (edition names the field, text fields keep it).
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, TypeError, AttributeError):
+        return loader.construct_scalar(node)
+
+
+def _guarded_scalar(original, kind: str):  # type: ignore[no-untyped-def]
+    """PyYAML's scalar constructors raise plain Python errors on `!!int ''` and the like."""
+
+    def construct(loader, node):  # type: ignore[no-untyped-def]
+        try:
+            return original(loader, node)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            text = node.value if isinstance(node.value, str) else ""
+            size = f"（共 {len(text)} 个字符）" if len(text) > 40 else ""
+            raise _constructor_error(node, f"'{_show(text)}'{size} 不是有效的{kind}") from None
+
+    return construct
+
+
+def _construct_undefined(loader, node):  # type: ignore[no-untyped-def]
+    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+    raise _constructor_error(node, f"不支持的 YAML 标签 '{_show(tag)}'")
+
+
+def _yaml_problem(exc: Exception) -> tuple[int | None, str]:
+    """A PyYAML error as (line, one Chinese line)."""
+    import yaml
+
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit, met before ours in flow style
+            return line, f"嵌套层数过多：超过 {MAX_DEPTH} 层（测评标准只需要几层）"
+        detail = _one_line("；".join(filter(None, [exc.context, exc.problem])) or "无法解析")
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            return line, f"YAML 内容错误：{detail}"
+        return line, f"YAML 语法错误：{detail}"
+    return None, f"YAML 语法错误：{_one_line(str(exc))}"
+
+
+def _scan(text: str) -> tuple[int | None, str] | None:
+    """Bound nesting and alias expansion from parser events, before anything is built.
+
+    The event parser is iterative in both libyaml and PyYAML, so a file of 100,000 `[`
+    costs 21 events here instead of a crash in the recursive composer.
+    """
+    import yaml
+    from yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        DocumentStartEvent,
+        ScalarEvent,
+    )
+
+    parser = _loader_class()(text)
+    depth = 0
+    aliases = 0
+    expanded = 0
+    # Per open collection: its anchor and how many values it holds once aliases expand.
+    frames: list[list[Any]] = []
+    sizes: dict[str, int] = {}
+    anchor_lines: dict[str, int] = {}
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            line = event.start_mark.line + 1
+            anchor = getattr(event, "anchor", None)
+            if isinstance(event, DocumentStartEvent):
+                sizes.clear()
+                anchor_lines.clear()
+            elif isinstance(event, AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    return line, f"文件使用了过多的 YAML 别名（*引用），最多 {MAX_ALIASES} 个"
+                if anchor not in anchor_lines:
+                    return line, f"别名 *{_show(anchor)} 没有对应的锚点 &{_show(anchor)}"
+                if anchor not in sizes:
+                    return line, f"别名 *{_show(anchor)} 引用了包含它自己的内容（循环引用）"
+                expanded += sizes[anchor]
+                if expanded > MAX_ALIAS_NODES:
+                    return line, f"YAML 别名（*引用）展开后内容过多：超过 {MAX_ALIAS_NODES} 个值，文件被拒绝"
+                if frames:
+                    frames[-1][1] += sizes[anchor]
+            elif isinstance(event, (ScalarEvent, CollectionStartEvent)):
+                if anchor is not None:
+                    if anchor in anchor_lines:
+                        return line, f"锚点 &{_show(anchor)} 重复定义（第 {anchor_lines[anchor]} 行已有）"
+                    anchor_lines[anchor] = line
+                if isinstance(event, ScalarEvent):
+                    if anchor is not None:
+                        sizes[anchor] = 1
+                    if frames:
+                        frames[-1][1] += 1
+                else:
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return line, f"嵌套层数过多：超过 {MAX_DEPTH} 层（测评标准只需要几层）"
+                    frames.append([anchor, 1])
+            elif isinstance(event, CollectionEndEvent) and frames:
+                depth -= 1
+                anchor, size = frames.pop()
+                if anchor is not None:
+                    sizes[anchor] = size
+                if frames:
+                    frames[-1][1] += size
+    except yaml.YAMLError as exc:
+        return _yaml_problem(exc)
+    finally:
+        parser.dispose()
+    return None
+
+
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     """Parse a file keeping line numbers; problems are appended, None is returned on failure."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem(path, None, "", "文件不是 UTF-8 编码，请另存为 UTF-8"))
+    text = _read_text(path, problems)
+    if text is None:
         return None
-    except OSError as exc:
-        problems.append(Problem(path, None, "", f"无法读取文件：{exc.strerror or exc}"))
+    refused = _scan(text)
+    if refused is not None:
+        problems.append(Problem(path, refused[0], "", refused[1]))
         return None
     import yaml
 
@@ -209,14 +474,13 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     loader.duplicates = []
     try:
         data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        detail = exc.problem or exc.context or "无法解析"
-        problems.append(Problem(path, line, "", f"YAML 语法错误：{detail}"))
-        return None
     except yaml.YAMLError as exc:
-        problems.append(Problem(path, None, "", f"YAML 语法错误：{exc}"))
+        line, message = _yaml_problem(exc)
+        problems.append(Problem(path, line, "", message))
+        return None
+    except RecursionError:
+        # _scan bounds nesting and merges, so this is a last guard, not a path taken.
+        problems.append(Problem(path, None, "", f"嵌套层数过多：超过 {MAX_DEPTH} 层"))
         return None
     finally:
         loader.dispose()
@@ -236,13 +500,47 @@ def read_yaml(path: Path, problems: list[str]) -> Any:
 # --- validation -------------------------------------------------------------------
 
 
+def _real(path: Path) -> Path | None:
+    """The path with symlinks followed, or None when that fails (a loop, a bad name)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):  # 3.11 reports a symlink loop as RuntimeError
+        return None
+
+
+def _exists(path: Path) -> bool | str:
+    """True, False, or why the path cannot be examined."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        return _os_problem(exc)
+    except ValueError:
+        return "文件名含有无效字符"
+    return True
+
+
 class _Checker:
     """Validates one top-level file and the fragments it includes."""
 
-    def __init__(self, roots: list[Path]) -> None:
+    def __init__(self, roots: list[Path], cache: dict[Path, tuple[Any, list[Problem]]] | None = None) -> None:
         self.roots = roots
+        self.real_roots = [real for real in (_real(root) for root in roots) if real is not None]
         self.problems: list[Problem] = []
-        self._fragments: dict[Path, Any] = {}
+        # Parsed files by real path, shared by the checkers of one load so that a fragment
+        # included by ten types is read once; its read problems still count for each type.
+        self.cache = {} if cache is None else cache
+        self.lines: dict[str, int] = {}
+
+    def read(self, path: Path, real: Path) -> Any:
+        cached = self.cache.get(real)
+        if cached is None:
+            found: list[Problem] = []
+            cached = (_read_yaml(path, found), found)
+            self.cache[real] = cached
+        self.problems.extend(cached[1])
+        return cached[0]
 
     def add(self, path: Path, line: int | None, where: str, message: str) -> None:
         self.problems.append(Problem(path, line, where, message))
@@ -252,7 +550,7 @@ class _Checker:
             if key not in allowed:
                 hint = _did_you_mean(str(key), list(allowed))
                 line = data.key_lines.get(key, data.line)
-                self.add(path, line, _join(where, str(key)), f"未知字段{hint}")
+                self.add(path, line, _join(where, _show(key)), f"未知字段{hint}")
 
     def present(self, path: Path, data: _Map, key: str, where: str, required: bool) -> bool:
         if key in data and data[key] is not None:
@@ -261,22 +559,40 @@ class _Checker:
             self.add(path, data.line, _join(where, key), "缺少必填字段")
         return False
 
-    def text(self, path: Path, data: _Map, key: str, where: str, required: bool) -> str | None:
+    def text(self, path: Path, data: _Map, key: str, where: str, required: bool, *, name: bool = False) -> str | None:
+        """A text field cleaned as `inspect_cli.text.clean` stores user text."""
         if not self.present(path, data, key, where, required):
             return None
         line = data.key_lines.get(key, data.line)
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.add(path, line, _join(where, key), f"应为文字，实际为 {_kind(value)}")
-            return None
-        value = str(value).strip()
-        if not value:
-            if required:
-                self.add(path, line, _join(where, key), "不能为空")
-            return None
-        return value
+        return self.clean_value(path, line, _join(where, key), data[key], required=required, name=name)
 
-    def number(self, path: Path, data: _Map, key: str, where: str, required: bool) -> float | None:
+    def clean_value(
+        self, path: Path, line: int | None, where: str, value: Any, *, required: bool, name: bool
+    ) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
+            self.add(path, line, where, f"应为文字，实际为 {_kind(value)}")
+            return None
+        if isinstance(value, date):
+            value = value.isoformat()
+        text = str(value)
+        if _SURROGATE.search(text):
+            self.add(path, line, where, "含有无效的 Unicode 字符（\\ud800–\\udfff 转义），请删除")
+            return None
+        try:
+            limit, multiline = (MAX_NAME, False) if name else (MAX_TEXT, True)
+            cleaned = clean(text, "", limit=limit, multiline=multiline)
+        except InputError as exc:
+            self.add(path, line, where, exc.message)
+            return None
+        if cleaned is None:
+            if required:
+                self.add(path, line, where, "不能为空")
+            return None
+        return cleaned
+
+    def number(
+        self, path: Path, data: _Map, key: str, where: str, required: bool, upper: float, upper_name: str
+    ) -> float | None:
         if not self.present(path, data, key, where, required):
             return None
         line = data.key_lines.get(key, data.line)
@@ -284,35 +600,79 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.add(path, line, _join(where, key), f"应为数字，实际为 {_kind(value)}")
             return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(path, line, _join(where, key), f"应为有限的数字（当前为 {_show(value)}）")
+            return None
         if value <= 0:
-            self.add(path, line, _join(where, key), f"必须大于 0（当前为 {value}）")
+            self.add(path, line, _join(where, key), f"必须大于 0（当前为 {_show(value)}）")
+            return None
+        if value > upper:
+            self.add(path, line, _join(where, key), f"不能大于{upper_name} {_show(upper)}（当前为 {_show(value)}）")
             return None
         return float(value)
 
+    def edition(self, path: Path, data: _Map) -> str | None:
+        if not self.present(path, data, "edition", "", required=True):
+            return None
+        line = data.key_lines.get("edition", data.line)
+        value = data["edition"]
+        if isinstance(value, datetime):
+            self.add(path, line, "edition", f"应为年份或日期，不带时间（当前为 {_show(value)}）")
+            return None
+        if isinstance(value, date):
+            text = value.isoformat()
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = str(value) if abs(value) < 10**6 else ""
+        elif isinstance(value, str):
+            text = unicodedata.normalize("NFKC", value).strip()  # ２０２６ is 2026
+        else:
+            self.add(path, line, "edition", f"应为年份或日期，如 2026、2026-11 或 2026-11-01，实际为 {_kind(value)}")
+            return None
+        match = _EDITION.match(text)
+        if not match:
+            self.add(path, line, "edition", f"应为年份或日期，如 2026、2026-11 或 2026-11-01（当前为 {_show(value)}）")
+            return None
+        parts = [int(p) for p in match.groups() if p is not None]
+        low, high = EDITION_YEARS
+        if not low <= parts[0] <= high:
+            self.add(path, line, "edition", f"年份应在 {low} 到 {high} 之间（当前为 {_show(value)}）")
+            return None
+        try:
+            date(*(*parts, 1, 1)[:3])
+        except ValueError:
+            self.add(path, line, "edition", f"不是有效的日期（当前为 {_show(value)}）")
+            return None
+        return "-".join([f"{parts[0]:04d}", *(f"{p:02d}" for p in parts[1:])])
+
     def load_file(self, path: Path) -> Checklist | None:
         """A top-level file: either a 点位类型 (returned) or a fragment (checked only)."""
-        data = _read_yaml(path, self.problems)
+        before = len(self.problems)
+        real = _real(path) or path.absolute()
+        data = self.read(path, real)
         if data is None:
-            if not any(p.file == path for p in self.problems):
+            if len(self.problems) == before:
                 self.add(path, None, "", "文件为空")
             return None
         if not isinstance(data, _Map):
             self.add(path, 1, "", f"顶层应为键值映射（site_type、code、items …），实际为 {_kind(data)}")
             return None
         if "fragment" in data and "site_type" not in data:
-            self._fragments[path.resolve()] = data
             self.check_keys(path, data, FRAGMENT_KEYS, "")
-            self.text(path, data, "fragment", "", required=True)
-            self.items(path, data, [path.resolve()])
+            self.text(path, data, "fragment", "", required=True, name=True)
+            self.items(path, data, [real])
             return None
         self.check_keys(path, data, TYPE_KEYS, "")
-        site_type = self.text(path, data, "site_type", "", required=True)
-        code = self.text(path, data, "code", "", required=True)
+        self.lines = {key: data.key_lines.get(key, data.line) for key in ("site_type", "code")}
+        site_type = self.text(path, data, "site_type", "", required=True, name=True)
+        code = self.text(path, data, "code", "", required=True, name=True)
         if code and not _CODE.match(code):
-            self.add(path, data.key_lines["code"], "code", f"应为大写字母开头的英文代码（如 NMSC），实际为 '{code}'")
-        edition = self.text(path, data, "edition", "", required=True)
+            self.add(path, self.lines["code"], "code", f"应为大写字母开头的英文代码（如 NMSC），实际为 '{_show(code)}'")
+        edition = self.edition(path, data)
         aliases = self.aliases(path, data)
-        items = self.items(path, data, [path.resolve()])
+        items = self.items(path, data, [real])
+        if items == [] and not self.problems:
+            # Every entry was an include whose items were all excluded: a type with nothing to inspect.
+            self.add(path, data.key_lines.get("items"), "items", "引用和排除之后一个检查项也没有")
         if site_type and code and edition and items is not None and not self.problems:
             return Checklist(site_type, code, edition, tuple(items), tuple(aliases), path)
         return None
@@ -324,10 +684,15 @@ class _Checker:
         line = data.key_lines.get("aliases", data.line)
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.add(path, line, "aliases", "应为文字列表，如 [集贸市场, 菜市场]")
             return []
-        return [v.strip() for v in value]
+        names = []
+        for index, alias in enumerate(value):
+            cleaned = self.clean_value(path, line, f"aliases[{index + 1}]", alias, required=True, name=True)
+            if cleaned:
+                names.append(cleaned)
+        return names
 
     def items(self, path: Path, data: _Map, stack: list[Path]) -> list[Item] | None:
         if "items" not in data or data["items"] is None:
@@ -365,21 +730,27 @@ class _Checker:
     def item(self, path: Path, entry: _Map, where: str) -> Item | None:
         before = len(self.problems)
         self.check_keys(path, entry, ITEM_KEYS, where)
-        item_id = self.text(path, entry, "id", where, required=True)
+        item_id = self.text(path, entry, "id", where, required=True, name=True)
         if item_id and not _ID.match(item_id):
-            self.add(path, entry.key_lines["id"], f"{where}.id", f"只能用字母、数字和 - _ .（当前为 '{item_id}'）")
+            self.add(
+                path, entry.key_lines["id"], f"{where}.id", f"只能用字母、数字和 - _ .（当前为 '{_show(item_id)}'）"
+            )
         text = self.text(path, entry, "text", where, required=True)
-        category = self.text(path, entry, "category", where, required=True)
-        score = self.number(path, entry, "score", where, required=True)
-        deduct = self.number(path, entry, "deduct", where, required=False)
-        extra = {key: self.text(path, entry, key, where, required=False) for key in _ITEM_TEXT_FIELDS}
+        category = self.text(path, entry, "category", where, required=True, name=True)
+        score = self.number(path, entry, "score", where, True, MAX_SCORE, "")
+        deduct_limit, deduct_name = (score, "本项分值") if score else (MAX_SCORE, "")
+        deduct = self.number(path, entry, "deduct", where, False, deduct_limit, deduct_name)
+        extra = {key: self.text(path, entry, key, where, required=False, name=True) for key in _ITEM_NAME_FIELDS}
+        extra |= {key: self.text(path, entry, key, where, required=False) for key in _ITEM_TEXT_FIELDS}
         deadline = entry.get("deadline_days")
-        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, int) or deadline < 0):
+        if deadline is not None and (
+            isinstance(deadline, bool) or not isinstance(deadline, int) or not 0 <= deadline <= MAX_DEADLINE_DAYS
+        ):
             self.add(
                 path,
                 entry.key_lines.get("deadline_days"),
                 f"{where}.deadline_days",
-                f"应为不小于 0 的整数（工作日数，0 = 立行立改），实际为 {deadline!r}",
+                f"应为 0 到 {MAX_DEADLINE_DAYS} 之间的整数（工作日数，0 = 立行立改），实际为 {_show(deadline)}",
             )
         photo = entry.get("photo_required", False)
         if not isinstance(photo, bool):
@@ -399,28 +770,34 @@ class _Checker:
 
     def include(self, path: Path, entry: _Map, where: str, stack: list[Path]) -> list[tuple[Item, Path, int]]:
         self.check_keys(path, entry, INCLUDE_KEYS, where)
+        line = entry.key_lines.get("include", entry.line)
+        raw_target = entry.get("include")
+        # A path names a file exactly: removing a control character, as text fields do,
+        # could make it name another one.
+        if isinstance(raw_target, str) and strip_controls(raw_target) != raw_target:
+            self.add(path, line, f"{where}.include", "文件路径含有控制字符")
+            return []
         target = self.text(path, entry, "include", where, required=True)
         if not target:
             return []
-        line = entry.key_lines.get("include", entry.line)
         exclude = entry.get("exclude") or []
         if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
             self.add(path, entry.key_lines.get("exclude"), f"{where}.exclude", "应为检查项 id 列表")
             exclude = []
-        resolved = self.find_include(path, target)
+        exclude = [x.strip() for x in exclude]
+        resolved, refusal = self.find_include(path, target)
         if resolved is None:
-            self.add(path, line, f"{where}.include", f"找不到被引用的文件 '{target}'")
+            self.add(path, line, f"{where}.include", refusal or f"找不到被引用的文件 '{_show(target)}'")
             return []
         if resolved in stack:
             chain = " → ".join(p.name for p in [*stack[stack.index(resolved) :], resolved])
             self.add(path, line, f"{where}.include", f"循环引用：{chain}")
             return []
-        data = self._fragments.get(resolved)
+        data = self.read(resolved, resolved)
         if data is None:
-            data = _read_yaml(resolved, self.problems)
-            if data is None:
-                return []
-            self._fragments[resolved] = data
+            if not self.cache[resolved][1]:
+                self.add(resolved, None, "", "被引用的文件为空")
+            return []
         if not isinstance(data, _Map) or "items" not in data:
             self.add(resolved, 1, "", "被引用的文件应包含 items 列表")
             return []
@@ -430,7 +807,12 @@ class _Checker:
         expanded = self._fragment_items(resolved, data, [*stack, resolved])
         unknown = set(exclude) - {item.id for item, _, _ in expanded}
         for item_id in sorted(unknown):
-            self.add(path, entry.key_lines.get("exclude"), f"{where}.exclude", f"'{target}' 中没有检查项 '{item_id}'")
+            self.add(
+                path,
+                entry.key_lines.get("exclude"),
+                f"{where}.exclude",
+                f"'{_show(target)}' 中没有检查项 '{_show(item_id)}'",
+            )
         return [row for row in expanded if row[0].id not in exclude]
 
     def _fragment_items(self, path: Path, data: _Map, stack: list[Path]) -> list[tuple[Item, Path, int]]:
@@ -450,43 +832,220 @@ class _Checker:
                     out.append((item, path, entry.line))
         return out
 
-    def find_include(self, path: Path, target: str) -> Path | None:
+    def find_include(self, path: Path, target: str) -> tuple[Path | None, str | None]:
+        """The included file, first beside the including file, then in the roots (last first).
+
+        Only files inside the checklist folders in use may be read: a shared checklist
+        must not be able to pull in `/etc/passwd` or a user's documents, by path or by
+        symlink.
+        """
+        shown = _show(target)
+        if len(target) > _MAX_INCLUDE:
+            return None, f"路径过长：{len(target)} 个字符，最多 {_MAX_INCLUDE} 个"
+        if PurePosixPath(target).is_absolute() or PureWindowsPath(target).anchor:
+            return None, f"'{shown}' 是绝对路径；只能引用测评标准目录中的文件（如 common/smoking.yaml）"
+        if ".." in re.split(r"[\\/]", target):
+            return None, f"'{shown}' 含有 ..；只能引用测评标准目录中的文件"
         for base in [path.parent, *reversed(self.roots)]:
-            candidate = (base / target).resolve()
-            if candidate.is_file():
-                return candidate
-        return None
+            candidate = base / target
+            exists = _exists(candidate)
+            if exists is False:
+                continue
+            if exists is not True:
+                return None, f"'{shown}'：{exists}"
+            real = _real(candidate)
+            if real is None:
+                return None, f"'{shown}'：符号链接形成循环，无法读取"
+            if not any(real.is_relative_to(root) for root in self.real_roots):
+                return None, f"'{shown}' 指向测评标准目录以外的文件，不能引用"
+            return real, None
+        return None, None
 
 
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", for_terminal(text)).strip()
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    """A value quoted in a message: one line, no controls, short, never expanded at length."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        if abs(value) < 10**15:
+            return str(value)
+        # Converting a huge int to text is slow and refused past 4300 digits; a size will do.
+        return f"一个约 {int(value.bit_length() * 0.30103) + 1} 位的整数"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        return f"{value:g}" if value != int(value) or abs(value) >= 1e16 else str(int(value))
+    if isinstance(value, (list, dict, set, tuple)):
+        return _kind(value)
+    text = _one_line(_SURROGATE.sub("\ufffd", str(value)))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "空值"
     if isinstance(value, bool):
-        return f"布尔值 {value}"
+        return f"布尔值 {_show(value)}"
     if isinstance(value, (int, float)):
-        return f"数字 {value}"
+        return f"数字 {_show(value)}"
     if isinstance(value, str):
-        return f"文字 '{value}'"
+        return f"文字 '{_show(value)}'"
+    if isinstance(value, (date, datetime)):
+        return f"日期 {_show(value)}"
     if isinstance(value, list):
         return "列表"
     if isinstance(value, dict):
         return "键值映射"
-    return type(value).__name__
+    if isinstance(value, set):
+        return "集合"
+    if isinstance(value, bytes):
+        return "二进制数据"
+    return "无法识别的值"
 
 
-# --- public API -------------------------------------------------------------------
+# --- folders: one code path for loading and validating ----------------------------
+
+
+@dataclass
+class _FileResult:
+    path: Path
+    source: int  # index of the folder (or file group) it was read from
+    checklist: Checklist | None
+    problems: list[Problem]
+    lines: dict[str, int]
+
+
+@dataclass
+class _SetResult:
+    folder_problems: list[tuple[int, Problem]]
+    files: list[_FileResult]
+    checklists: ChecklistSet
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for _, p in self.folder_problems] + [p for f in self.files for p in f.problems]
+
+
+def _yaml_names(folder: Path | str) -> list[str]:
+    # Hidden files are editor locks and macOS `._x.yaml` resource forks, never checklists.
+    with os.scandir(folder) as entries:
+        return sorted(e.name for e in entries if e.name.endswith((".yaml", ".yml")) and not e.name.startswith("."))
+
+
+def _folder_files(folder: Path) -> tuple[list[Path], str | None]:
+    """Top-level `.yaml`/`.yml` entries of a folder, or why the folder cannot be used.
+
+    Entries that are not regular files (a directory named x.yaml, a dangling symlink) are
+    kept so that reading them reports the problem. A folder holding only shared fragments
+    (in common/ and the like) is fine: other folders' types may include them. A folder
+    with no YAML at all is refused, as a folder put in use by mistake would be.
+    """
+    try:
+        names = _yaml_names(folder)
+    except FileNotFoundError:
+        return [], "目录不存在"
+    except NotADirectoryError:
+        return [], "不是目录"
+    except OSError as exc:
+        return [], f"无法读取目录：{_os_problem(exc)}"
+    except ValueError:
+        return [], "目录名含有无效字符"
+    if names:
+        return [folder / name for name in names], None
+    try:
+        with os.scandir(folder) as entries:
+            subfolders = [e.path for e in entries if not e.name.startswith(".") and e.is_dir()]
+    except OSError:
+        subfolders = []
+    for sub in subfolders:
+        try:
+            if _yaml_names(sub):
+                return [], None
+        except OSError:
+            continue  # an unreadable sub-folder holds nothing usable
+    return [], "目录中没有 .yaml 文件"
 
 
 def checklist_files(folder: Path) -> list[Path]:
     """Top-level YAML files of a folder; fragments live in sub-folders such as common/."""
-    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return _folder_files(folder)[0]
+
+
+def _check_sources(sources: list[tuple[Path, list[Path] | None]]) -> _SetResult:
+    """Check folders (None: every top-level file) or chosen files of a folder, in order.
+
+    Later sources override earlier ones' types, as later checklist folders do. Every
+    source's folder is a root that includes may read from.
+    """
+    roots = [folder for folder, _ in sources]
+    result = _SetResult([], [], ChecklistSet())
+    cache: dict[Path, tuple[Any, list[Problem]]] = {}
+    for index, (folder, chosen) in enumerate(sources):
+        files = chosen
+        if files is None:
+            files, problem = _folder_files(folder)
+            if problem:
+                result.folder_problems.append((index, Problem(folder, None, "", problem)))
+                continue
+        in_folder: dict[str, Path] = {}
+        for path in files:
+            checker = _Checker(roots, cache)
+            checklist = checker.load_file(path)
+            found = _FileResult(path, index, checklist, checker.problems, checker.lines)
+            result.files.append(found)
+            if checklist is None:
+                continue
+            if checklist.site_type in in_folder:
+                found.problems.append(
+                    Problem(
+                        path,
+                        found.lines.get("site_type"),
+                        "site_type",
+                        f"点位类型 '{checklist.site_type}' 已在 {in_folder[checklist.site_type].name} 中定义",
+                    )
+                )
+                found.checklist = None
+                continue
+            in_folder[checklist.site_type] = path
+            result.checklists.types[checklist.site_type] = checklist
+    # Codes are compared once overrides are settled: a user's 农贸市场 replacing the
+    # shipped one may keep NMSC; a new type may not take it. The later file is the one
+    # reported, as it is the one that would have to change.
+    codes: dict[str, Checklist] = {}
+    for found in result.files:
+        checklist = found.checklist
+        if checklist is None or result.checklists.types.get(checklist.site_type) is not checklist:
+            continue
+        other = codes.get(checklist.code)
+        if other is not None:
+            found.problems.append(
+                Problem(
+                    found.path,
+                    found.lines.get("code"),
+                    "code",
+                    f"代码 '{checklist.code}' 已被 {other.site_type}（{other.path}）使用",
+                )
+            )
+            continue
+        codes[checklist.code] = checklist
+    for found in result.files:
+        if found.problems:
+            found.checklist = None
+    return result
 
 
 def validate_file(path: Path, roots: list[Path]) -> tuple[Checklist | None, list[Problem]]:
+    """One file on its own: its fields and includes, not its neighbours."""
     checker = _Checker(roots)
     checklist = checker.load_file(path)
     return checklist, checker.problems
@@ -494,64 +1053,79 @@ def validate_file(path: Path, roots: list[Path]) -> tuple[Checklist | None, list
 
 def load_checklists(folders: list[Path]) -> ChecklistSet:
     """Load every folder in order; a later folder's type replaces an earlier one's."""
-    problems: list[Problem] = []
-    result = ChecklistSet()
-    for folder in folders:
-        if not folder.is_dir():
-            problems.append(Problem(folder, None, "", "测评标准目录不存在"))
-            continue
-        in_folder: dict[str, Path] = {}
-        for path in checklist_files(folder):
-            checklist, found = validate_file(path, folders)
-            problems.extend(found)
-            if checklist is None:
-                continue
-            if checklist.site_type in in_folder:
-                problems.append(
-                    Problem(
-                        path,
-                        1,
-                        "site_type",
-                        f"点位类型 '{checklist.site_type}' 已在 {in_folder[checklist.site_type].name} 中定义",
-                    )
-                )
-                continue
-            in_folder[checklist.site_type] = path
-            result.types[checklist.site_type] = checklist
-    codes: dict[str, Checklist] = {}
-    for checklist in result.types.values():
-        other = codes.get(checklist.code)
-        if other is not None:
-            problems.append(
-                Problem(
-                    checklist.path or Path("?"),
-                    1,
-                    "code",
-                    f"代码 '{checklist.code}' 已被 {other.site_type}（{other.path}）使用",
-                )
-            )
-        codes[checklist.code] = checklist
+    result = _check_sources([(folder, None) for folder in folders])
+    problems = result.problems
     if problems:
         # A broken shared fragment is reported once, not once per type including it.
         lines = list(dict.fromkeys(str(p) for p in problems))
         raise ChecklistError(f"测评标准有 {len(lines)} 处错误", lines)
-    return result
+    return result.checklists
+
+
+def _real_or_absolute(path: Path) -> Path:
+    return _real(path) or path.absolute()
 
 
 def validate_paths(paths: list[Path], roots: list[Path]) -> list[tuple[Path, Checklist | None, list[Problem]]]:
-    """Validate files or folders (a folder means its top-level YAML files)."""
-    report = []
+    """Validate files or folders (a folder means its top-level YAML files) as they would load.
+
+    The set checked is `roots` plus the folders and files asked for, loaded on top in
+    that order, exactly as `load_checklists` would load it: the report is free of
+    problems if and only if `load_checklists([*roots, *folders asked for])` succeeds. A
+    file asked for on its own joins the set alone, its folder serving for includes.
+    Files asked for come first in the report; any other file or folder of the set that
+    has problems follows, since it would stop loading too.
+    """
+    sources: list[tuple[Path, list[Path] | None]] = [(root, None) for root in roots]
+    real_sources = [_real_or_absolute(root) for root in roots]
+
+    def whole_folder(real: Path) -> int | None:
+        return next((i for i, r in enumerate(real_sources) if r == real and sources[i][1] is None), None)
+
+    states = {path: _exists(path) for path in paths}
+    # Folders first, so that a file asked for alongside its folder is read once, with it.
     for path in paths:
-        if path.is_dir():
-            files = checklist_files(path)
-            if not files:
-                report.append((path, None, [Problem(path, None, "", "目录中没有 .yaml 文件")]))
-        elif path.exists():
-            files = [path]
-        else:
-            report.append((path, None, [Problem(path, None, "", "文件不存在")]))
+        if states[path] is True and os.path.isdir(path) and whole_folder(_real_or_absolute(path)) is None:
+            sources.append((path, None))
+            real_sources.append(_real_or_absolute(path))
+    for path in paths:
+        if states[path] is not True or os.path.isdir(path):
             continue
-        for file in files:
-            checklist, problems = validate_file(file, [*roots, file.parent])
-            report.append((file, checklist, problems))
+        folder = _real_or_absolute(path.parent)
+        real = _real_or_absolute(path)
+        if whole_folder(folder) is not None and any(_real_or_absolute(f) == real for f in checklist_files(path.parent)):
+            continue
+        group = next((i for i, r in enumerate(real_sources) if r == folder and sources[i][1] is not None), None)
+        if group is None:
+            sources.append((path.parent, [path]))
+            real_sources.append(folder)
+        elif all(_real_or_absolute(f) != real for f in sources[group][1] or []):
+            (sources[group][1] or []).append(path)
+    result = _check_sources(sources)
+
+    report: list[tuple[Path, Checklist | None, list[Problem]]] = []
+    shown: set[int] = set()
+    folders_shown: set[int] = set()
+    for path in paths:
+        real = _real_or_absolute(path)
+        index = whole_folder(real)
+        if index is None and states[path] is not True:
+            message = "文件不存在" if states[path] is False else str(states[path])
+            report.append((path, None, [Problem(path, None, "", message)]))
+            continue
+        for position, found in enumerate(result.files):
+            matches = found.source == index if index is not None else _real_or_absolute(found.path) == real
+            if matches and position not in shown:
+                shown.add(position)
+                report.append((found.path, found.checklist, found.problems))
+        for position, (source, problem) in enumerate(result.folder_problems):
+            if source == index and position not in folders_shown:
+                folders_shown.add(position)
+                report.append((problem.file, None, [problem]))
+    for position, (_, problem) in enumerate(result.folder_problems):
+        if position not in folders_shown:
+            report.append((problem.file, None, [problem]))
+    for position, found in enumerate(result.files):
+        if position not in shown and found.problems:
+            report.append((found.path, found.checklist, found.problems))
     return report
