@@ -100,7 +100,17 @@ def _tiny_app() -> typer.Typer:
     def delete() -> None:
         typer.confirm("确认删除？")
 
+    @tiny.command(cls=Command)
+    def crash() -> None:
+        raise KeyError("internal detail")
+
     return tiny
+
+
+def test_a_bug_is_one_chinese_line_without_python_internals():
+    result = CliRunner().invoke(_tiny_app(), ["crash"])
+    assert result.exit_code == 1
+    assert result.stderr == "错误：程序内部错误，未完成本次操作。请在命令前加 --debug 重新运行，并把输出报告给开发者\n"
 
 
 @pytest.mark.parametrize(

@@ -355,7 +355,8 @@ class Group(_SubGroup):
         except Exception as exc:
             if state.debug:
                 raise
-            error(f"程序内部错误（{exc.__class__.__name__}: {exc}）。请加 --debug 重新运行并把输出报告给开发者")
+            # A bug: the user gets no Python internals, only how to report it (exit 1).
+            error("程序内部错误，未完成本次操作。请在命令前加 --debug 重新运行，并把输出报告给开发者")
             raise typer.Exit(ExitCode.ERROR) from None
         finally:
             state.close()
