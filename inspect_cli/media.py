@@ -2,60 +2,248 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
 import shutil
 import tempfile
+import warnings
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
 
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import InputError
 from inspect_cli.models import Photo
+from inspect_cli.text import for_terminal
+
+# A phone photo is at most ~50 MP; anything past twice that is a scan gone wrong or a
+# decompression bomb (a tiny file that decodes to gigabytes).
+MAX_PIXELS = 100_000_000
+_MAX_PIXELS_TEXT = "1 亿像素"
+# Formats phones, cameras and screenshots produce; refusing the rest also keeps Pillow's
+# rarely used decoders away from files nobody checked.
+PHOTO_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP")
+_FORMATS_TEXT = "JPG、PNG、GIF、BMP、TIFF、WebP"
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
+_WINDOWS_DRIVE_URL = re.compile(r"^/[A-Za-z]:[/\\]")
+
+
+@dataclass
+class _Checked:
+    path: Path
+    suffix: str
+    sha256: str
+
+
+def photo_path(text: str | os.PathLike[str]) -> Path:
+    """A photo path as people paste it: surrounding quotes, file:// URLs and stray spaces removed.
+
+    Raises `InputError` when nothing is left.
+    """
+    raw = os.fspath(text)
+    # A file that really has quotes or spaces in its name is taken as it is.
+    if raw.strip() and _exists(Path(raw)):
+        return Path(raw)
+    value = raw.strip()
+    while len(value) >= 2 and _QUOTES.get(value[0]) == value[-1]:
+        value = value[1:-1].strip()
+    if value.lower().startswith("file:"):
+        parts = urlsplit(value)
+        value = unquote(parts.path)
+        if parts.netloc and parts.netloc.lower() != "localhost":
+            value = f"//{parts.netloc}{value}"  # a Windows share: file://server/share/x.jpg
+        elif _WINDOWS_DRIVE_URL.match(value):
+            value = value[1:]  # file:///C:/x.jpg names C:/x.jpg
+    elif os.sep == "/" and value.startswith(("/", "~")):
+        # Terminals escape spaces when a file is dragged in: /a/现场\ 照片.jpg
+        value = re.sub(r"\\(.)", r"\1", value)
+    if not value:
+        raise InputError("照片路径是空的")
+    path = Path(value)
+    try:
+        return path.expanduser()
+    except RuntimeError:  # ~someone with no such user: keep it, the check reports it missing
+        return path
 
 
 def check_photo(path: Path) -> str:
     """Return the image's file suffix, or raise naming the path and the reason."""
-    if not path.exists():
-        raise InputError(f"照片不存在：{path}")
-    if not path.is_file():
-        raise InputError(f"照片路径不是文件：{path}")
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.verify()
-            kind = (image.format or "").lower()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"不是可识别的图片文件：{path}（{exc.__class__.__name__}）") from None
-    return {"jpeg": ".jpg", "mpo": ".jpg"}.get(kind, f".{kind}" if kind else path.suffix.lower())
+    return _check(Path(path)).suffix
 
 
 def store_photos(paths: list[Path], media_dir: Path) -> list[Photo]:
     """Check every photo before copying any, so one bad path changes nothing."""
-    checked = [(Path(p).expanduser(), check_photo(Path(p).expanduser())) for p in paths]
+    checked = [_check(photo_path(p)) for p in paths]
+    created_files: list[Path] = []
+    created_dirs: list[Path] = []
     photos = []
-    for path, suffix in checked:
-        digest = _sha256(path)
-        name = f"{digest[:2]}/{digest}{suffix}"
-        target = media_dir / name
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Copy to a temporary name first: a half-written file never gets the real name.
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            os.close(fd)
-            try:
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        photos.append(Photo(digest, name, str(path.resolve()), now_iso()))
+    try:
+        for item in checked:
+            name = f"{item.sha256[:2]}/{item.sha256}{item.suffix}"
+            target = media_dir / name
+            if not target.exists():
+                _make_dirs(target.parent, created_dirs)
+                _copy(item.path, target)
+                created_files.append(target)
+            photos.append(Photo(item.sha256, name, str(item.path.resolve()), now_iso()))
+    except OSError as exc:
+        # All or nothing: photos copied earlier in this call would otherwise stay behind unused.
+        # Cleaning up must not hide the failure itself.
+        for path in reversed(created_files):
+            with suppress(OSError):
+                path.unlink()
+        for folder in reversed(created_dirs):
+            with suppress(OSError):
+                folder.rmdir()
+        raise InputError(f"无法把照片保存到媒体文件夹 {_shown(media_dir)}：{_reason(exc)}") from None
     return photos
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# --- checking ----------------------------------------------------------------------
+
+
+def _check(path: Path) -> _Checked:
+    shown = _shown(path)
+    try:
+        if path.is_dir():
+            raise InputError(f"照片路径是文件夹，不是图片文件：{shown}")
+        if not path.exists():
+            raise InputError(f"照片不存在：{shown}")
+        if not path.is_file():
+            # A device or a pipe: reading it could block or never end.
+            raise InputError(f"照片路径不是普通文件：{shown}")
+        handle = path.open("rb")
+    except PermissionError:
+        raise InputError(f"没有权限读取照片：{shown}") from None
+    except OSError as exc:
+        raise InputError(f"无法读取照片：{shown}（{_reason(exc)}）") from None
+    with handle:
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+        except OSError as exc:
+            raise InputError(f"无法读取照片：{shown}（{_reason(exc)}）") from None
+        if size == 0:
+            raise InputError(f"照片是空文件（0 字节）：{shown}")
+        suffix = _check_image(handle, shown)
+    return _Checked(path, suffix, digest.hexdigest())
+
+
+def _check_image(handle: BinaryIO, shown: str) -> str:
+    from PIL import Image, ImageFile, UnidentifiedImageError
+
+    not_image = f"不是可识别的图片文件：{shown}（支持 {_FORMATS_TEXT} 格式的照片）"
+    damaged = f"图片文件不完整或已损坏（可能没有拷贝完整）：{shown}"
+    too_big = f"超过 {_MAX_PIXELS_TEXT}的上限（手机照片一般不超过 5000 万像素），可能是异常文件：{shown}"
+    handle.seek(0)
+    try:
+        # Our own limit below replaces Pillow's warning; a warning is not a refusal.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(handle, formats=PHOTO_FORMATS)
+        with image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise InputError(f"图片尺寸过大：{width}×{height} 像素，{too_big}")
+            kind = (image.format or "").lower()
+            image.verify()
+    except InputError:
+        raise
+    except Image.DecompressionBombError:
+        raise InputError(f"图片尺寸过大：{too_big}") from None
+    except UnidentifiedImageError:
+        raise InputError(not_image) from None
+    except MemoryError:
+        raise InputError(f"图片过大，内存不足以读取：{shown}") from None
+    except Exception:  # Pillow's decoders raise many kinds of error on a broken file
+        raise InputError(damaged) from None
+    # verify() checks little (nothing at all for JPEG): decoding every byte is what finds a
+    # file cut short by a failed copy.
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    handle.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(handle, formats=PHOTO_FORMATS)
+        with image:
+            # JPEG can decode at 1/8 scale: every byte is still read, in a fraction of the memory.
+            image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+    except MemoryError:
+        raise InputError(f"图片过大，内存不足以读取：{shown}") from None
+    except Exception:
+        raise InputError(damaged) from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+    return {"jpeg": ".jpg", "mpo": ".jpg"}.get(kind, f".{kind}")
+
+
+# --- copying -----------------------------------------------------------------------
+
+
+def _make_dirs(folder: Path, created: list[Path]) -> None:
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir()
+        created.append(path)
+
+
+def _copy(source: Path, target: Path) -> None:
+    # Copy to a temporary name first: a half-written file never gets the real name.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        # The answer naming this photo is committed with a full sync: the bytes go to disk first.
+        with open(tmp, "rb+") as copied:
+            os.fsync(copied.fileno())
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            with suppress(OSError):
+                os.unlink(tmp)
+
+
+_REASONS = {
+    errno.ENOSPC: "磁盘已满",
+    errno.EROFS: "磁盘或文件夹是只读的",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有同名文件挡住了文件夹",
+    errno.EEXIST: "路径中有同名文件挡住了文件夹",
+    errno.EIO: "读写出错，磁盘或存储卡可能有故障",
+    errno.ENAMETOOLONG: "路径过长",
+}
+if hasattr(errno, "EDQUOT"):  # not on every platform
+    _REASONS[errno.EDQUOT] = "磁盘配额已用完"
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in _REASONS:
+        return _REASONS[exc.errno]
+    return f"系统错误：{exc.strerror}" if exc.strerror else "系统错误"
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _shown(path: Path) -> str:
+    return for_terminal(str(path))

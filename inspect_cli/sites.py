@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
 from pathlib import Path
 
 from inspect_cli.checklist import ChecklistSet
 from inspect_cli.errors import ImportFileError, InputError, NotFoundError
 from inspect_cli.models import SITE_FIELDS, Site
 from inspect_cli.store import Store
+from inspect_cli.text import MAX_NAME, clean, for_terminal
 
 # Header names seen in real registers, matched after NFKC folding and space removal.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -44,6 +49,12 @@ def _fold(text: object) -> str:
 _ALIAS_INDEX = {_fold(alias): field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
 
 
+def _shown(value: object, limit: int | None = None) -> str:
+    """A value quoted in a message: no control characters, and not a whole page of it."""
+    text = for_terminal(value)
+    return text if limit is None or len(text) <= limit else text[:limit] + "…"
+
+
 def pinyin_keys(name: str) -> tuple[str, str]:
     """Initials (农贸市场 → nmsc) and full pinyin, stored so searching needs no pypinyin."""
     from pypinyin import Style, lazy_pinyin
@@ -64,20 +75,41 @@ class Table:
     ignored_columns: list[str] = field(default_factory=list)
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# How Excel writes characters XML cannot hold (_x0000_); openpyxl leaves them encoded.
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# Worksheets and shared strings, unpacked: a register of 100,000 点位 stays far below.
+_MAX_XML_BYTES = 256 << 20
+
+
 def read_table(path: Path) -> Table:
     """Read an .xlsx or .csv register and locate its header row."""
     suffix = path.suffix.lower()
-    if not path.is_file():
-        raise ImportFileError(f"文件不存在：{path}")
-    if suffix == ".xlsx" or suffix == ".xlsm":
-        raw = _read_xlsx(path)
-    elif suffix in (".csv", ".txt"):
-        raw = _read_csv(path)
-    elif suffix == ".xls":
-        raise ImportFileError(f"不支持旧版 .xls 文件：{path}，请在 Excel/WPS 中另存为 .xlsx 或 .csv")
-    else:
-        raise ImportFileError(f"不支持的文件类型 '{path.suffix}'：{path}（支持 .xlsx 和 .csv）")
-    for index, (row_no, cells) in enumerate(raw[:_HEADER_SCAN_ROWS]):
+    if suffix == ".xls":
+        raise ImportFileError(f"不支持旧版 .xls 文件：{_shown(path)}，请在 Excel/WPS 中另存为 .xlsx 或 .csv")
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
+        raise ImportFileError(f"不支持的文件类型 '{_shown(path.suffix)}'：{_shown(path)}（支持 .xlsx 和 .csv）")
+    data = _read_bytes(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_table(path, data)
+    return _csv_table(path, data)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if not path.is_file():
+            raise ImportFileError(f"文件不存在：{_shown(path)}" if not path.exists() else f"不是文件：{_shown(path)}")
+        return path.read_bytes()
+    except PermissionError:
+        raise ImportFileError(f"没有权限读取文件：{_shown(path)}") from None
+    except OSError as exc:
+        raise ImportFileError(f"无法读取文件：{_shown(path)}（{exc.strerror or '系统错误'}）") from None
+
+
+def _find_header(rows: Iterator[tuple[int, list[str]]], source: str) -> Table | None:
+    """The first of the first few non-empty rows naming the required columns, and the rows below it."""
+    for scanned, (row_no, cells) in enumerate(rows, start=1):
         columns: dict[str, int] = {}
         duplicates = []
         for col, cell in enumerate(cells):
@@ -85,69 +117,171 @@ def read_table(path: Path) -> Table:
             if field_name is None:
                 continue
             if field_name in columns:
-                duplicates.append(str(cell).strip())
+                duplicates.append(_shown(cell, 40))
             columns.setdefault(field_name, col)
         if all(f in columns for f in REQUIRED):
             if duplicates:
-                raise ImportFileError(f"{path.name} 第 {row_no} 行表头有重复的列：{'、'.join(duplicates)}")
-            ignored = [str(c).strip() for i, c in enumerate(cells) if str(c).strip() and i not in columns.values()]
-            return Table(row_no, columns, raw[index + 1 :], ignored)
-    raise ImportFileError(f"{path.name}：前 {_HEADER_SCAN_ROWS} 行中找不到表头，表头至少需要“点位名称”和“点位类型”两列")
+                raise ImportFileError(f"{source} 第 {row_no} 行表头有重复的列：{'、'.join(duplicates)}")
+            ignored = [_shown(c, 40) for i, c in enumerate(cells) if c.strip() and i not in columns.values()]
+            return Table(row_no, columns, list(rows), ignored)
+        if scanned >= _HEADER_SCAN_ROWS:
+            break
+    return None
+
+
+def _no_header(source: str) -> ImportFileError:
+    return ImportFileError(f"{source}：前 {_HEADER_SCAN_ROWS} 行中找不到表头，表头至少需要“点位名称”和“点位类型”两列")
 
 
 def _cell(value: object) -> str:
+    """A spreadsheet value as the text a person sees in the cell."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e6:
-        # Phone numbers typed into Excel come back as floats.
-        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        # Phone numbers and codes typed into Excel come back as floats: 13800000000.0.
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return str(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ", "minutes")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return _OOXML_ESCAPE.sub(_ooxml_char, value).strip()
     return str(value).strip()
 
 
-def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
-    from zipfile import BadZipFile
+def _ooxml_char(match: re.Match[str]) -> str:
+    code = int(match[1], 16)
+    return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)
+
+
+def _xlsx_table(path: Path, data: bytes) -> Table:
+    from zipfile import ZipFile
 
     from openpyxl import load_workbook
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+    corrupt = f"无法读取 Excel 文件 {_shown(path)}：文件已损坏或不是 .xlsx 格式"
+    if data.startswith(_OLE_MAGIC):
         raise ImportFileError(
-            f"无法读取 Excel 文件 {path}：文件已损坏或不是 .xlsx（{exc.__class__.__name__}）"
-        ) from None
+            f"{_shown(path)} 是旧版 .xls 或设有打开密码的 Excel 文件：请在 Excel/WPS 中去掉密码，另存为 .xlsx 后再导入"
+        )
+    if not data.startswith(_ZIP_MAGIC):
+        raise ImportFileError(corrupt)
     try:
-        sheet = next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), workbook.worksheets[0])
-        rows = []
-        for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell(v) for v in values]
-            if any(cells):
-                rows.append((row_no, cells))
-        return rows
+        with ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if "xl/workbook.xml" not in {m.filename for m in members}:
+                raise ImportFileError(
+                    f"{_shown(path)} 是压缩包，但不是 Excel 工作簿（是不是 Word 文档或其他文件改了扩展名？）"
+                )
+            # A few megabytes of register can claim gigabytes once unpacked (a zip bomb).
+            if sum(m.file_size for m in members if m.filename.endswith(".xml")) > _MAX_XML_BYTES:
+                raise ImportFileError(f"{_shown(path)} 解压后超过 {_MAX_XML_BYTES >> 20} MB，不像是点位台账")
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except ImportFileError:
+        raise
+    except Exception:  # a damaged package fails in many ways inside openpyxl and lxml
+        raise ImportFileError(corrupt) from None
+    try:
+        # The register is on the first visible sheet that has a header; hidden sheets
+        # (dropdown lists, old copies) come last.
+        sheets = sorted(workbook.worksheets, key=lambda ws: ws.sheet_state != "visible")
+        anything = False
+        for sheet in sheets:
+            # Files whose recorded size is the whole grid (A1:XFD1048576) would otherwise be
+            # padded to 16,384 columns per row.
+            sheet.reset_dimensions()
+            rows = _sheet_rows(sheet)
+            first = next(rows, None)
+            if first is None:
+                continue
+            anything = True
+            table = _find_header(itertools.chain([first], rows), path.name)
+            if table is not None:
+                return table
+    except ImportFileError:
+        raise
+    except Exception:
+        raise ImportFileError(corrupt) from None
     finally:
         workbook.close()
+    if not anything:
+        raise ImportFileError(f"{path.name}：工作簿里没有任何内容")
+    raise _no_header(path.name)
 
 
-def _read_csv(path: Path) -> list[tuple[int, list[str]]]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError(f"无法识别 {path} 的文字编码（支持 UTF-8 和 GBK）")
+def _sheet_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [_cell(v) for v in values]
+        if any(cells):
+            yield row_no, cells
+
+
+def _csv_table(path: Path, data: bytes) -> Table:
+    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        raise ImportFileError(f"{_shown(path)} 实际上是 Excel 文件，不是 CSV：请把扩展名改为 .xlsx（或另存为 .csv）")
+    text = _decode(path, data)
+    if not text.strip():
+        raise ImportFileError(f"{path.name}：文件是空的")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     rows = []
+    # newline="" lets the csv module see \r line ends (old Mac exports) as line ends.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Rows are counted as Excel shows the file: a quoted line break stays inside its row.
+    row_no = 0
     try:
-        for row_no, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        for row_no, cells in enumerate(reader, start=1):
             cells = [c.strip() for c in cells]
             if any(cells):
                 rows.append((row_no, cells))
     except csv.Error as exc:
-        raise ImportFileError(f"{path} 不是有效的 CSV 文件：{exc}") from None
-    return rows
+        if "field limit" in str(exc):
+            reason = f"有单元格超过 {csv.field_size_limit()} 个字符"
+        else:
+            reason = "格式错误（引号不成对？）"
+        raise ImportFileError(f"{path.name} 第 {row_no + 1} 行无法按 CSV 读取：{reason}") from None
+    table = _find_header(iter(rows), path.name)
+    if table is None:
+        raise _no_header(path.name)
+    return table
+
+
+def _decode(path: Path, data: bytes) -> str:
+    # Excel's "Unicode text" export is UTF-16 with a byte-order mark.
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportFileError(f"无法识别 {_shown(path)} 的文字编码（支持 UTF-8 和 GBK）") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # GB18030 decodes almost any bytes, so a file that is partly UTF-8 would turn into
+    # garbled names without an error: catch the mix first. Neither encoding uses byte 0x0A
+    # inside a character, so splitting on it is safe. A short GBK line is valid UTF-8 by
+    # chance now and then (a fifth of single characters are); four characters or more
+    # almost never are.
+    utf8_lines, other_line = 0, 0
+    for line_no, line in enumerate(data.removeprefix(codecs.BOM_UTF8).split(b"\n"), start=1):
+        try:
+            if sum(not c.isascii() for c in line.decode("utf-8")) >= 4:
+                utf8_lines += 1
+        except UnicodeDecodeError:
+            other_line = other_line or line_no
+    if utf8_lines and other_line:
+        raise ImportFileError(
+            f"{path.name} 混用了多种文字编码（第 {other_line} 行不是 UTF-8，其他行是）："
+            "请在 Excel/WPS 中打开，另存为“CSV UTF-8”后再导入"
+        )
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ImportFileError(f"无法识别 {_shown(path)} 的文字编码（支持 UTF-8 和 GBK）") from None
 
 
 # --- planning and applying an import ----------------------------------------------
@@ -177,35 +311,67 @@ class ImportReport:
         return sum(1 for c in self.changes if c.action == action)
 
 
+# Longer than any real value: the address is a short sentence, the code a short tag, the
+# rest are names.
+_LIMITS = {"address": 200, "code": 40}
+# Typed with a Chinese input method these come full-width (１３８, ＮＭＳＣ).
+_FOLDED = ("code", "lng", "lat", "phone")
+# Codes travel into notice numbers, file names and other tools' columns.
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# What a cell shows when its formula failed; no 点位 is called "#N/A".
+_EXCEL_ERRORS = frozenset(
+    ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
+)
+_COORDINATE_LIMITS = {"lng": 180, "lat": 90}
+_MAX_DETAILS = 50
+
+
 def _parse_row(values: dict[str, str], checklists: ChecklistSet, errors: list[str]) -> dict[str, object]:
     parsed: dict[str, object] = {}
-    for key, value in values.items():
-        value = unicodedata.normalize("NFKC", value).strip() if key in ("code", "lng", "lat", "phone") else value
-        if value == "":
+    bad: set[str] = set()
+    for key, raw in values.items():
+        label = FIELD_LABELS[key]
+        try:
+            value = clean(
+                unicodedata.normalize("NFKC", raw) if key in _FOLDED else raw,
+                label,
+                limit=_LIMITS.get(key, MAX_NAME),
+                multiline=False,
+            )
+        except InputError as exc:
+            errors.append(exc.message)
+            bad.add(key)
             continue
-        if key in ("lng", "lat"):
-            try:
-                number = float(value)
-            except ValueError:
-                errors.append(f"{FIELD_LABELS[key]}不是数字：'{value}'")
-                continue
-            limit = 180 if key == "lng" else 90
-            if not -limit <= number <= limit:
-                errors.append(f"{FIELD_LABELS[key]}超出范围：{value}")
-                continue
-            parsed[key] = number
+        if value is None:
+            continue
+        number = float(value) if key in ("lng", "lat") and _NUMBER.fullmatch(value) else None
+        if value.upper() in _EXCEL_ERRORS:
+            errors.append(f"{label}是 Excel 错误值 {value}，请先修正公式")
+        elif len(value) > 1 and value.startswith("="):
+            # A formula exported as text: its result, not the formula, is the value meant.
+            errors.append(f"{label}是公式而不是值：'{_shown(value, 30)}'（请在 Excel 中“粘贴为数值”后再导入）")
+        elif key in ("lng", "lat") and number is None:
+            errors.append(f"{label}不是数字：'{_shown(value, 30)}'")
+        elif number is not None and not -_COORDINATE_LIMITS[key] <= number <= _COORDINATE_LIMITS[key]:
+            errors.append(f"{label}超出范围：{_shown(value, 30)}")
+        elif key == "code" and not _CODE.fullmatch(value):
+            errors.append(f"点位编号只能由英文字母、数字和 - _ . 组成：'{_shown(value, 30)}'")
         elif key == "site_type":
             checklist = checklists.resolve(value)
             if checklist is None:
-                errors.append(f"未知的点位类型 '{value}'")
+                errors.append(f"未知的点位类型 '{_shown(value, 30)}'")
+            else:
+                parsed["site_type"] = checklist.site_type
+                parsed["type_code"] = checklist.code
                 continue
-            parsed["site_type"] = checklist.site_type
-            parsed["type_code"] = checklist.code
         else:
-            parsed[key] = value
-    if "name" not in parsed:
+            parsed[key] = number if number is not None else value
+            continue
+        bad.add(key)
+    if "name" not in parsed and "name" not in bad:
         errors.append("缺少点位名称")
-    if not values.get("site_type", "").strip():
+    if "site_type" not in parsed and "site_type" not in bad:
         errors.append("缺少点位类型")
     return parsed
 
@@ -286,7 +452,10 @@ def plan_sites(
         updated = replace(existing, **updates)
         plan.append(SiteChange(row_no, "update" if changes else "unchanged", updated, changes))
     if problems:
-        raise ImportFileError(f"{source} 有 {len(problems)} 行无法导入，未写入任何数据", problems)
+        listed = problems[:_MAX_DETAILS]
+        if len(problems) > _MAX_DETAILS:
+            listed.append(f"……另有 {len(problems) - _MAX_DETAILS} 行有问题，未一一列出")
+        raise ImportFileError(f"{source} 有 {len(problems)} 行无法导入，未写入任何数据", listed)
     return plan
 
 
@@ -312,21 +481,21 @@ def import_register(store: Store, checklists: ChecklistSet, path: Path, dry_run:
 
 
 def add_site(store: Store, checklists: ChecklistSet, values: dict[str, str]) -> SiteChange:
-    """Add one site (or update it, when the code exists) with the same rules as an import."""
+    """Add one site with the same rules as a register row; an existing site is never changed here."""
     unknown = set(values) - set(SITE_FIELDS)
     if unknown:
         raise InputError(f"未知的点位字段：{'、'.join(sorted(unknown))}")
-    clean = {k: str(v) for k, v in values.items() if v is not None}
-    existing = store.site_by_code(clean["code"]) if clean.get("code") else None
-    if existing is not None:
-        raise InputError(f"点位编号 {existing.code} 已存在；要修改已有点位请用 site import 导入台账")
+    given = {k: str(v) for k, v in values.items() if v is not None}
     try:
-        (change,) = plan_sites(store, checklists, [(1, clean)], "输入")
+        (change,) = plan_sites(store, checklists, [(1, given)], "输入")
     except ImportFileError as exc:
         reason = exc.details[0].split("：", 1)[-1] if exc.details else exc.message
         raise InputError(f"无法添加点位：{reason}") from None
     if change.action != "create":
-        raise InputError(f"已有同名同类型的点位 {change.site.code}（{change.site.name}）")
+        # The row was valid, so its code (if any) cleans without error.
+        if clean(unicodedata.normalize("NFKC", given.get("code", "")), FIELD_LABELS["code"], multiline=False):
+            raise InputError(f"点位编号 {change.site.code} 已存在；要修改已有点位请用 site import 导入台账")
+        raise InputError(f"已有同名同类型的点位 {change.site.code}（{_shown(change.site.name)}）")
     apply_plan(store, [change])
     saved = store.site_by_code(change.site.code)
     assert saved is not None
