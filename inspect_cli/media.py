@@ -70,6 +70,17 @@ def photo_path(text: str | os.PathLike[str]) -> Path:
         return path
 
 
+# One pasted path: a quoted run (“…” and ‘…’ too, as Chinese input methods type them), or a
+# run of non-spaces where a backslash-escaped space belongs to the path.
+_TOKEN = re.compile(r'"[^"]*"|\'[^\']*\'|“[^”]*”|‘[^’]*’|(?:\\ |\S)+')
+
+
+def split_photo_paths(line: str) -> list[Path]:
+    """Paths typed or dragged onto one line, separated by spaces: quotes, escaped spaces and
+    Windows backslashes all survive (shell-style splitting would eat the backslashes)."""
+    return [photo_path(token) for token in _TOKEN.findall(line)]
+
+
 def check_photo(path: Path) -> str:
     """Return the image's file suffix, or raise naming the path and the reason."""
     return _check(Path(path)).suffix

@@ -255,3 +255,17 @@ def test_media_folder_blocked_by_a_file(tmp_path):
         store_photos([make_image(tmp_path / "a.jpg")], blocker)
     assert caught.value.message == f"无法把照片保存到媒体文件夹 {blocker}：路径中有同名文件挡住了文件夹"
     assert blocker.read_text() == "not a folder"
+
+
+def test_a_line_of_pasted_paths_keeps_quotes_escaped_spaces_and_windows_backslashes():
+    from inspect_cli.media import split_photo_paths
+
+    line = '"C:\\照片\\a b.jpg" /tmp/现场\\ 照片.jpg “整改 后.jpg” file:///tmp/x%20y.jpg D:\\photos\\p.jpg'
+    assert [str(p) for p in split_photo_paths(line)] == [
+        "C:\\照片\\a b.jpg",
+        "/tmp/现场 照片.jpg",
+        "整改 后.jpg",
+        "/tmp/x y.jpg",
+        "D:\\photos\\p.jpg",
+    ]
+    assert split_photo_paths("   ") == []

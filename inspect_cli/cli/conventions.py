@@ -352,7 +352,7 @@ class Group(_SubGroup):
             raise typer.Exit(ExitCode.ERROR) from None
         except (typer.TyperException, typer.Exit):
             raise
-        except Exception as exc:
+        except Exception:
             if state.debug:
                 raise
             # A bug: the user gets no Python internals, only how to report it (exit 1).

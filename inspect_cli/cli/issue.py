@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from inspect_cli.cli.render import out, print_json, say, table
 from inspect_cli.cli.run import Answers
 from inspect_cli.dates import optional_period, parse_date
 from inspect_cli.errors import InputError
+from inspect_cli.media import split_photo_paths
 from inspect_cli.models import Problem, ProblemStatus
 from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, problem_stats, problems
 from inspect_cli.scoring import format_rate
@@ -441,7 +441,7 @@ def recheck_site(
             if raw is None:
                 raw = ""
             try:
-                photos = [Path(p) for p in shlex.split(raw)]
+                photos = split_photo_paths(raw)
                 change = core.recheck(
                     store,
                     problem.no,
@@ -454,8 +454,8 @@ def recheck_site(
                     force=reason is not None,
                     reason=reason,
                 )
-            except (InputError, ValueError) as exc:
-                answers.invalid(exc.message if isinstance(exc, InputError) else f"无法解析照片路径：{exc}")
+            except InputError as exc:
+                answers.invalid(exc.message)
                 continue
             break
         tally[change.event] = tally.get(change.event, 0) + 1

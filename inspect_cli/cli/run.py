@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, say, table, warn
 from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError
+from inspect_cli.media import split_photo_paths
 from inspect_cli.models import InspectionDetail, Result, ResultRecord
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import format_points, format_rate, score_inspection
@@ -238,9 +238,9 @@ def _ask_details(
                 warn("此项要求拍照取证，可稍后用 inspect-cli record … --photo 补充")
             break
         try:
-            saved = save(photos=[Path(p) for p in shlex.split(raw)])
-        except (InputError, ValueError) as exc:
-            answers.invalid(exc.message if isinstance(exc, InputError) else f"无法解析照片路径：{exc}")
+            saved = save(photos=split_photo_paths(raw))
+        except InputError as exc:
+            answers.invalid(exc.message)
             continue
         say(f"已保存 {len(saved.photos)} 张照片")
         break
