@@ -1,15 +1,19 @@
 """The 周通报 as a Word document, laid out the way government notices are (GB/T 9704 style).
 
 Fonts are set on every run for both Latin and East Asian text (w:eastAsia), so Word, WPS
-and LibreOffice pick 仿宋 / 黑体 / 楷体 / 宋体 rather than a Latin fallback.
+and LibreOffice pick 仿宋 / 黑体 / 楷体 / 宋体 rather than a Latin fallback. Every run's text
+passes through `for_xml`: stored text may hold characters an XML part cannot, and the notice
+is written whatever is stored. A photo that cannot be read is left out, not fatal.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 from inspect_cli.errors import InputError
+from inspect_cli.excel.common import photo_jpeg
 from inspect_cli.notice import (
     OVERDUE_HEADER,
     RANK_HEADER,
@@ -22,11 +26,14 @@ from inspect_cli.notice import (
     rank_cells,
     unit_cells,
 )
+from inspect_cli.text import for_xml
 
 BODY, HEADING, SUBHEADING, TITLE, TABLE = "仿宋", "黑体", "楷体", "宋体", "宋体"
 LATIN = "Times New Roman"
 RED = (0xC0, 0x00, 0x00)
 PHOTO_WIDTH_CM = 7.5
+# 7.5 cm at 400 dpi: sharp in print, and a notice of a dozen phone photos stays small to send.
+PHOTO_BOX = (1200, 1200)
 
 
 def _font(run: Any, east_asia: str, size: float, bold: bool = False, color: tuple[int, int, int] | None = None) -> None:
@@ -94,7 +101,7 @@ class _Writer:
             paragraph.paragraph_format.first_line_indent = Pt(size * 2)
         if align:
             paragraph.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
-        _font(paragraph.add_run(text), font, size, bold, color)
+        _font(paragraph.add_run(for_xml(text)), font, size, bold, color)
         return paragraph
 
     def heading(self, text: str) -> None:
@@ -145,23 +152,22 @@ class _Writer:
         paragraph = cell.paragraphs[0]
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         paragraph.paragraph_format.first_line_indent = 0
-        _font(paragraph.add_run(text), TABLE, 10.5, bold)
+        _font(paragraph.add_run(for_xml(text)), TABLE, 10.5, bold)
 
     def picture(self, path: Path, caption: str) -> bool:
         from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
         from docx.shared import Cm
 
-        if not path.is_file():
+        # A copy Pillow has decoded, not the stored file: a missing, truncated or foreign file
+        # is known here (None) rather than failing deep inside python-docx.
+        data = photo_jpeg(path, PHOTO_BOX, quality=85)
+        if data is None:
             return False
         paragraph = self.doc.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         # The body's exact 28pt line height would crop the picture to a strip.
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        try:
-            paragraph.add_run().add_picture(str(path), width=Cm(PHOTO_WIDTH_CM))
-        except Exception:  # an unreadable image must not stop the notice
-            paragraph._p.getparent().remove(paragraph._p)
-            return False
+        paragraph.add_run().add_picture(io.BytesIO(data), width=Cm(PHOTO_WIDTH_CM))
         self.paragraph(caption, size=12, indent=False, align="CENTER")
         return True
 

@@ -1,15 +1,21 @@
 """The 周通报 as Markdown, for pasting into messages: the same text and tables as the Word file.
 
 Photos are copied into a folder beside the Markdown file and linked relatively, so the
-file and its folder can be sent together.
+file and its folder can be sent together. Every piece of stored or configured text (names,
+descriptions, the office and title settings) goes through `for_markdown`: it reads as typed
+and can add no link, image, HTML, heading, list or table cell. Only the structure written
+here is live Markdown.
 """
 
 from __future__ import annotations
 
-import shutil
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 from inspect_cli.errors import InputError
+from inspect_cli.excel.common import photo_jpeg
+from inspect_cli.models import Problem
 from inspect_cli.notice import (
     OVERDUE_HEADER,
     RANK_HEADER,
@@ -22,84 +28,137 @@ from inspect_cli.notice import (
     rank_cells,
     unit_cells,
 )
+from inspect_cli.notice_docx import PHOTO_BOX
+from inspect_cli.text import for_markdown as md
+
+# What ends a link's destination or changes its meaning; a path holding one is percent-encoded.
+_LINK_UNSAFE = re.compile(r"[\s()<>%#?\\]")
+# Columns of the notice's tables that hold figures we wrote, by heading. Every other column
+# is stored text and is escaped, including any column added later.
+FIGURE_COLUMNS = {
+    "排名",
+    "检查次数",
+    "平均得分率",
+    "较上期",
+    "问题数",
+    "已销号",
+    "整改率",
+    "按期整改率",
+    "逾期",
+    "逾期天数",
+}
+# Characters a photo's file name in the photos folder must not hold (problem numbers are ours,
+# but merged data is not).
+_FILE_UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A table whose stored text is escaped and whose figures are written as they are.
+
+    Escaped, "96.3%" would read "96\\.3%" to anyone who pastes the Markdown where it is not
+    rendered; a figure cannot hold anything that needs escaping.
+    """
+    escape = [title not in FIGURE_COLUMNS for title in header]
+
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        # for_markdown folds line breaks and escapes "|": a stored text stays one cell.
+        return "| " + " | ".join(md(c) if e else c for c, e in zip(cells, escape, strict=True)) + " |"
 
     return [line(header), "| " + " | ".join("---" for _ in header) + " |", *(line(r) for r in rows), ""]
+
+
+def _link(path: str) -> str:
+    return _LINK_UNSAFE.sub(lambda m: quote(m[0]), path)
+
+
+def _repeat_line(p: Problem) -> str:
+    return (
+        f"- {md(p.no)} {md(p.site_name)}：{md(p.description or p.item_text)}"
+        f"（前次问题 {md(p.repeat_of)}，责任单位 {md(p.unit or '未指定')}）"
+    )
 
 
 def render_markdown(notice: Notice, photo_links: dict[str, str] | None = None) -> str:
     links = photo_links or {}
     out = [
-        f"# {notice.title}",
+        f"# {md(notice.title)}",
         "",
-        f"**{notice.number_text}**　{notice.office}　{notice.issued:%Y年%m月%d日}",
+        f"**{notice.number_text}**　{md(notice.office)}　{notice.issued:%Y年%m月%d日}",
         "",
         "## 一、总体情况",
         "",
-        notice.overview,
+        md(notice.overview),
         "",
         "## 二、排名情况",
         "",
     ]
     for index, table in enumerate(notice.rankings, start=1):
-        out += [f"### （{chinese_number(index)}）{table.title}排名", ""]
+        out += [f"### （{chinese_number(index)}）{md(table.title)}排名", ""]
         if not table.rows:
-            out += [f"{notice.period_word}无{table.title}排名数据。", ""]
+            out += [f"{notice.period_word}无{md(table.title)}排名数据。", ""]
             continue
         if not table.has_previous:
             out += ["上期无排名数据，本期不计排名变化。", ""]
         out += _table(RANK_HEADER, rank_cells(table))
     out += [f"### （{chinese_number(len(notice.rankings) + 1)}）红榜、黑榜", ""]
-    out += [f"- 红榜　{line}" for line in lists_text(notice, "red")]
-    out += [f"- 黑榜　{line}" for line in lists_text(notice, "black")]
+    out += [f"- 红榜　{md(line)}" for line in lists_text(notice, "red")]
+    out += [f"- 黑榜　{md(line)}" for line in lists_text(notice, "black")]
     out += ["", f"（红榜为排名前三位；黑榜为排名后三位及平均得分率低于 {notice.black_threshold}% 的对象。）", ""]
 
-    out += ["## 三、存在的主要问题", "", notice.problem_intro, ""]
+    out += ["## 三、存在的主要问题", "", md(notice.problem_intro), ""]
     for index, group in enumerate(notice.groups, start=1):
         severe = f"，其中严重问题 {group.severe} 个" if group.severe else ""
-        out += [f"### （{chinese_number(index)}）{group.category}：{group.count} 个，占 {group.share:.1f}%{severe}", ""]
+        out += [
+            f"### （{chinese_number(index)}）{md(group.category)}：{group.count} 个，占 {group.share:.1f}%{severe}",
+            "",
+        ]
         for number, case in enumerate(group.cases, start=1):
-            out.append(f"{number}. {case_text(case)}")
+            out.append(f"{number}. {md(case_text(case))}")
             if case.photo is not None and case.photo.stored_name in links:
-                out.append(f"   ![图：{case.problem.site_name} {case.problem.no}]({links[case.photo.stored_name]})")
+                alt = md(f"图：{case.problem.site_name} {case.problem.no}")
+                out.append(f"   ![{alt}]({_link(links[case.photo.stored_name])})")
         out.append("")
 
-    out += ["## 四、整改情况", "", notice.progress_intro, ""]
+    out += ["## 四、整改情况", "", md(notice.progress_intro), ""]
     if notice.by_unit:
         out += ["### （一）各责任单位整改情况", "", *_table(UNIT_HEADER, unit_cells(notice))]
     out += ["### （二）逾期未整改问题", ""]
     out += _table(OVERDUE_HEADER, overdue_cells(notice)) if notice.overdue else ["无逾期未整改问题。", ""]
     out += ["### （三）反复出现问题", ""]
     if notice.repeats:
-        out += [
-            f"- {p.no} {p.site_name}：{p.description or p.item_text}（前次问题 {p.repeat_of}，责任单位 {p.unit or '未指定'}）"
-            for p in notice.repeats
-        ]
+        out += [_repeat_line(p) for p in notice.repeats]
     else:
         out.append("无反复出现的问题。")
     out += ["", "## 五、下步要求", ""]
-    out += [f"{index}. {line}" for index, line in enumerate(notice.requirements, start=1)]
-    out += ["", f"{notice.signature}　{notice.issued:%Y年%m月%d日}", ""]
+    out += [f"{index}. {md(line)}" for index, line in enumerate(notice.requirements, start=1)]
+    out += ["", f"{md(notice.signature)}　{notice.issued:%Y年%m月%d日}", ""]
     return "\n".join(out)
 
 
 def write_markdown(notice: Notice, path: Path, media_dir: Path) -> int:
-    """Write the notice and its photos folder; returns the number of typical cases with a photo."""
+    """Write the notice and its photos folder; returns the number of typical cases with a photo.
+
+    The folder holds the same upright, reduced JPEG copies the Word notice embeds; a photo
+    that is missing or cannot be read as an image is left out, as it is there.
+    """
     folder = path.with_name(f"{path.stem}_照片")
     links: dict[str, str] = {}
     try:
         for group in notice.groups:
             for case in group.cases:
                 photo = case.photo
-                if photo is None or photo.stored_name in links or not (media_dir / photo.stored_name).is_file():
+                if photo is None or photo.stored_name in links:
                     continue
+                data = photo_jpeg(media_dir / photo.stored_name, PHOTO_BOX, quality=85)
+                if data is None:
+                    continue
+                stem = _FILE_UNSAFE.sub("_", case.problem.no).strip("._") or "照片"
+                name, number = f"{stem}.jpg", 1
+                while f"{folder.name}/{name}" in links.values():
+                    number += 1
+                    name = f"{stem}_{number}.jpg"
                 folder.mkdir(parents=True, exist_ok=True)
-                name = f"{case.problem.no}{Path(photo.stored_name).suffix}"
-                shutil.copyfile(media_dir / photo.stored_name, folder / name)
+                (folder / name).write_bytes(data)
                 links[photo.stored_name] = f"{folder.name}/{name}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render_markdown(notice, links), encoding="utf-8")

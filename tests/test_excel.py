@@ -335,7 +335,10 @@ def test_refusals_about_the_problem_itself(city_with_problems, tmp_path):
     assert code == 2
     assert messages[first] == "问题已改派给 文明办，不属于 城市管理局"
     # Closed after the sheet was made: the row is out of date, not wrong.
-    assert messages[second] == "表格导出后问题已有新的处理（2026-11-30 强制销号），本行未应用；请以最新导出的整改通知单为准"
+    assert (
+        messages[second]
+        == "表格导出后问题已有新的处理（2026-11-30 强制销号），本行未应用；请以最新导出的整改通知单为准"
+    )
     assert messages["ZG-2026-9999"] == "未知的问题编号（不在这份导出的整改通知单中）"
     assert messages[market] == "问题属于 市场监管局，不属于 城市管理局（不在这份导出的整改通知单中）"
 

@@ -1,20 +1,79 @@
-"""Output helpers. User and YAML text is never parsed as Rich markup."""
+"""Output helpers. User and YAML text is never parsed as Rich markup, and never drives the terminal.
+
+Stored text can hold escape sequences (a window title, a cleared screen, a hyperlink), control
+characters, bidirectional overrides or lone surrogates. The helpers here clean what they are
+given with `for_terminal`, and the shared consoles clean every line they write, so a module
+that prints with `out.print(..., markup=False)` directly is covered as well.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
+from collections.abc import Iterable
 from datetime import date
 from enum import Enum
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
 from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+from inspect_cli.text import for_terminal
+
+# Characters json.dumps leaves as they are with ensure_ascii=False that a terminal still acts
+# on or cannot encode: DEL and C1 controls, bidirectional overrides and isolates, line and
+# paragraph separators, the byte-order mark, lone surrogates.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def safe_text(value: Text) -> Text:
+    """A `Text` with its styles kept and its characters made safe to print."""
+    plain = value.plain
+    if plain.isprintable() or for_terminal(plain) == plain:
+        return value
+    # Cut at every style boundary so each piece carries whole spans; cleaning a piece may
+    # shorten it, and its spans are rebuilt over what is left.
+    cuts = sorted({o for span in value.spans for o in (span.start, span.end) if 0 < o < len(plain)})
+    result = value.blank_copy()
+    for piece in value.divide(cuts):
+        cleaned = for_terminal(piece.plain)
+        result.append_text(Text(cleaned, spans=[Span(0, len(cleaned), span.style) for span in piece.spans]))
+    return result
+
+
+class SafeConsole(Console):
+    """A Rich console that writes no escape sequence or control character it was not built to write.
+
+    Plain strings and `Text` are cleaned before layout, so widths and wrapping are right;
+    every text segment is cleaned again on the way out, which covers whatever sits inside
+    tables and panels built elsewhere. Rich's own control segments (cursor moves of a
+    progress bar) are left alone.
+    """
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(safe_text(o) if isinstance(o, Text) else o for o in objects), **options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(for_terminal(text), **options)
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            # Every character for_terminal removes or changes is unprintable to Python, so
+            # the common case costs one scan in C (a long table yields many segments, and
+            # nested renderables pass theirs up through here more than once).
+            if segment.control is None and not segment.text.isprintable():
+                cleaned = for_terminal(segment.text)
+                if cleaned != segment.text:
+                    segment = Segment(cleaned, segment.style)
+            yield segment
+
+
+out = SafeConsole(highlight=False)
+err = SafeConsole(stderr=True, highlight=False)
 
 
 def _plain(value: Any) -> Any:
@@ -34,32 +93,36 @@ def _plain(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(_plain(data), ensure_ascii=False, indent=2) + "\n")
+    # json.dumps escapes C0 controls (ESC included) but, with ensure_ascii=False, passes the
+    # rest through. Those can only sit inside JSON strings, so escaping them as \\uXXXX keeps
+    # the document valid and every value exact for the program reading it.
+    dumped = json.dumps(_plain(data), ensure_ascii=False, indent=2)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped) + "\n")
 
 
 def text(value: Any) -> Text:
-    return Text("" if value is None else str(value))
+    return Text(for_terminal(value))
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None, **options: Any) -> Table:
-    result = Table(title=Text(title) if title else None, show_lines=False, **options)
+    result = Table(title=text(title) if title else None, show_lines=False, **options)
     for index, column in enumerate(columns):
         # The first column names the row (a code, a street): never break it.
-        result.add_column(Text(column), overflow="fold", no_wrap=index == 0)
+        result.add_column(text(column), overflow="fold", no_wrap=index == 0)
     for row in rows:
-        result.add_row(*(v if isinstance(v, Text) else text(v) for v in row))
+        result.add_row(*(safe_text(v) if isinstance(v, Text) else text(v) for v in row))
     return result
 
 
 def say(message: str = "", style: str | None = None) -> None:
-    out.print(Text(message, style=style or ""))
+    out.print(Text(for_terminal(message), style=style or ""))
 
 
 def warn(message: str) -> None:
-    err.print(Text(message, style="yellow"))
+    err.print(Text(for_terminal(message), style="yellow"))
 
 
 def error(message: str, details: list[str] | None = None) -> None:
-    err.print(Text(f"错误：{message}", style="bold red"))
+    err.print(Text(f"错误：{for_terminal(message)}", style="bold red"))
     for line in details or []:
-        err.print(Text(f"  {line}"))
+        err.print(Text(f"  {for_terminal(line)}"))

@@ -9,8 +9,10 @@ becomes a formula.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,8 +30,13 @@ MAX_WIDTH = 50
 WIDTH_SAMPLE = 300  # rows measured for column widths; more would only cost time
 PHOTO_HEIGHT = 72  # pixels: the thumbnail row height
 THUMBNAIL = (128, 72)
-CELL_LIMIT = 32767  # characters Excel holds in one cell
+# Excel counts its limits in UTF-16 units: a character beyond U+FFFF (an emoji, a rare
+# hanzi) takes two.
+CELL_LIMIT = 32767  # units one cell holds
+HEADER_LIMIT = 255  # units in a page header or footer, formatting codes included
+SHEET_NAME_LIMIT = 31
 TRUNCATED = "…（超出 Excel 单元格长度，已截断）"
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 @dataclass(frozen=True)
@@ -124,11 +131,31 @@ def close_workbook(workbook: Any, path: Path) -> None:
         raise InputError(f"无法写入文件 {path}：{exc}（文件是否正在 Excel/WPS 中打开？）") from None
 
 
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _utf16_cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 units, never inside a character."""
+    if len(text) <= limit // 2 or _utf16_len(text) <= limit:
+        return text
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
 def fit_cell(value: Any) -> str:
-    """Text as a cell holds it: no characters XML forbids, no more than Excel's cell limit."""
+    """Text as a cell holds it: no characters XML forbids, no more than Excel's cell limit.
+
+    XlsxWriter would cut an over-long string itself, silently; cutting here keeps the marker
+    that tells the reader the text goes on in the database.
+    """
     text = for_xml(value)
-    if len(text) > CELL_LIMIT:
-        text = text[: CELL_LIMIT - len(TRUNCATED)] + TRUNCATED
+    if _utf16_len(text) > CELL_LIMIT:
+        text = _utf16_cut(text, CELL_LIMIT - _utf16_len(TRUNCATED)) + TRUNCATED
     return text
 
 
@@ -142,14 +169,56 @@ def write_value(sheet: Any, row: int, col: int, value: Any, fmt: Any, kind: str)
     elif kind in ("int", "number", "delta") and isinstance(value, (int, float)):
         sheet.write_number(row, col, value, fmt)
     else:
-        sheet.write_string(row, col, fit_cell(value), fmt)
+        write_text(sheet, row, col, value, fmt)
+
+
+def write_text(sheet: Any, row: int, col: int, value: Any, fmt: Any) -> None:
+    """A text cell holding exactly `fit_cell(value)`, whatever the text looks like."""
+    text = fit_cell(value)
+    if text.startswith("<r>") and text.endswith("</r>"):
+        # XlsxWriter takes a string shaped like this for its own rich-text XML and copies it
+        # into the file unescaped: "<r>a & b</r>" would make the workbook unreadable. As a
+        # rich string of two runs the same characters are escaped like any other text.
+        sheet.write_rich_string(row, col, text[:1], fmt, text[1:], fmt)
+    else:
+        sheet.write_string(row, col, text, fmt)
+
+
+def page_header(text: str, codes: str = "&C") -> str:
+    """A header or footer showing `text` after the formatting `codes`, within Excel's limit.
+
+    In a header `&` starts a code (`&P` page number, `&G` picture). The full-width ＆ shows
+    the same to a reader and is never a code; `&&` would be, to XlsxWriter, which counts
+    "&G" in "&&G" as a picture and then drops the whole header.
+    """
+    shown = for_xml(text).replace("\n", " ").replace("&", "＆")
+    room = HEADER_LIMIT - _utf16_len(codes)
+    if _utf16_len(shown) > room:
+        shown = _utf16_cut(shown, room - 1) + "…"
+    return codes + shown
+
+
+def sheet_name(text: str, taken: Iterable[str] = ()) -> str:
+    """A worksheet name Excel accepts: 31 units at most, none of []:*?/\\, unquoted, unique."""
+    name = _SHEET_NAME_FORBIDDEN.sub("_", for_xml(text).replace("\n", " ")).strip(" '")
+    if not name:
+        name = "工作表"
+    elif name.lower() == "history":  # Excel keeps this name for its change history
+        name += "_"
+    used = {t.lower() for t in taken}
+    candidate, number = _utf16_cut(name, SHEET_NAME_LIMIT).rstrip("'"), 1
+    while candidate.lower() in used:
+        number += 1
+        suffix = f"({number})"
+        candidate = _utf16_cut(name, SHEET_NAME_LIMIT - len(suffix)).rstrip("'") + suffix
+    return candidate
 
 
 class TableSheet:
     """One table per sheet: bold frozen header, filter, fitted widths, A4 landscape print."""
 
-    def __init__(self, workbook: Any, formats: Formats, name: str, columns: Sequence[Column], page_header: str) -> None:
-        self.sheet = workbook.add_worksheet(name)
+    def __init__(self, workbook: Any, formats: Formats, name: str, columns: Sequence[Column], header: str) -> None:
+        self.sheet = workbook.add_worksheet(sheet_name(name, (ws.name for ws in workbook.worksheets())))
         self.formats = formats
         self.columns = list(columns)
         self.widths = [text_width(c.title) for c in self.columns]
@@ -164,7 +233,7 @@ class TableSheet:
         self.sheet.repeat_rows(0)
         self.sheet.fit_to_pages(1, 0)
         self.sheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-        self.sheet.set_header(f'&C&"{FONT},Bold"{_escape_header(page_header)}')
+        self.sheet.set_header(page_header(header, f'&C&"{FONT},Bold"'))
         self.sheet.set_footer("&C第 &P 页，共 &N 页")
 
     def add(self, values: Sequence[Any], highlight: bool = False, photo: bytes | None = None) -> int:
@@ -200,25 +269,53 @@ class TableSheet:
             self.sheet.set_column(col, col, width)
 
 
-def _escape_header(text: str) -> str:
-    return text.replace("&", "&&")
+def photo_jpeg(path: Path, box: tuple[int, int], quality: int = 80) -> bytes | None:
+    """The stored photo at `path`, upright, as a JPEG fitting `box`; None when it is not a photo we can read.
+
+    The Word notice embeds these bytes rather than the stored file: python-docx reads image
+    headers with its own parser, which fails on a damaged file with almost any exception,
+    while Pillow's failures are the few caught here.
+    """
+    from PIL import Image, ImageOps
+
+    if not path.is_file():  # gone, or a folder or pipe that would hang the read
+        return None
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns about an image between its pixel limit and twice that; treat
+            # it as the bomb it may be. Other warnings (odd EXIF) do not stop a readable
+            # photo, and none may spill onto the terminal in the middle of a progress bar.
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                # A JPEG then decodes at 1/2 to 1/8 scale: a large photo stays cheap.
+                side = max(box)
+                image.draft(None, (side, side))
+                picture = ImageOps.exif_transpose(image).convert("RGB")
+            picture.thumbnail(box)
+            buffer = io.BytesIO()
+            picture.save(buffer, "JPEG", quality=quality)
+            return buffer.getvalue()
+    # What Pillow raises on a file it cannot read as a photo, found by feeding it 80,000
+    # damaged JPEG, PNG, GIF, BMP, TIFF and WebP files: OSError for a missing, truncated or
+    # unidentified file; the bomb error for a header claiming too many pixels; ValueError or
+    # SyntaxError from a decoder meeting broken data, EOFError from one reading past the end;
+    # TypeError from EXIF values of the wrong type (rewritten by exif_transpose). Our own
+    # misuse would fail for every photo, which the tests of readable photos catch.
+    except (
+        OSError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        ValueError,
+        EOFError,
+        SyntaxError,
+        TypeError,
+    ):
+        return None
 
 
 def thumbnail(media_dir: Path, stored_name: str, cache: dict[str, bytes | None]) -> bytes | None:
-    """A small JPEG of a stored photo (None when the file is gone), made once per photo."""
-    if stored_name in cache:
-        return cache[stored_name]
-    from PIL import Image, UnidentifiedImageError
-
-    data: bytes | None = None
-    try:
-        with Image.open(media_dir / stored_name) as image:
-            image = image.convert("RGB")
-            image.thumbnail(THUMBNAIL)
-            buffer = io.BytesIO()
-            image.save(buffer, "JPEG", quality=80)
-            data = buffer.getvalue()
-    except (OSError, UnidentifiedImageError):
-        data = None
-    cache[stored_name] = data
-    return data
+    """A small JPEG of a stored photo (None when the file is gone or unreadable), made once per photo."""
+    if stored_name not in cache:
+        cache[stored_name] = photo_jpeg(media_dir / stored_name, THUMBNAIL)
+    return cache[stored_name]

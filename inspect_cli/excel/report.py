@@ -18,6 +18,7 @@ from inspect_cli.excel.common import (
     TableSheet,
     close_workbook,
     new_workbook,
+    page_header,
     thumbnail,
     write_value,
 )
@@ -116,7 +117,7 @@ def export_report(
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 26)
     sheet.set_paper(9)
-    sheet.set_header(f"&C{header}")
+    sheet.set_header(page_header(header))
     result.sheets["汇总"] = len(figures)
 
     for by, name in ((GroupBy.street, "街道排名"), (GroupBy.unit, "单位排名"), (GroupBy.partner, "包抓单位排名")):
@@ -211,7 +212,8 @@ def export_report(
         image = thumbnail(media_dir, pictures[0].stored_name, cache) if pictures else None
         names = "\n".join(Path(p.original_path).name for p in pictures)
         if pictures and image is None:
-            names += "\n（照片文件缺失）"
+            gone = not (media_dir / pictures[0].stored_name).is_file()
+            names += "\n（照片文件缺失）" if gone else "\n（照片文件已损坏，无法显示）"
         table.add(
             [
                 index,
