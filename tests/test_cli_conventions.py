@@ -187,7 +187,7 @@ def test_help_names_values_not_types(cli):
         r"-p, --photo PATH +照片路径",
         r"-d, --date DATE +检查日期",
         r"-u, --unit UNIT +责任单位",
-        r"\n      --inspection TEXT +写入指定的检查",
+        r"\n      --inspection ID +写入指定的检查",
         r"-h, --help +显示本帮助并退出",
     ):
         assert re.search(pattern, page), pattern
@@ -381,3 +381,10 @@ def test_bash_sources_the_script_and_completes(cli, register, tmp_path):
     result = subprocess.run([shell, "--norc", "--noprofile", "-c", program], capture_output=True, text=True, env=env)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == ["NMSC-001", "NMSC-002"]
+
+
+def test_arguments_that_are_not_utf8_are_one_line_whatever_the_command(cli):
+    for argv in (["site", "show", "\udcff"], ["issue", "list", "--unit", "局\udcfe"]):
+        result = cli(*argv)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("错误：命令行参数含有无法识别的字符：") and result.stderr.count("\n") == 1

@@ -134,7 +134,10 @@ def test_stored_text_is_what_entry_cleaning_gives(base, tmp_path, monkeypatch, t
         expected = clean(text, "问题描述")
     except InputError as exc:
         result = cli("record", "GJZD-001", "3", "fail", "--note", text, "--date", "2026-11-18")
-        assert (result.exit_code, result.stderr) == (2, f"错误：{exc.message}\n")
+        # Undecodable bytes are refused for every argument before any command sees them.
+        undecodable = "错误：命令行参数含有无法识别的字符："
+        assert result.exit_code == 2
+        assert result.stderr == f"错误：{exc.message}\n" or result.stderr.startswith(undecodable)
         return
     result = cli("record", "GJZD-001", "3", "fail", f"--note={text}", "--date", "2026-11-18")
     assert result.exit_code == 0, result.stdout + result.stderr

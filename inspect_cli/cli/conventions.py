@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from inspect_cli.cli import completion
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import err, error, out, warn
 from inspect_cli.errors import ExitCode, InspectError
+from inspect_cli.text import for_terminal
 from inspect_cli.workdays import take_warnings
 
 # Value names for options whose type alone says little: every date option takes a date.
@@ -42,6 +44,8 @@ _OPTION_METAVARS = {"date": "DATE", "from": "DATE", "to": "DATE", "until": "DATE
 _TYPE_METAVARS = {int: "N", float: "NUMBER", Path: "PATH"}
 _EXPECTED = {int: "整数", float: "数字", bool: "true 或 false", Path: "路径"}
 
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # --- help pages ---------------------------------------------------------------------------
 
@@ -320,6 +324,11 @@ class Group(_SubGroup):
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         completion.adopt_options(self.params)
+        undecodable = next((a for a in args if _SURROGATE.search(a)), None)
+        if undecodable is not None:
+            # Bytes that are not UTF-8 reach Python as lone surrogates; nothing can store them.
+            error(f"命令行参数含有无法识别的字符：{for_terminal(undecodable)}（终端或脚本的文字编码不是 UTF-8？）")
+            raise typer.Exit(ExitCode.BAD_INPUT)
         try:
             return super().make_context(info_name, args, parent, **extra)
         except UsageError as exc:

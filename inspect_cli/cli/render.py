@@ -119,10 +119,11 @@ def say(message: str = "", style: str | None = None) -> None:
 
 
 def warn(message: str) -> None:
-    err.print(Text(for_terminal(message), style="yellow"))
+    # soft_wrap: a message is one line for whoever reads stderr, however narrow the terminal.
+    err.print(Text(for_terminal(message), style="yellow"), soft_wrap=True)
 
 
 def error(message: str, details: list[str] | None = None) -> None:
-    err.print(Text(f"错误：{for_terminal(message)}", style="bold red"))
+    err.print(Text(f"错误：{for_terminal(message)}", style="bold red"), soft_wrap=True)
     for line in details or []:
-        err.print(Text(f"  {for_terminal(line)}"))
+        err.print(Text(f"  {for_terminal(line)}"), soft_wrap=True)

@@ -19,6 +19,7 @@ from inspect_cli.media import split_photo_paths
 from inspect_cli.models import InspectionDetail, Result, ResultRecord
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import format_points, format_rate, score_inspection
+from inspect_cli.text import for_terminal
 
 KEYS = {"1": Result.PASS, "2": Result.FAIL, "3": Result.SEVERE, "0": Result.NA}
 PROMPT = "结果 [1 合格 / 2 不合格 / 3 严重不合格 / 0 不适用 / Enter {enter} / b 上一项 / q 保存退出]："
@@ -56,7 +57,7 @@ class Answers:
     def line(self, prompt: str) -> str | None:
         if self.interactive:
             try:
-                return input(prompt)
+                return input(for_terminal(prompt))  # the prompt may quote a stored description
             except EOFError:
                 return None
             except KeyboardInterrupt:

@@ -20,7 +20,16 @@ from typing import Any
 from inspect_cli import dates
 from inspect_cli.config import OfficeSettings
 from inspect_cli.errors import InputError
-from inspect_cli.excel.common import Column, Formats, TableSheet, close_workbook, fit_cell, new_workbook, thumbnail
+from inspect_cli.excel.common import (
+    Column,
+    Formats,
+    TableSheet,
+    close_workbook,
+    fit_cell,
+    new_workbook,
+    thumbnail,
+    write_text,
+)
 from inspect_cli.models import Problem, ProblemStatus
 from inspect_cli.queries import problems
 from inspect_cli.store import Store
@@ -229,8 +238,8 @@ def export_unit_sheets(
                 ("exported", today.isoformat()),
             ]
         ):
-            meta.write_string(index, 0, key)
-            meta.write_string(index, 1, value)
+            write_text(meta, index, 0, key, None)
+            write_text(meta, index, 1, value, None)
         meta.very_hidden()
         close_workbook(workbook, path)
         store.save_export(export_id, EXPORT_KIND, unit, path.name, snapshot)
@@ -251,7 +260,7 @@ def _guide(
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
     wrap = formats.cell("wrap")
-    sheet.write_string(0, 0, f"整改通知单 — {unit}", formats.title)
+    write_text(sheet, 0, 0, f"整改通知单 — {unit}", formats.title)
     earliest, latest = min(p.deadline for p in rows), max(p.deadline for p in rows)
     overdue = sum(1 for p in rows if p.overdue_days(today))
     lines = [
@@ -272,5 +281,5 @@ def _guide(
     for index, (label, text) in enumerate(lines, start=2):
         # Constant-memory mode: a row's height must be set before the row is written.
         sheet.set_row(index, 15 * (text.count("\n") + 1) + 6)
-        sheet.write_string(index, 0, label, formats.label)
-        sheet.write_string(index, 1, text, wrap)
+        write_text(sheet, index, 0, label, formats.label)
+        write_text(sheet, index, 1, text, wrap)
