@@ -28,17 +28,10 @@ OPEN, FIXED, CLOSED, DISMISSED, DEFERRED = (
     ProblemStatus.DISMISSED,
     ProblemStatus.DEFERRED,
 )
+# Actions by which a unit, an inspector or the office handled a problem.
+HANDLED = frozenset({"fixed", "recheck_pass", "recheck_fail", "recheck_open", "force_close", "dismissed", "deferred"})
 # Actions that mean somebody has worked on a problem; such a problem is never deleted.
-_PROGRESS = {
-    "fixed",
-    "recheck_pass",
-    "recheck_fail",
-    "recheck_open",
-    "force_close",
-    "dismissed",
-    "deferred",
-    "progress",
-}
+_PROGRESS = HANDLED | {"progress"}
 
 
 def deadline_for(found: date, deadline_days: int | None, severity: Result, settings: RectificationSettings) -> date:
@@ -138,6 +131,22 @@ def sync_result(
         )
 
 
+def _answer_values(
+    problem: Problem, found: date, item: Item, answer: ResultRecord, site: Site, settings: RectificationSettings
+) -> dict[str, object]:
+    """What a problem takes from the answer that found it; the office's own choices stay."""
+    values: dict[str, object] = {
+        "description": answer.note,
+        "count": answer.count,
+        "severity": answer.result.value,
+    }
+    if not problem.unit_locked:
+        values["unit"] = responsible_unit(item, site, answer.unit)
+    if not problem.deadline_locked:
+        values["deadline"] = deadline_for(found, item.deadline_days, answer.result, settings)
+    return values
+
+
 def _update_origin(
     store: Store,
     problem: Problem,
@@ -148,15 +157,7 @@ def _update_origin(
     settings: RectificationSettings,
     actor: str | None,
 ) -> None:
-    values: dict[str, object] = {
-        "description": answer.note,
-        "count": answer.count,
-        "severity": answer.result.value,
-    }
-    if not problem.unit_locked:
-        values["unit"] = responsible_unit(item, site, answer.unit)
-    if not problem.deadline_locked:
-        values["deadline"] = deadline_for(inspection.date, item.deadline_days, answer.result, settings)
+    values = _answer_values(problem, inspection.date, item, answer, site, settings)
     changed = {
         "description": problem.description != answer.note,
         "count": problem.count != answer.count,
@@ -201,17 +202,11 @@ def _remove_origin(store: Store, problem: Problem, settings: RectificationSettin
     item = next(i for i in store.inspection_items(successor_id) if i.id == problem.item_id)
     answer = store.results(successor_id)[item.id]
     site = store.site_by_id(problem.site_id)
-    values: dict[str, object] = {
+    values = {
         "inspection_id": successor.id,
         "found_date": successor.date,
-        "description": answer.note,
-        "count": answer.count,
-        "severity": answer.result.value,
+        **_answer_values(problem, successor.date, item, answer, site, settings),
     }
-    if not problem.unit_locked:
-        values["unit"] = responsible_unit(item, site, answer.unit)
-    if not problem.deadline_locked:
-        values["deadline"] = deadline_for(successor.date, item.deadline_days, answer.result, settings)
     with store.atomic():
         if origin_id is not None:
             store.delete_inspection_events(problem.id, origin_id)

@@ -40,16 +40,7 @@ OUTCOME_LABELS = {APPLIED: "已应用", UNCHANGED: "无变化", REFUSED: "拒绝
 # What happened to a problem after its sheet was exported that makes the sheet's row out of
 # date. Progress notes, repeat findings and answer edits do not: the row still says
 # something new.
-_SUPERSEDING = {
-    "fixed",
-    "recheck_pass",
-    "recheck_fail",
-    "recheck_open",
-    "force_close",
-    "dismissed",
-    "deferred",
-    "assigned",
-}
+_SUPERSEDING = loop.HANDLED | {"assigned"}
 _HEADER_SCAN = 10
 
 
