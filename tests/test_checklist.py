@@ -278,15 +278,15 @@ def yaml_engine(request, monkeypatch):
     """Both parsers PyYAML may run on: libyaml where installed, its pure-Python one elsewhere."""
     import yaml
 
-    from inspect_cli import checklist
+    from inspect_cli.checklist import reading
 
     if request.param == "libyaml" and not getattr(yaml, "__with_libyaml__", False):
         pytest.skip("PyYAML is built without libyaml here")
     if request.param == "python":
         monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
-    checklist._loader_class.cache_clear()
+    reading._loader_class.cache_clear()
     yield request.param
-    checklist._loader_class.cache_clear()
+    reading._loader_class.cache_clear()
 
 
 def test_billion_laughs_is_refused_quickly(tmp_path, yaml_engine):
@@ -528,7 +528,7 @@ def test_unreadable_entries_are_problems_not_exceptions(tmp_path, monkeypatch):
     locked = write(folder, "locked.yaml", HEAD + GOOD_ITEM)
     locked.chmod(0)
     if os.geteuid() == 0:  # root reads anything: make the open fail as it would for a user
-        from inspect_cli import checklist as module
+        from inspect_cli.checklist import reading as module
 
         real_open = os.open
 

@@ -1,51 +1,33 @@
-"""Loading and validating the YAML checklists (测评标准).
-
-Every problem found in a file is collected, with the file, line and field it concerns,
-and reported at once: a user fixing a checklist should not have to run the validator
-once per typo.
-
-Checklists come from users and from other offices, so nothing in a file may crash or
-hang the loader: size, nesting and YAML aliases are bounded before any Python object is
-built, every value is checked for type and range, and includes stay inside the checklist
-folders in use. `load_checklists` and `validate_paths` share one code path, so a set of
-folders validates cleanly exactly when it loads.
-"""
+"""Validating checklist files and folders; loading and validating share one code path."""
 
 from __future__ import annotations
 
-import difflib
-import functools
 import math
 import os
 import re
-import stat
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from inspect_cli.errors import ChecklistError, InputError, NotFoundError
-from inspect_cli.text import MAX_NAME, MAX_TEXT, clean, for_terminal, strip_controls
+from inspect_cli.checklist.model import (
+    SURROGATE,
+    Checklist,
+    ChecklistSet,
+    Item,
+    Problem,
+    did_you_mean,
+    kind,
+    show,
+)
+from inspect_cli.checklist.reading import YamlList, YamlMap, os_problem, read_yaml_file
+from inspect_cli.errors import ChecklistError, InputError
+from inspect_cli.text import MAX_NAME, MAX_TEXT, clean, strip_controls
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _EDITION = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?$")
-# Characters YAML itself refuses; found before parsing so the message can say which and where.
-_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-# The largest shipped checklist is about 10 KB; a megabyte is a hundred types' worth.
-MAX_FILE_BYTES = 1024 * 1024
-# A checklist needs five levels (file → items → item → exclude → id); twenty leave room
-# for settings files and flow-style lists while keeping every parser far from its stack.
-MAX_DEPTH = 20
-# Anchors and aliases stay allowed for the few legitimate uses (`unit: &u 市场监管局` …
-# `unit: *u`, or `<<: *defaults` merged into each item). A "billion laughs" file needs
-# only a few dozen aliases, so the count alone cannot stop it: what the aliases would
-# expand to is bounded too, counted from parser events before anything is constructed.
-MAX_ALIASES = 100
-MAX_ALIAS_NODES = 10_000
 MAX_SCORE = 100
 MAX_DEADLINE_DAYS = 365
 # 创城 editions start in 2005; a year outside this range is a typo, not an edition.
@@ -73,430 +55,6 @@ _ITEM_NAME_FIELDS = ("unit", "indicator")
 _ITEM_TEXT_FIELDS = ("standard", "tips")
 
 
-@dataclass(frozen=True)
-class Item:
-    id: str
-    text: str
-    category: str
-    score: float
-    deduct: float | None = None
-    unit: str | None = None
-    deadline_days: int | None = None
-    indicator: str | None = None
-    standard: str | None = None
-    tips: str | None = None
-    photo_required: bool = False
-
-    @property
-    def deduct_per_occurrence(self) -> float:
-        return self.score if self.deduct is None else self.deduct
-
-
-@dataclass(frozen=True)
-class Checklist:
-    site_type: str
-    code: str
-    edition: str
-    items: tuple[Item, ...]
-    aliases: tuple[str, ...] = ()
-    path: Path | None = None
-
-    @property
-    def full_score(self) -> float:
-        return sum(item.score for item in self.items)
-
-    def item(self, item_id: str) -> Item:
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        wanted = item_id.strip().lower()
-        for item in self.items:
-            if item.id.lower() == wanted:
-                return item
-        hint = _did_you_mean(item_id, [i.id for i in self.items])
-        raise NotFoundError(f"{self.site_type}测评标准中没有检查项 '{item_id}'{hint}")
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: Path
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else str(self.file)
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-
-@dataclass
-class ChecklistSet:
-    """All checklists in force, keyed by 点位类型; later folders override earlier ones."""
-
-    types: dict[str, Checklist] = field(default_factory=dict)
-
-    def __iter__(self):
-        return iter(sorted(self.types.values(), key=lambda c: c.code))
-
-    def __len__(self) -> int:
-        return len(self.types)
-
-    def resolve(self, name: str) -> Checklist | None:
-        """Find a type by Chinese name, code or alias, tolerant of spaces and width."""
-        wanted = normalize_name(name)
-        if not wanted:
-            return None
-        for checklist in self.types.values():
-            names = (checklist.site_type, checklist.code, *checklist.aliases)
-            if any(normalize_name(n) == wanted for n in names):
-                return checklist
-        return None
-
-    def get(self, name: str) -> Checklist:
-        checklist = self.resolve(name)
-        if checklist is None:
-            known = [c.site_type for c in self]
-            hint = _did_you_mean(name, known + [c.code for c in self])
-            raise NotFoundError(f"未知的点位类型 '{name}'{hint}（可用：{'、'.join(known)}）")
-        return checklist
-
-
-def normalize_name(text: str) -> str:
-    """NFKC folds full-width letters and digits; spaces never distinguish two names."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
-
-
-def _did_you_mean(word: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f"（是否想写 '{_show(close[0])}'？）" if close else ""
-
-
-# --- reading files ----------------------------------------------------------------
-
-
-def _os_problem(exc: OSError) -> str:
-    """An OS error in Chinese; the system's own wording only for the rare rest."""
-    import errno
-
-    known = {
-        errno.ENOENT: "文件不存在",
-        errno.EACCES: "没有读取权限",
-        errno.EPERM: "没有读取权限",
-        errno.EISDIR: "是目录，不是文件",
-        errno.ENOTDIR: "路径中有一段不是目录",
-        errno.ELOOP: "符号链接形成循环，无法读取",
-        errno.ENAMETOOLONG: "路径过长",
-    }
-    message = known.get(exc.errno or 0)
-    if message:
-        return message
-    return f"无法读取（{for_terminal(exc.strerror or '未知错误')}）"
-
-
-def _size_text(size: int) -> str:
-    return f"{size:,} 字节（{size / 1024 / 1024:.1f} MiB）"
-
-
-def _read_text(path: Path, problems: list[Problem]) -> str | None:
-    """The file's text, or None with a problem: never an exception, never a hang."""
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        # Opened before it is inspected: checking the path first and opening it after
-        # would let it change in between. O_NONBLOCK keeps a FIFO named x.yaml from
-        # blocking the open; fstat below refuses it anyway.
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if os.path.isdir(path):  # Windows says "permission denied" for a folder
-            message = "是目录，不是文件"
-        elif os.path.islink(path) and not os.path.exists(path):
-            message = "符号链接指向的文件不存在"
-        else:
-            message = _os_problem(exc)
-        problems.append(Problem(path, None, "", message))
-        return None
-    except ValueError:  # a NUL byte in the name
-        problems.append(Problem(path, None, "", "文件名含有无效字符"))
-        return None
-    problem = None
-    raw = b""
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            problem = "是目录，不是文件"
-        elif not stat.S_ISREG(info.st_mode):
-            problem = "不是普通文件（设备、管道等），不能作为测评标准"
-        elif info.st_size > MAX_FILE_BYTES:
-            problem = f"文件过大：{_size_text(info.st_size)}，最多 {_size_text(MAX_FILE_BYTES)}"
-        else:
-            while len(raw) <= MAX_FILE_BYTES:
-                chunk = os.read(fd, MAX_FILE_BYTES + 1 - len(raw))
-                if not chunk:
-                    break
-                raw += chunk
-    except OSError as exc:
-        problem = _os_problem(exc)
-    finally:
-        os.close(fd)
-    if problem is not None:
-        problems.append(Problem(path, None, "", problem))
-        return None
-    if len(raw) > MAX_FILE_BYTES:  # grew after fstat
-        problems.append(Problem(path, None, "", f"文件过大：最多 {_size_text(MAX_FILE_BYTES)}"))
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(path, line, "", "文件不是 UTF-8 编码，请另存为 UTF-8"))
-        return None
-    bad = _NOT_YAML.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        message = f"文件含有控制字符 U+{ord(bad.group()):04X}，不是文本格式的测评标准（是否选错了文件？）"
-        problems.append(Problem(path, line, "", message))
-        return None
-    return text
-
-
-# --- YAML with line numbers -------------------------------------------------------
-
-
-class _Map(dict):
-    """A mapping that remembers the line of itself and of each key."""
-
-    line: int = 0
-    key_lines: dict[Any, int]
-
-
-class _List(list):
-    line: int = 0
-
-
-@functools.cache
-def _loader_class() -> type:
-    """Built on first use, so commands that never read YAML never import it."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
-
-    class Loader(base):  # type: ignore[misc,valid-type]
-        duplicates: list[tuple[int, str]]
-
-    Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-    Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-    Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-    for tag, kind in (("int", "整数"), ("float", "数字"), ("bool", "布尔值（true 或 false）")):
-        original = base.yaml_constructors[f"tag:yaml.org,2002:{tag}"]
-        Loader.add_constructor(f"tag:yaml.org,2002:{tag}", _guarded_scalar(original, kind))
-    Loader.add_constructor(None, _construct_undefined)
-    return Loader
-
-
-def _constructor_error(node: Any, message: str) -> Exception:
-    import yaml
-
-    return yaml.constructor.ConstructorError(None, None, message, node.start_mark)
-
-
-def _construct_map(loader, node):  # type: ignore[no-untyped-def]
-    import yaml
-
-    # An explicit `!!map` on a scalar would otherwise be iterated character by character.
-    if not isinstance(node, yaml.MappingNode):
-        raise _constructor_error(node, "标签 !!map 只能用于键值映射")
-    data = _Map()
-    data.line = node.start_mark.line + 1
-    data.key_lines = {}
-    yield data
-    # Keys merged in with `<<: *defaults` are defaults: the mapping's own keys replace
-    # them silently; only a key written twice in the mapping itself is a mistake.
-    own = {id(key_node) for key_node, _ in node.value}
-    written: set[Any] = set()
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=False)
-        line = key_node.start_mark.line + 1
-        try:
-            # `key in a_set` would pass for a set key (Python looks it up as a frozenset).
-            hash(key)
-        except TypeError:
-            loader.duplicates.append((line, f"键 {_show(key)} 不能作为字段名"))
-            continue
-        duplicate = key in written
-        if id(key_node) in own:
-            written.add(key)
-        if duplicate:
-            loader.duplicates.append((line, f"字段 '{_show(key)}' 重复出现（第 {data.key_lines[key]} 行已有）"))
-        data[key] = loader.construct_object(value_node, deep=False)
-        data.key_lines[key] = line
-
-
-def _construct_seq(loader, node):  # type: ignore[no-untyped-def]
-    import yaml
-
-    if not isinstance(node, yaml.SequenceNode):
-        raise _constructor_error(node, "标签 !!seq 只能用于列表")
-    data = _List()
-    data.line = node.start_mark.line + 1
-    yield data
-    data.extend(loader.construct_object(child, deep=False) for child in node.value)
-
-
-def _construct_timestamp(loader, node):  # type: ignore[no-untyped-def]
-    # `2026-13-01` looks like a date to YAML and fails to become one; kept as text, the
-    # field it belongs to reports it (edition names the field, text fields keep it).
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except (ValueError, TypeError, AttributeError):
-        return loader.construct_scalar(node)
-
-
-def _guarded_scalar(original, kind: str):  # type: ignore[no-untyped-def]
-    """PyYAML's scalar constructors raise plain Python errors on `!!int ''` and the like."""
-
-    def construct(loader, node):  # type: ignore[no-untyped-def]
-        try:
-            return original(loader, node)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-            text = node.value if isinstance(node.value, str) else ""
-            size = f"（共 {len(text)} 个字符）" if len(text) > 40 else ""
-            raise _constructor_error(node, f"'{_show(text)}'{size} 不是有效的{kind}") from None
-
-    return construct
-
-
-def _construct_undefined(loader, node):  # type: ignore[no-untyped-def]
-    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-    raise _constructor_error(node, f"不支持的 YAML 标签 '{_show(tag)}'")
-
-
-def _yaml_problem(exc: Exception) -> tuple[int | None, str]:
-    """A PyYAML error as (line, one Chinese line)."""
-    import yaml
-
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        if "nesting depth" in str(exc.problem):  # libyaml's own limit, met before ours in flow style
-            return line, f"嵌套层数过多：超过 {MAX_DEPTH} 层（测评标准只需要几层）"
-        detail = _one_line("；".join(filter(None, [exc.context, exc.problem])) or "无法解析")
-        if isinstance(exc, yaml.constructor.ConstructorError):
-            return line, f"YAML 内容错误：{detail}"
-        return line, f"YAML 语法错误：{detail}"
-    return None, f"YAML 语法错误：{_one_line(str(exc))}"
-
-
-def _scan(text: str) -> tuple[int | None, str] | None:
-    """Bound nesting and alias expansion from parser events, before anything is built.
-
-    The event parser is iterative in both libyaml and PyYAML, so a file of 100,000 `[`
-    costs 21 events here instead of a crash in the recursive composer.
-    """
-    import yaml
-    from yaml.events import (
-        AliasEvent,
-        CollectionEndEvent,
-        CollectionStartEvent,
-        DocumentStartEvent,
-        ScalarEvent,
-    )
-
-    parser = _loader_class()(text)
-    depth = 0
-    aliases = 0
-    expanded = 0
-    # Per open collection: its anchor and how many values it holds once aliases expand.
-    frames: list[list[Any]] = []
-    sizes: dict[str, int] = {}
-    anchor_lines: dict[str, int] = {}
-    try:
-        while parser.check_event():
-            event = parser.get_event()
-            line = event.start_mark.line + 1
-            anchor = getattr(event, "anchor", None)
-            if isinstance(event, DocumentStartEvent):
-                sizes.clear()
-                anchor_lines.clear()
-            elif isinstance(event, AliasEvent):
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    return line, f"文件使用了过多的 YAML 别名（*引用），最多 {MAX_ALIASES} 个"
-                if anchor not in anchor_lines:
-                    return line, f"别名 *{_show(anchor)} 没有对应的锚点 &{_show(anchor)}"
-                if anchor not in sizes:
-                    return line, f"别名 *{_show(anchor)} 引用了包含它自己的内容（循环引用）"
-                expanded += sizes[anchor]
-                if expanded > MAX_ALIAS_NODES:
-                    return line, f"YAML 别名（*引用）展开后内容过多：超过 {MAX_ALIAS_NODES} 个值，文件被拒绝"
-                if frames:
-                    frames[-1][1] += sizes[anchor]
-            elif isinstance(event, (ScalarEvent, CollectionStartEvent)):
-                if anchor is not None:
-                    if anchor in anchor_lines:
-                        return line, f"锚点 &{_show(anchor)} 重复定义（第 {anchor_lines[anchor]} 行已有）"
-                    anchor_lines[anchor] = line
-                if isinstance(event, ScalarEvent):
-                    if anchor is not None:
-                        sizes[anchor] = 1
-                    if frames:
-                        frames[-1][1] += 1
-                else:
-                    depth += 1
-                    if depth > MAX_DEPTH:
-                        return line, f"嵌套层数过多：超过 {MAX_DEPTH} 层（测评标准只需要几层）"
-                    frames.append([anchor, 1])
-            elif isinstance(event, CollectionEndEvent) and frames:
-                depth -= 1
-                anchor, size = frames.pop()
-                if anchor is not None:
-                    sizes[anchor] = size
-                if frames:
-                    frames[-1][1] += size
-    except yaml.YAMLError as exc:
-        return _yaml_problem(exc)
-    finally:
-        parser.dispose()
-    return None
-
-
-def _read_yaml(path: Path, problems: list[Problem]) -> Any:
-    """Parse a file keeping line numbers; problems are appended, None is returned on failure."""
-    text = _read_text(path, problems)
-    if text is None:
-        return None
-    refused = _scan(text)
-    if refused is not None:
-        problems.append(Problem(path, refused[0], "", refused[1]))
-        return None
-    import yaml
-
-    loader = _loader_class()(text)
-    loader.duplicates = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        line, message = _yaml_problem(exc)
-        problems.append(Problem(path, line, "", message))
-        return None
-    except RecursionError:
-        # _scan bounds nesting and merges, so this is a last guard, not a path taken.
-        problems.append(Problem(path, None, "", f"嵌套层数过多：超过 {MAX_DEPTH} 层"))
-        return None
-    finally:
-        loader.dispose()
-    for line, message in loader.duplicates:
-        problems.append(Problem(path, line, "", message))
-    return data
-
-
-def read_yaml(path: Path, problems: list[str]) -> Any:
-    """`_read_yaml` for other YAML files (settings): problems come back as text lines."""
-    found: list[Problem] = []
-    data = _read_yaml(path, found)
-    problems.extend(str(p) for p in found)
-    return data
-
-
 # --- validation -------------------------------------------------------------------
 
 
@@ -515,7 +73,7 @@ def _exists(path: Path) -> bool | str:
     except (FileNotFoundError, NotADirectoryError):
         return False
     except OSError as exc:
-        return _os_problem(exc)
+        return os_problem(exc)
     except ValueError:
         return "文件名含有无效字符"
     return True
@@ -537,7 +95,7 @@ class _Checker:
         cached = self.cache.get(real)
         if cached is None:
             found: list[Problem] = []
-            cached = (_read_yaml(path, found), found)
+            cached = (read_yaml_file(path, found), found)
             self.cache[real] = cached
         self.problems.extend(cached[1])
         return cached[0]
@@ -545,21 +103,23 @@ class _Checker:
     def add(self, path: Path, line: int | None, where: str, message: str) -> None:
         self.problems.append(Problem(path, line, where, message))
 
-    def check_keys(self, path: Path, data: _Map, allowed: tuple[str, ...], where: str) -> None:
+    def check_keys(self, path: Path, data: YamlMap, allowed: tuple[str, ...], where: str) -> None:
         for key in data:
             if key not in allowed:
-                hint = _did_you_mean(str(key), list(allowed))
+                hint = did_you_mean(str(key), list(allowed))
                 line = data.key_lines.get(key, data.line)
-                self.add(path, line, _join(where, _show(key)), f"未知字段{hint}")
+                self.add(path, line, _join(where, show(key)), f"未知字段{hint}")
 
-    def present(self, path: Path, data: _Map, key: str, where: str, required: bool) -> bool:
+    def present(self, path: Path, data: YamlMap, key: str, where: str, required: bool) -> bool:
         if key in data and data[key] is not None:
             return True
         if required:
             self.add(path, data.line, _join(where, key), "缺少必填字段")
         return False
 
-    def text(self, path: Path, data: _Map, key: str, where: str, required: bool, *, name: bool = False) -> str | None:
+    def text(
+        self, path: Path, data: YamlMap, key: str, where: str, required: bool, *, name: bool = False
+    ) -> str | None:
         """A text field cleaned as `inspect_cli.text.clean` stores user text."""
         if not self.present(path, data, key, where, required):
             return None
@@ -570,12 +130,12 @@ class _Checker:
         self, path: Path, line: int | None, where: str, value: Any, *, required: bool, name: bool
     ) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
-            self.add(path, line, where, f"应为文字，实际为 {_kind(value)}")
+            self.add(path, line, where, f"应为文字，实际为 {kind(value)}")
             return None
         if isinstance(value, date):
             value = value.isoformat()
         text = str(value)
-        if _SURROGATE.search(text):
+        if SURROGATE.search(text):
             self.add(path, line, where, "含有无效的 Unicode 字符（\\ud800–\\udfff 转义），请删除")
             return None
         try:
@@ -591,33 +151,33 @@ class _Checker:
         return cleaned
 
     def number(
-        self, path: Path, data: _Map, key: str, where: str, required: bool, upper: float, upper_name: str
+        self, path: Path, data: YamlMap, key: str, where: str, required: bool, upper: float, upper_name: str
     ) -> float | None:
         if not self.present(path, data, key, where, required):
             return None
         line = data.key_lines.get(key, data.line)
         value = data[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.add(path, line, _join(where, key), f"应为数字，实际为 {_kind(value)}")
+            self.add(path, line, _join(where, key), f"应为数字，实际为 {kind(value)}")
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.add(path, line, _join(where, key), f"应为有限的数字（当前为 {_show(value)}）")
+            self.add(path, line, _join(where, key), f"应为有限的数字（当前为 {show(value)}）")
             return None
         if value <= 0:
-            self.add(path, line, _join(where, key), f"必须大于 0（当前为 {_show(value)}）")
+            self.add(path, line, _join(where, key), f"必须大于 0（当前为 {show(value)}）")
             return None
         if value > upper:
-            self.add(path, line, _join(where, key), f"不能大于{upper_name} {_show(upper)}（当前为 {_show(value)}）")
+            self.add(path, line, _join(where, key), f"不能大于{upper_name} {show(upper)}（当前为 {show(value)}）")
             return None
         return float(value)
 
-    def edition(self, path: Path, data: _Map) -> str | None:
+    def edition(self, path: Path, data: YamlMap) -> str | None:
         if not self.present(path, data, "edition", "", required=True):
             return None
         line = data.key_lines.get("edition", data.line)
         value = data["edition"]
         if isinstance(value, datetime):
-            self.add(path, line, "edition", f"应为年份或日期，不带时间（当前为 {_show(value)}）")
+            self.add(path, line, "edition", f"应为年份或日期，不带时间（当前为 {show(value)}）")
             return None
         if isinstance(value, date):
             text = value.isoformat()
@@ -626,21 +186,21 @@ class _Checker:
         elif isinstance(value, str):
             text = unicodedata.normalize("NFKC", value).strip()  # ２０２６ is 2026
         else:
-            self.add(path, line, "edition", f"应为年份或日期，如 2026、2026-11 或 2026-11-01，实际为 {_kind(value)}")
+            self.add(path, line, "edition", f"应为年份或日期，如 2026、2026-11 或 2026-11-01，实际为 {kind(value)}")
             return None
         match = _EDITION.match(text)
         if not match:
-            self.add(path, line, "edition", f"应为年份或日期，如 2026、2026-11 或 2026-11-01（当前为 {_show(value)}）")
+            self.add(path, line, "edition", f"应为年份或日期，如 2026、2026-11 或 2026-11-01（当前为 {show(value)}）")
             return None
         parts = [int(p) for p in match.groups() if p is not None]
         low, high = EDITION_YEARS
         if not low <= parts[0] <= high:
-            self.add(path, line, "edition", f"年份应在 {low} 到 {high} 之间（当前为 {_show(value)}）")
+            self.add(path, line, "edition", f"年份应在 {low} 到 {high} 之间（当前为 {show(value)}）")
             return None
         try:
             date(*(*parts, 1, 1)[:3])
         except ValueError:
-            self.add(path, line, "edition", f"不是有效的日期（当前为 {_show(value)}）")
+            self.add(path, line, "edition", f"不是有效的日期（当前为 {show(value)}）")
             return None
         return "-".join([f"{parts[0]:04d}", *(f"{p:02d}" for p in parts[1:])])
 
@@ -653,8 +213,8 @@ class _Checker:
             if len(self.problems) == before:
                 self.add(path, None, "", "文件为空")
             return None
-        if not isinstance(data, _Map):
-            self.add(path, 1, "", f"顶层应为键值映射（site_type、code、items …），实际为 {_kind(data)}")
+        if not isinstance(data, YamlMap):
+            self.add(path, 1, "", f"顶层应为键值映射（site_type、code、items …），实际为 {kind(data)}")
             return None
         if "fragment" in data and "site_type" not in data:
             self.check_keys(path, data, FRAGMENT_KEYS, "")
@@ -666,7 +226,7 @@ class _Checker:
         site_type = self.text(path, data, "site_type", "", required=True, name=True)
         code = self.text(path, data, "code", "", required=True, name=True)
         if code and not _CODE.match(code):
-            self.add(path, self.lines["code"], "code", f"应为大写字母开头的英文代码（如 NMSC），实际为 '{_show(code)}'")
+            self.add(path, self.lines["code"], "code", f"应为大写字母开头的英文代码（如 NMSC），实际为 '{show(code)}'")
         edition = self.edition(path, data)
         aliases = self.aliases(path, data)
         items = self.items(path, data, [real])
@@ -677,7 +237,7 @@ class _Checker:
             return Checklist(site_type, code, edition, tuple(items), tuple(aliases), path)
         return None
 
-    def aliases(self, path: Path, data: _Map) -> list[str]:
+    def aliases(self, path: Path, data: YamlMap) -> list[str]:
         value = data.get("aliases")
         if value is None:
             return []
@@ -694,13 +254,13 @@ class _Checker:
                 names.append(cleaned)
         return names
 
-    def items(self, path: Path, data: _Map, stack: list[Path]) -> list[Item] | None:
+    def items(self, path: Path, data: YamlMap, stack: list[Path]) -> list[Item] | None:
         if "items" not in data or data["items"] is None:
             self.add(path, data.line, "items", "缺少必填字段")
             return None
         raw = data["items"]
-        if not isinstance(raw, _List):
-            self.add(path, data.key_lines.get("items"), "items", f"应为列表，实际为 {_kind(raw)}")
+        if not isinstance(raw, YamlList):
+            self.add(path, data.key_lines.get("items"), "items", f"应为列表，实际为 {kind(raw)}")
             return None
         if not raw:
             self.add(path, data.key_lines.get("items"), "items", "至少需要一个检查项")
@@ -709,8 +269,8 @@ class _Checker:
         seen: dict[str, tuple[Path, int]] = {}
         for index, entry in enumerate(raw):
             where = f"items[{index + 1}]"
-            if not isinstance(entry, _Map):
-                self.add(path, raw.line + index, where, f"应为键值映射，实际为 {_kind(entry)}")
+            if not isinstance(entry, YamlMap):
+                self.add(path, raw.line + index, where, f"应为键值映射，实际为 {kind(entry)}")
                 continue
             if "include" in entry:
                 expanded = self.include(path, entry, where, stack)
@@ -727,13 +287,13 @@ class _Checker:
                 items.append(item)
         return items
 
-    def item(self, path: Path, entry: _Map, where: str) -> Item | None:
+    def item(self, path: Path, entry: YamlMap, where: str) -> Item | None:
         before = len(self.problems)
         self.check_keys(path, entry, ITEM_KEYS, where)
         item_id = self.text(path, entry, "id", where, required=True, name=True)
         if item_id and not _ID.match(item_id):
             self.add(
-                path, entry.key_lines["id"], f"{where}.id", f"只能用字母、数字和 - _ .（当前为 '{_show(item_id)}'）"
+                path, entry.key_lines["id"], f"{where}.id", f"只能用字母、数字和 - _ .（当前为 '{show(item_id)}'）"
             )
         text = self.text(path, entry, "text", where, required=True)
         category = self.text(path, entry, "category", where, required=True, name=True)
@@ -750,7 +310,7 @@ class _Checker:
                 path,
                 entry.key_lines.get("deadline_days"),
                 f"{where}.deadline_days",
-                f"应为 0 到 {MAX_DEADLINE_DAYS} 之间的整数（工作日数，0 = 立行立改），实际为 {_show(deadline)}",
+                f"应为 0 到 {MAX_DEADLINE_DAYS} 之间的整数（工作日数，0 = 立行立改），实际为 {show(deadline)}",
             )
         photo = entry.get("photo_required", False)
         if not isinstance(photo, bool):
@@ -768,7 +328,7 @@ class _Checker:
             **extra,
         )
 
-    def include(self, path: Path, entry: _Map, where: str, stack: list[Path]) -> list[tuple[Item, Path, int]]:
+    def include(self, path: Path, entry: YamlMap, where: str, stack: list[Path]) -> list[tuple[Item, Path, int]]:
         self.check_keys(path, entry, INCLUDE_KEYS, where)
         line = entry.key_lines.get("include", entry.line)
         raw_target = entry.get("include")
@@ -787,7 +347,7 @@ class _Checker:
         exclude = [x.strip() for x in exclude]
         resolved, refusal = self.find_include(path, target)
         if resolved is None:
-            self.add(path, line, f"{where}.include", refusal or f"找不到被引用的文件 '{_show(target)}'")
+            self.add(path, line, f"{where}.include", refusal or f"找不到被引用的文件 '{show(target)}'")
             return []
         if resolved in stack:
             chain = " → ".join(p.name for p in [*stack[stack.index(resolved) :], resolved])
@@ -798,7 +358,7 @@ class _Checker:
             if not self.cache[resolved][1]:
                 self.add(resolved, None, "", "被引用的文件为空")
             return []
-        if not isinstance(data, _Map) or "items" not in data:
+        if not isinstance(data, YamlMap) or "items" not in data:
             self.add(resolved, 1, "", "被引用的文件应包含 items 列表")
             return []
         if "fragment" not in data:
@@ -811,19 +371,19 @@ class _Checker:
                 path,
                 entry.key_lines.get("exclude"),
                 f"{where}.exclude",
-                f"'{_show(target)}' 中没有检查项 '{_show(item_id)}'",
+                f"'{show(target)}' 中没有检查项 '{show(item_id)}'",
             )
         return [row for row in expanded if row[0].id not in exclude]
 
-    def _fragment_items(self, path: Path, data: _Map, stack: list[Path]) -> list[tuple[Item, Path, int]]:
+    def _fragment_items(self, path: Path, data: YamlMap, stack: list[Path]) -> list[tuple[Item, Path, int]]:
         out: list[tuple[Item, Path, int]] = []
         raw = data.get("items")
-        if not isinstance(raw, _List):
+        if not isinstance(raw, YamlList):
             return out
         for index, entry in enumerate(raw):
             where = f"items[{index + 1}]"
-            if not isinstance(entry, _Map):
-                self.add(path, raw.line + index, where, f"应为键值映射，实际为 {_kind(entry)}")
+            if not isinstance(entry, YamlMap):
+                self.add(path, raw.line + index, where, f"应为键值映射，实际为 {kind(entry)}")
             elif "include" in entry:
                 out.extend(self.include(path, entry, where, stack))
             else:
@@ -839,7 +399,7 @@ class _Checker:
         must not be able to pull in `/etc/passwd` or a user's documents, by path or by
         symlink.
         """
-        shown = _show(target)
+        shown = show(target)
         if len(target) > _MAX_INCLUDE:
             return None, f"路径过长：{len(target)} 个字符，最多 {_MAX_INCLUDE} 个"
         if PurePosixPath(target).is_absolute() or PureWindowsPath(target).anchor:
@@ -864,53 +424,6 @@ class _Checker:
 
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", for_terminal(text)).strip()
-
-
-def _show(value: Any, limit: int = 40) -> str:
-    """A value quoted in a message: one line, no controls, short, never expanded at length."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        if abs(value) < 10**15:
-            return str(value)
-        # Converting a huge int to text is slow and refused past 4300 digits; a size will do.
-        return f"一个约 {int(value.bit_length() * 0.30103) + 1} 位的整数"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        return f"{value:g}" if value != int(value) or abs(value) >= 1e16 else str(int(value))
-    if isinstance(value, (list, dict, set, tuple)):
-        return _kind(value)
-    text = _one_line(_SURROGATE.sub("\ufffd", str(value)))
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "空值"
-    if isinstance(value, bool):
-        return f"布尔值 {_show(value)}"
-    if isinstance(value, (int, float)):
-        return f"数字 {_show(value)}"
-    if isinstance(value, str):
-        return f"文字 '{_show(value)}'"
-    if isinstance(value, (date, datetime)):
-        return f"日期 {_show(value)}"
-    if isinstance(value, list):
-        return "列表"
-    if isinstance(value, dict):
-        return "键值映射"
-    if isinstance(value, set):
-        return "集合"
-    if isinstance(value, bytes):
-        return "二进制数据"
-    return "无法识别的值"
 
 
 # --- folders: one code path for loading and validating ----------------------------
@@ -957,7 +470,7 @@ def _folder_files(folder: Path) -> tuple[list[Path], str | None]:
     except NotADirectoryError:
         return [], "不是目录"
     except OSError as exc:
-        return [], f"无法读取目录：{_os_problem(exc)}"
+        return [], f"无法读取目录：{os_problem(exc)}"
     except ValueError:
         return [], "目录名含有无效字符"
     if names:
