@@ -130,7 +130,13 @@ def build_notice(
         overview = (
             f"{word}对 {summary.streets} 个街道 {summary.site_types} 类 {summary.sites} 个点位开展督查，"
             f"检查项 {summary.items_checked} 项，平均得分率 {format_rate(summary.mean_rate)}，"
-            f"发现问题 {summary.problems.total} 个（其中严重问题 {severe} 个），涉及责任单位 {len(units)} 家；"
+            f"发现问题 {summary.problems.total} 个（其中严重问题 {severe} 个）"
+            + (
+                f"，另有 {summary.repeat_findings} 项不合格为已有未销号问题的重复发现、计入原问题"
+                if summary.repeat_findings
+                else ""
+            )
+            + f"，涉及责任单位 {len(units)} 家；"
             + last_text
         )
     else:

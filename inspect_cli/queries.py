@@ -310,6 +310,13 @@ class PeriodSummary:
     streets: int
     site_types: int
     problems: ProblemStats
+    # Failing items of the period's inspections that were found again on a problem still
+    # open: kept as an occurrence of that problem, not counted as a problem of their own.
+    repeat_findings: int = 0
+
+    @property
+    def failing(self) -> int:
+        return self.failed + self.severe
 
 
 def period_summary(
@@ -323,6 +330,11 @@ def period_summary(
         scored = scored_inspections(store, date_from, date_to)
     rates = [s.score.rate for s in scored if s.score.rate is not None]
     _, problem_total = problem_stats(store, date_from, date_to, today=today)
+    numbers = {s.inspection.no for s in scored}
+    originated = sum(
+        1 for p in iter_problems(store, date_from=date_from, date_to=date_to) if p.inspection_no in numbers
+    )
+    failing = sum(s.score.failed + s.score.severe for s in scored)
     return PeriodSummary(
         date_from=date_from,
         date_to=date_to,
@@ -336,6 +348,7 @@ def period_summary(
         streets=len({s.site.street or UNSET for s in scored}),
         site_types=len({s.site.site_type for s in scored}),
         problems=problem_total,
+        repeat_findings=max(failing - originated, 0),
     )
 
 

@@ -348,3 +348,20 @@ def test_week_works_on_every_period_command(today, tmp_path):
     assert stats == today.ok("issue", "stats", "--from", "2026-11-16", "--to", "2026-11-22", "--json").stdout
     both = today("score", "--week", "2026-W47", "--from", "2026-11-16")
     assert both.exit_code == 2 and both.stderr == "错误：--week 与 --from/--to 只能用一种\n"
+
+
+def test_outputs_explain_failures_found_again_on_an_open_problem(today, tmp_path):
+    """Two visits fail the same item: two failing items, one problem, one repeat finding."""
+    items = json.loads(today.ok("checklist", "show", "公交站点", "--json").stdout)["items"]
+    for day in ("2026-11-16", "2026-11-18"):
+        today.ok("record", "GJZD-001", items[0]["id"], "fail", "--note", "站牌破损", "--date", day)
+        for item in items[1:]:
+            today.ok("record", "GJZD-001", item["id"], "pass", "--date", day, "--finish")
+    (only,) = issues(today)
+    assert only["occurrences"] == 1
+    today.ok("export", "report", "--week", "2026-W47", "-o", tmp_path / "r.xlsx")
+    figures = {r[0].value: r[1].value for r in load_workbook(tmp_path / "r.xlsx")["汇总"].iter_rows() if r[0].value}
+    assert (figures["不合格项"], figures["发现问题数"], figures["不合格项中的重复发现（计入原有问题）"]) == (2, 1, 1)
+    today.ok("notice", "--week", "2026-W47", "-o", tmp_path / "n.md")
+    text = (tmp_path / "n.md").read_text(encoding="utf-8")
+    assert "发现问题 1 个（其中严重问题 0 个），另有 1 项不合格为已有未销号问题的重复发现、计入原问题" in text

@@ -103,6 +103,7 @@ def export_report(
         ("合格项", summary.passed, "int"),
         ("不合格项", summary.failed, "int"),
         ("严重不合格项", summary.severe, "int"),
+        ("不合格项中的重复发现（计入原有问题）", summary.repeat_findings, "int"),
         ("平均得分率", summary.mean_rate, "percent"),
         ("发现问题数", summary.problems.total, "int"),
         ("已销号", summary.problems.closed, "int"),
