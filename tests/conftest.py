@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 from inspect_cli import paths, workdays
@@ -14,6 +15,20 @@ from inspect_cli.cli import app
 from inspect_cli.store import Store
 
 DATA = Path(__file__).parent / "data"
+
+# Typer builds the whole click command tree (every command's signature) on each invoke;
+# tests invoke the same app thousands of times, so build each app's tree once.
+_build_command = typer.testing._get_command
+_built: dict[int, object] = {}
+
+
+def _built_command(app):  # type: ignore[no-untyped-def]
+    if id(app) not in _built:
+        _built[id(app)] = (app, _build_command(app))
+    return _built[id(app)][1]
+
+
+typer.testing._get_command = _built_command
 SHIPPED = paths.shipped_checklists_dir()
 
 

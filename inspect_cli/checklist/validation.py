@@ -564,14 +564,48 @@ def validate_file(path: Path, roots: list[Path]) -> tuple[Checklist | None, list
     return checklist, checker.problems
 
 
+# Checklists loaded in this process, by the state of every file in their folders: a process
+# that runs many commands (the test suite, a long-lived screen) parses each set once, and
+# any edit to any file (size, time, inode) loads it afresh.
+_LOADED: dict[tuple, ChecklistSet] = {}
+_LOADED_KEEP = 8
+
+
+def _folders_state(folders: list[Path]) -> tuple | None:
+    """Every file under the folders with its size, modification time and inode; None if unreadable."""
+    state: list[tuple] = []
+    try:
+        for folder in folders:
+            state.append((str(folder),))
+            for top, dirs, files in os.walk(folder, onerror=_raise):
+                dirs.sort()
+                for name in sorted(files):
+                    info = os.stat(os.path.join(top, name))
+                    state.append((top, name, info.st_size, info.st_mtime_ns, info.st_ino))
+    except (OSError, ValueError):
+        return None
+    return tuple(state)
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
 def load_checklists(folders: list[Path]) -> ChecklistSet:
     """Load every folder in order; a later folder's type replaces an earlier one's."""
+    key = _folders_state(folders)
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
     result = _check_sources([(folder, None) for folder in folders])
     problems = result.problems
     if problems:
         # A broken shared fragment is reported once, not once per type including it.
         lines = list(dict.fromkeys(str(p) for p in problems))
         raise ChecklistError(f"测评标准有 {len(lines)} 处错误", lines)
+    if key is not None:
+        if len(_LOADED) >= _LOADED_KEEP:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = result.checklists
     return result.checklists
 
 
