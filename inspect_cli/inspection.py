@@ -14,6 +14,7 @@ from inspect_cli.models import Inspection, InspectionDetail, Result, ResultRecor
 from inspect_cli.rectification import before_inspection_delete, sync_result
 from inspect_cli.store import Store
 from inspect_cli.text import clean, clean_name
+from inspect_cli.units import resolve_unit
 
 MAX_COUNT = 999
 
@@ -124,11 +125,13 @@ def record(
     media_dir: Path | None = None,
     inspectors: list[str] | None = None,
     unit: str | None = None,
+    new_unit: bool = False,
     settings: RectificationSettings | None = None,
 ) -> ResultRecord:
     """Save one answer at once (its own transaction), replacing an earlier answer.
 
     A failing answer opens (or updates) its rectification problem in the same transaction.
+    The inspector's 责任单位 must be in the unit register, unless `new_unit` adds it.
     """
     if inspection.finished:
         raise StateError(f"检查 {inspection.no} 已完成，不能再修改结果")
@@ -138,6 +141,8 @@ def record(
     item = find_item(store.inspection_items(inspection.id), item_id)
     note = clean(note, "问题描述")
     unit = clean_name(unit, "责任单位")
+    if unit and not new_unit:
+        unit = resolve_unit(store, unit)  # a typo is refused before any photo is copied
     stored = None
     if photos:
         if media_dir is None:
@@ -155,6 +160,8 @@ def record(
         unit=unit,
     )
     with store.atomic():
+        if unit and new_unit:
+            entry.unit = resolve_unit(store, unit, allow_new=True)
         store.save_result(inspection.id, entry, stored)
         saved = store.results(inspection.id)[item.id]
         sync_result(store, inspection, item, saved, settings or RectificationSettings())

@@ -196,6 +196,8 @@ EVENT_LABELS = {
     "assigned": "改派责任单位",
     "deadline": "调整整改时限",
     "progress": "单位反馈进度",
+    "unit_renamed": "单位更名",
+    "unit_merged": "单位合并",
 }
 
 

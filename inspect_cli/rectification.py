@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from inspect_cli import dates
+from inspect_cli import dates, units
 from inspect_cli.checklist import Item
 from inspect_cli.config import RectificationSettings
 from inspect_cli.errors import InputError, StateError
@@ -48,6 +48,19 @@ def responsible_unit(item: Item, site: Site, override: str | None) -> str | None
         if unit and unit.strip():
             return unit.strip()
     return None
+
+
+def problem_unit(store: Store, item: Item, site: Site, override: str | None) -> str | None:
+    """`responsible_unit` as the unit register names it.
+
+    A checklist's or a site's unit joins the register on first use, and a former or short
+    name becomes the current one (a checklist written before a rename still names the
+    renamed unit). The inspector's override was checked against the register by the caller
+    (`inspection.record`); it is ensured here too, so no problem ever names a unit the
+    register does not hold.
+    """
+    unit = responsible_unit(item, site, override)
+    return units.ensure_units(store, [unit])[unit] if unit else None
 
 
 # --- following the answers of an inspection -----------------------------------------
@@ -110,7 +123,7 @@ def sync_result(
                 "description": answer.note,
                 "count": answer.count,
                 "severity": answer.result.value,
-                "unit": responsible_unit(item, site, answer.unit),
+                "unit": problem_unit(store, item, site, answer.unit),
                 "found_date": inspection.date,
                 "deadline": deadline_for(inspection.date, item.deadline_days, answer.result, settings),
                 "status": OPEN.value,
@@ -132,7 +145,13 @@ def sync_result(
 
 
 def _answer_values(
-    problem: Problem, found: date, item: Item, answer: ResultRecord, site: Site, settings: RectificationSettings
+    store: Store,
+    problem: Problem,
+    found: date,
+    item: Item,
+    answer: ResultRecord,
+    site: Site,
+    settings: RectificationSettings,
 ) -> dict[str, object]:
     """What a problem takes from the answer that found it; the office's own choices stay."""
     values: dict[str, object] = {
@@ -141,7 +160,7 @@ def _answer_values(
         "severity": answer.result.value,
     }
     if not problem.unit_locked:
-        values["unit"] = responsible_unit(item, site, answer.unit)
+        values["unit"] = problem_unit(store, item, site, answer.unit)
     if not problem.deadline_locked:
         values["deadline"] = deadline_for(found, item.deadline_days, answer.result, settings)
     return values
@@ -157,7 +176,7 @@ def _update_origin(
     settings: RectificationSettings,
     actor: str | None,
 ) -> None:
-    values = _answer_values(problem, inspection.date, item, answer, site, settings)
+    values = _answer_values(store, problem, inspection.date, item, answer, site, settings)
     changed = {
         "description": problem.description != answer.note,
         "count": problem.count != answer.count,
@@ -205,7 +224,7 @@ def _remove_origin(store: Store, problem: Problem, settings: RectificationSettin
     values = {
         "inspection_id": successor.id,
         "found_date": successor.date,
-        **_answer_values(problem, successor.date, item, answer, site, settings),
+        **_answer_values(store, problem, successor.date, item, answer, site, settings),
     }
     with store.atomic():
         if origin_id is not None:
@@ -423,16 +442,18 @@ def defer(store: Store, ref: str, until: date, reason: str, *, actor: str | None
     return Change(store.problem(problem.id), "deferred")
 
 
-def assign(store: Store, ref: str, unit: str, *, actor: str | None = None) -> Change:
+def assign(store: Store, ref: str, unit: str, *, actor: str | None = None, allow_new: bool = False) -> Change:
+    """The office gives the problem to another unit of the register (`allow_new`: a unit new to it)."""
     problem = store.problem(ref)
     _refuse(problem, "改派", (OPEN, FIXED, DEFERRED))
-    unit = clean_name(unit, "责任单位") or ""
     actor = clean_name(actor, "操作人")
-    if not unit:
+    if not clean_name(unit, "责任单位"):
         raise InputError("请指定责任单位（--unit）")
-    if unit == problem.unit:
-        raise InputError(f"问题 {problem.no} 的责任单位已是 {unit}")
     with store.atomic():
+        # Inside the transaction: a unit added by allow_new goes again if the change is refused.
+        unit = units.resolve_unit(store, unit, allow_new=allow_new)
+        if unit == problem.unit:
+            raise InputError(f"问题 {problem.no} 的责任单位已是 {unit}")
         store.update_problem(problem.id, unit=unit, unit_locked=1)
         store.add_event(problem.id, "assigned", dates.today(), actor=actor, note=f"{problem.unit or '未指定'} → {unit}")
     return Change(store.problem(problem.id), "assigned")

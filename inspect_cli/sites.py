@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
+from inspect_cli import units
 from inspect_cli.checklist import ChecklistSet
 from inspect_cli.errors import ImportFileError, InputError, NotFoundError
 from inspect_cli.models import SITE_FIELDS, Site
@@ -46,7 +47,23 @@ def _fold(text: object) -> str:
     return re.sub(r"\s+", "", value).strip("*:：")
 
 
-_ALIAS_INDEX = {_fold(alias): field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
+@dataclass
+class TableSpec:
+    """What a register file holds: header names per field, the fields that must be there."""
+
+    aliases: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    what: str  # the register, named in messages
+    required_label: str  # the required columns, as the missing-header message names them
+
+    def __post_init__(self) -> None:
+        self._index = {_fold(alias): key for key, aliases in self.aliases.items() for alias in aliases}
+
+    def field_for(self, header: object) -> str | None:
+        return self._index.get(_fold(header))
+
+
+SITE_TABLE = TableSpec(HEADER_ALIASES, REQUIRED, "点位台账", "“点位名称”和“点位类型”两列")
 
 
 def _shown(value: object, limit: int | None = None) -> str:
@@ -83,8 +100,9 @@ _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _MAX_XML_BYTES = 256 << 20
 
 
-def read_table(path: Path) -> Table:
-    """Read an .xlsx or .csv register and locate its header row."""
+def read_table(path: Path, spec: TableSpec | None = None) -> Table:
+    """Read an .xlsx or .csv register (the 点位台账 unless `spec` says otherwise) and locate its header row."""
+    spec = spec or SITE_TABLE
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise ImportFileError(f"不支持旧版 .xls 文件：{_shown(path)}，请在 Excel/WPS 中另存为 .xlsx 或 .csv")
@@ -92,8 +110,8 @@ def read_table(path: Path) -> Table:
         raise ImportFileError(f"不支持的文件类型 '{_shown(path.suffix)}'：{_shown(path)}（支持 .xlsx 和 .csv）")
     data = _read_bytes(path)
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_table(path, data)
-    return _csv_table(path, data)
+        return _xlsx_table(path, data, spec)
+    return _csv_table(path, data, spec)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -107,19 +125,19 @@ def _read_bytes(path: Path) -> bytes:
         raise ImportFileError(f"无法读取文件：{_shown(path)}（{exc.strerror or '系统错误'}）") from None
 
 
-def _find_header(rows: Iterator[tuple[int, list[str]]], source: str) -> Table | None:
+def _find_header(rows: Iterator[tuple[int, list[str]]], source: str, spec: TableSpec) -> Table | None:
     """The first of the first few non-empty rows naming the required columns, and the rows below it."""
     for scanned, (row_no, cells) in enumerate(rows, start=1):
         columns: dict[str, int] = {}
         duplicates = []
         for col, cell in enumerate(cells):
-            field_name = _ALIAS_INDEX.get(_fold(cell))
+            field_name = spec.field_for(cell)
             if field_name is None:
                 continue
             if field_name in columns:
                 duplicates.append(_shown(cell, 40))
             columns.setdefault(field_name, col)
-        if all(f in columns for f in REQUIRED):
+        if all(f in columns for f in spec.required):
             if duplicates:
                 raise ImportFileError(f"{source} 第 {row_no} 行表头有重复的列：{'、'.join(duplicates)}")
             ignored = [_shown(c, 40) for i, c in enumerate(cells) if c.strip() and i not in columns.values()]
@@ -129,8 +147,8 @@ def _find_header(rows: Iterator[tuple[int, list[str]]], source: str) -> Table | 
     return None
 
 
-def _no_header(source: str) -> ImportFileError:
-    return ImportFileError(f"{source}：前 {_HEADER_SCAN_ROWS} 行中找不到表头，表头至少需要“点位名称”和“点位类型”两列")
+def _no_header(source: str, spec: TableSpec) -> ImportFileError:
+    return ImportFileError(f"{source}：前 {_HEADER_SCAN_ROWS} 行中找不到表头，表头至少需要{spec.required_label}")
 
 
 def _cell(value: object) -> str:
@@ -158,7 +176,7 @@ def _ooxml_char(match: re.Match[str]) -> str:
     return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
-def _xlsx_table(path: Path, data: bytes) -> Table:
+def _xlsx_table(path: Path, data: bytes, spec: TableSpec) -> Table:
     from zipfile import ZipFile
 
     from openpyxl import load_workbook
@@ -179,7 +197,7 @@ def _xlsx_table(path: Path, data: bytes) -> Table:
                 )
             # A few megabytes of register can claim gigabytes once unpacked (a zip bomb).
             if sum(m.file_size for m in members if m.filename.endswith(".xml")) > _MAX_XML_BYTES:
-                raise ImportFileError(f"{_shown(path)} 解压后超过 {_MAX_XML_BYTES >> 20} MB，不像是点位台账")
+                raise ImportFileError(f"{_shown(path)} 解压后超过 {_MAX_XML_BYTES >> 20} MB，不像是{spec.what}")
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except ImportFileError:
         raise
@@ -199,7 +217,7 @@ def _xlsx_table(path: Path, data: bytes) -> Table:
             if first is None:
                 continue
             anything = True
-            table = _find_header(itertools.chain([first], rows), path.name)
+            table = _find_header(itertools.chain([first], rows), path.name, spec)
             if table is not None:
                 return table
     except ImportFileError:
@@ -210,7 +228,7 @@ def _xlsx_table(path: Path, data: bytes) -> Table:
         workbook.close()
     if not anything:
         raise ImportFileError(f"{path.name}：工作簿里没有任何内容")
-    raise _no_header(path.name)
+    raise _no_header(path.name, spec)
 
 
 def _sheet_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
@@ -220,7 +238,7 @@ def _sheet_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-un
             yield row_no, cells
 
 
-def _csv_table(path: Path, data: bytes) -> Table:
+def _csv_table(path: Path, data: bytes, spec: TableSpec) -> Table:
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
         raise ImportFileError(f"{_shown(path)} 实际上是 Excel 文件，不是 CSV：请把扩展名改为 .xlsx（或另存为 .csv）")
     text = _decode(path, data)
@@ -244,9 +262,9 @@ def _csv_table(path: Path, data: bytes) -> Table:
         else:
             reason = "格式错误（引号不成对？）"
         raise ImportFileError(f"{path.name} 第 {row_no + 1} 行无法按 CSV 读取：{reason}") from None
-    table = _find_header(iter(rows), path.name)
+    table = _find_header(iter(rows), path.name, spec)
     if table is None:
-        raise _no_header(path.name)
+        raise _no_header(path.name, spec)
     return table
 
 
@@ -306,6 +324,7 @@ class ImportReport:
     changes: list[SiteChange]
     ignored_columns: list[str]
     dry_run: bool
+    new_units: list[str] = field(default_factory=list)  # 责任单位/包抓单位 the unit register gains
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -324,6 +343,7 @@ _EXCEL_ERRORS = frozenset(
     ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
 )
 _COORDINATE_LIMITS = {"lng": 180, "lat": 90}
+_UNIT_FIELDS = ("unit", "partner")
 _MAX_DETAILS = 50
 
 
@@ -406,12 +426,23 @@ def plan_sites(
     codes_seen: dict[str, int] = {}
     names_seen: dict[tuple[str, str], int] = {}
     allocator = _CodeAllocator(store)
+    register = units.index(store)
     for row_no, values in rows:
         errors: list[str] = []
         parsed = _parse_row(values, checklists, errors)
         if errors:
             problems.append(f"第 {row_no} 行：{'；'.join(errors)}")
             continue
+        # A unit's short or former name means the unit: the register's name is what is kept,
+        # so rankings by unit never split over how a register file spelt it. A new unit is
+        # spelt as its first row spells it.
+        for key in _UNIT_FIELDS:
+            if parsed.get(key):
+                unit = register.find(str(parsed[key]))
+                if unit is None:
+                    unit = units.Unit(name=str(parsed[key]))
+                    register.add(unit)
+                parsed[key] = unit.name
         name, site_type = str(parsed["name"]), str(parsed["site_type"])
         existing: Site | None = None
         code = parsed.get("code")
@@ -459,8 +490,17 @@ def plan_sites(
     return plan
 
 
+def new_units(store: Store, plan: list[SiteChange]) -> list[str]:
+    """The units a plan names that the unit register does not hold yet."""
+    register = units.index(store)
+    named = dict.fromkeys(getattr(c.site, key) for c in plan for key in _UNIT_FIELDS)
+    return [str(name) for name in named if name and register.find(name) is None]
+
+
 def apply_plan(store: Store, plan: list[SiteChange]) -> None:
     with store.atomic():
+        # The register names its units on purpose: they join the unit register on first use.
+        units.ensure_units(store, [getattr(c.site, key) for c in plan for key in _UNIT_FIELDS])
         for change in plan:
             if change.action != "unchanged":
                 store.save_site(change.site, *pinyin_keys(change.site.name))
@@ -475,9 +515,10 @@ def import_register(store: Store, checklists: ChecklistSet, path: Path, dry_run:
     if not rows:
         raise ImportFileError(f"{path.name}：表头（第 {table.header_row} 行）下没有数据行")
     plan = plan_sites(store, checklists, rows, path.name)
+    added = new_units(store, plan)
     if not dry_run:
         apply_plan(store, plan)
-    return ImportReport(str(path), table.header_row, plan, table.ignored_columns, dry_run)
+    return ImportReport(str(path), table.header_row, plan, table.ignored_columns, dry_run, added)
 
 
 def add_site(store: Store, checklists: ChecklistSet, values: dict[str, str]) -> SiteChange:
@@ -512,6 +553,8 @@ def search_sites(
     street: str | None = None,
     unit: str | None = None,
 ) -> list[Site]:
+    # A short or former name filters by the unit it means; anything else is a name fragment.
+    unit = (units.register_name(store, unit) or unit) if unit else None
     sites = store.list_sites(site_type=site_type, street=street, unit=unit, search=search)
     if not search:
         return sites

@@ -28,6 +28,14 @@ BUSY_TIMEOUT_SECONDS = 30
 # given as --db is recognised and left alone. "INSP" in ASCII.
 APPLICATION_ID = 0x494E5350
 
+# A random UUID (version 4, RFC 4122 variant) and now_iso()'s timestamp, computed by SQLite.
+_SQL_UUID4 = (
+    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2)"
+    " || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2)"
+    " || '-' || lower(hex(randomblob(6)))"
+)
+_SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%S+08:00', 'now', '+8 hours')"
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -220,6 +228,41 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         6,
         "photos of a problem found by the problem",
         "CREATE INDEX problem_photos_problem ON problem_photos (problem_id);",
+    ),
+    (
+        7,
+        "the register of 责任单位 and their former names, filled from the names already in use",
+        # Filled in SQL rather than from Python afterwards, so the register and the row saying
+        # the migration ran commit together: a crash in between cannot leave a database that
+        # counts as migrated with an empty register. Ids are UUID v4 built from randomblob,
+        # timestamps are now_iso()'s format (Asia/Shanghai has kept +08:00 since 1991).
+        f"""
+        CREATE TABLE units (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            short_name TEXT,
+            contact TEXT,
+            phone TEXT,
+            kind TEXT CHECK (kind IN ('department', 'street')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE unit_aliases (
+            alias TEXT PRIMARY KEY,
+            unit_id TEXT NOT NULL REFERENCES units (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX unit_aliases_unit ON unit_aliases (unit_id);
+        INSERT INTO units (id, name, created_at, updated_at)
+        SELECT {_SQL_UUID4}, name, {_SQL_NOW}, {_SQL_NOW}
+        FROM (
+            SELECT trim(unit) AS name FROM sites
+            UNION SELECT trim(partner) FROM sites
+            UNION SELECT trim(unit) FROM problems
+            UNION SELECT trim(unit) FROM results
+        )
+        WHERE name IS NOT NULL AND name <> '';
+        """,
     ),
 ]
 
@@ -492,6 +535,129 @@ class Store:
 
     def count_sites(self) -> int:
         return self.conn.execute("SELECT count(*) FROM sites").fetchone()[0]
+
+    # --- 责任单位 register -------------------------------------------------------
+
+    def units(self) -> list[dict[str, Any]]:
+        """Every unit of the register, by name, each with its former names (`aliases`)."""
+        aliases: dict[str, list[str]] = {}
+        for alias, unit_id in self.conn.execute("SELECT alias, unit_id FROM unit_aliases ORDER BY created_at, alias"):
+            aliases.setdefault(unit_id, []).append(alias)
+        rows = self.conn.execute("SELECT * FROM units ORDER BY name")
+        return [{**dict(r), "aliases": aliases.get(r["id"], [])} for r in rows]
+
+    def insert_units(self, rows: list[dict[str, object]]) -> list[str]:
+        """Add units (name, and optionally short_name, contact, phone, kind); their new ids."""
+        now = now_iso()
+        ids = [new_id() for _ in rows]
+        with self.atomic() as conn:
+            conn.executemany(
+                "INSERT INTO units (id, name, short_name, contact, phone, kind, created_at, updated_at)"
+                " VALUES (:id, :name, :short_name, :contact, :phone, :kind, :now, :now)",
+                [
+                    {"short_name": None, "contact": None, "phone": None, "kind": None, **row, "id": i, "now": now}
+                    for i, row in zip(ids, rows, strict=True)
+                ],
+            )
+        return ids
+
+    def update_unit(self, unit_id: str, **values: object) -> None:
+        """Change a unit's details (not its name: `rename_unit` carries a name everywhere)."""
+        assignments = ", ".join(f"{k} = :{k}" for k in values)
+        with self.atomic() as conn:
+            conn.execute(
+                f"UPDATE units SET {assignments}, updated_at = :updated_at WHERE id = :id",
+                {**values, "updated_at": now_iso(), "id": unit_id},
+            )
+
+    def rename_unit(
+        self,
+        unit_id: str,
+        old: str,
+        new: str,
+        *,
+        names: list[str],
+        action: str,
+        note: str,
+        actor: str | None,
+        day: date,
+    ) -> tuple[int, int]:
+        """Call the unit `new`, keep `old` as a former name, and move what `names` label.
+
+        Problems, sites (unit and partner) and answers labelled with any of `names` (the old
+        name and older former names) take the new name; each problem gets a history event
+        (`action`, `note`). Returns how many problems and sites moved.
+        """
+        now = now_iso()
+        with self.atomic() as conn:
+            # Renaming back to a former name: it is the current name again, no longer an alias.
+            conn.execute("DELETE FROM unit_aliases WHERE alias = ?", (new,))
+            conn.execute("UPDATE units SET name = ?, updated_at = ? WHERE id = ?", (new, now, unit_id))
+            conn.execute(
+                "INSERT OR REPLACE INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)", (old, unit_id, now)
+            )
+            return self._relabel_unit(names, new, action, note, actor, day)
+
+    def merge_units(
+        self,
+        source_id: str,
+        target_id: str,
+        *,
+        target: str,
+        names: list[str],
+        aliases: list[str],
+        action: str,
+        note: str,
+        actor: str | None,
+        day: date,
+    ) -> tuple[int, int]:
+        """Remove the source unit; its former names and `aliases` find the target from now on.
+
+        Problems, sites and answers labelled with any of `names` move to `target`, each
+        problem with a history event (`action`, `note`). Returns how many problems and sites moved.
+        """
+        now = now_iso()
+        with self.atomic() as conn:
+            conn.execute("UPDATE unit_aliases SET unit_id = ? WHERE unit_id = ?", (target_id, source_id))
+            conn.executemany(
+                "INSERT OR REPLACE INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)",
+                [(alias, target_id, now) for alias in aliases],
+            )
+            conn.execute("DELETE FROM units WHERE id = ?", (source_id,))
+            conn.execute("UPDATE units SET updated_at = ? WHERE id = ?", (now, target_id))
+            return self._relabel_unit(names, target, action, note, actor, day)
+
+    def _relabel_unit(
+        self, names: list[str], new: str, action: str, note: str, actor: str | None, day: date
+    ) -> tuple[int, int]:
+        marks = ", ".join("?" * len(names))
+        conn = self.conn
+        problem_ids = [
+            r[0] for r in conn.execute(f"SELECT id FROM problems WHERE unit IN ({marks}) ORDER BY year, seq", names)
+        ]
+        now = now_iso()
+        conn.execute(f"UPDATE problems SET unit = ?, updated_at = ? WHERE unit IN ({marks})", (new, now, *names))
+        for problem_id in problem_ids:
+            self.add_event(problem_id, action, day, actor=actor, note=note)
+        site_ids = {
+            r[0]
+            for r in conn.execute(f"SELECT id FROM sites WHERE unit IN ({marks}) OR partner IN ({marks})", names * 2)
+        }
+        for column in ("unit", "partner"):
+            conn.execute(
+                f"UPDATE sites SET {column} = ?, updated_at = ? WHERE {column} IN ({marks})", (new, now, *names)
+            )
+        conn.execute(f"UPDATE results SET unit = ? WHERE unit IN ({marks})", (new, *names))
+        return len(problem_ids), len(site_ids)
+
+    def unit_problem_counts(self, statuses: list[ProblemStatus]) -> dict[str, int]:
+        """How many problems in these states each 责任单位 name has."""
+        marks = ", ".join("?" * len(statuses))
+        rows = self.conn.execute(
+            f"SELECT unit, count(*) FROM problems WHERE unit IS NOT NULL AND status IN ({marks}) GROUP BY unit",
+            [s.value for s in statuses],
+        )
+        return {r[0]: r[1] for r in rows}
 
     # --- inspections ----------------------------------------------------------
 

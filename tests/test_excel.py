@@ -43,6 +43,8 @@ def city_with_problems(city, monkeypatch, tmp_path):
 def build_problem_city(city, folder):
     """Two weeks of inspections; three problems for three units this week (all overdue on TODAY)."""
     photo = make_image(folder / "photos" / "现场.jpg", "blue", (320, 240))
+    for unit in ("交通运输局", "城市管理局"):  # the units the inspectors name at the run prompt
+        city.ok("unit", "add", unit)
     # Previous week: 东城 leads.
     failing_run(city, "NMSC-001", "2026-11-10", {})
     failing_run(city, "GJZD-001", "2026-11-10", {1: ("站牌破损", "交通运输局")})
@@ -321,7 +323,7 @@ def test_refusals_about_the_problem_itself(city_with_problems, tmp_path):
     cli = city_with_problems
     files = export_units(cli, tmp_path / "out")
     first, second = numbers(cli, "城市管理局")
-    cli.ok("issue", "assign", first, "--unit", "文明办")
+    cli.ok("issue", "assign", first, "--unit", "文明办", "--new-unit")
     cli.ok("issue", "recheck", second, "--pass", "--force", "--reason", "现场已整改")
     done = {"整改情况": "已整改", "整改完成日期": datetime(2026, 11, 20), "状态": "已整改"}
     returned = fill(files["城市管理局"], {first: done, second: done})

@@ -115,7 +115,7 @@ def test_failing_answer_opens_a_problem(db, tmp_path):
 
 def test_unit_comes_from_site_or_override_or_nobody(db):
     answer(db, "S1", date(2026, 11, 16), "b")
-    answer(db, "S1", date(2026, 11, 16), "c", unit="文明办")
+    answer(db, "S1", date(2026, 11, 16), "c", unit="文明办", new_unit=True)
     answer(db, "S2", date(2026, 11, 16), "d")
     units = {p.item_id: p.unit for p in problems(db)}
     assert units == {"b": "东城街道办事处", "c": "文明办", "d": None}
@@ -293,7 +293,7 @@ def test_fixed_cannot_be_reported_twice_and_dates_are_checked(db, open_problem):
 
 
 def test_assign_and_deadline_are_kept_when_the_answer_changes(db, open_problem):
-    loop.assign(db, open_problem, "文明办", actor="创城办")
+    loop.assign(db, open_problem, "文明办", actor="创城办", allow_new=True)
     loop.set_deadline(db, open_problem, date(2026, 12, 5), actor="创城办")
     answer(db, "S1", date(2026, 11, 16), "a", "severe", note="更严重")
     problem = db.problem(open_problem)

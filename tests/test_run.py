@@ -49,7 +49,7 @@ def test_piped_failure_details_back_and_quit(city, tmp_path):
         "0",  # item 3 n/a
         "q",
     ]
-    out = city.ok("run", "NMSC-001", "--date", "2026-11-18", input="\n".join(answers) + "\n")
+    out = city.ok("run", "NMSC-001", "--date", "2026-11-18", "--new-unit", input="\n".join(answers) + "\n")
     assert "已保存 1 张照片" in out.stdout
     assert "当前：不合格，地面有烟头" in out.stdout
     assert "已保存并退出：已填写 3/" in out.stdout
@@ -158,3 +158,10 @@ def _count(db) -> int:
             return conn.execute("SELECT count(*) FROM results").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def test_piped_run_refuses_a_unit_not_in_the_register(city):
+    answers = "2\n占道\n1\n\n市场监官局\n"
+    result = city("run", "NMSC-002", "--date", "2026-11-18", input=answers)
+    assert result.exit_code == 2
+    assert "标准输入第 5 行：未知的责任单位 '市场监官局'（是否想写 '市场监管局'？）" in result.stderr

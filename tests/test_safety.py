@@ -192,9 +192,9 @@ def test_an_older_returned_sheet_never_undoes_a_newer_recheck(today, tmp_path):
 
 
 def test_units_whose_names_make_the_same_file_name_get_one_file_each(today, tmp_path):
-    units = ["市场/监管局", "市场:监管局", "市场 监管局"]
+    units = ["市场/监管局", "市场:监管局", "市场*监管局"]
     for index, unit in enumerate(units, start=1):
-        today.ok("record", "NMSC-001", str(index), "fail", "--unit", unit, "--date", "2026-11-18")
+        today.ok("record", "NMSC-001", str(index), "fail", "--unit", unit, "--date", "2026-11-18", "--new-unit")
     out = today.ok("export", "rectification", "-o", tmp_path / "out").stdout
     written = sorted(p.name for p in (tmp_path / "out").glob("*.xlsx"))
     assert written == [
@@ -216,12 +216,13 @@ def test_control_characters_are_removed_at_entry_and_the_notice_is_written(today
         "--note",
         "站牌\v破损\x1b[31m\x00",
         "--unit",
-        "公交\t集团",
+        "文明\t办",
+        "--new-unit",
         "--date",
         "2026-11-18",
     )
     (found,) = issues(today)
-    assert (found["description"], found["unit"]) == ("站牌破损", "公交 集团")
+    assert (found["description"], found["unit"]) == ("站牌破损", "文明 办")
     today.ok("notice", "--week", "2026-W47", "-o", tmp_path / "n.docx")
 
 

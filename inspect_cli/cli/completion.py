@@ -57,18 +57,35 @@ def sites(ctx: typer.Context, incomplete: str) -> Candidates:
 
 
 def units(ctx: typer.Context, incomplete: str) -> Candidates:
-    """责任单位 and 包抓单位 named in the site register or on problems."""
+    """Names and short names from the unit register (each described by the other)."""
 
     def query(db: sqlite3.Connection, pattern: str) -> Iterator[tuple[str, str]]:
-        for sql in (
-            "SELECT DISTINCT unit FROM sites WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
-            "SELECT DISTINCT partner FROM sites WHERE partner LIKE ? ESCAPE '\\' ORDER BY partner LIMIT ?",
-            "SELECT DISTINCT unit FROM problems WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
-        ):
-            for (unit,) in db.execute(sql, (pattern, LIMIT)):
-                yield unit, ""
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units'").fetchone():
+            # A database from before the register, not migrated yet (a Tab press never migrates).
+            yield from _units_in_use(db, pattern)
+            return
+        rows = db.execute(
+            "SELECT name, coalesce(short_name, '') FROM units WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+            (pattern, LIMIT),
+        )
+        yield from rows
+        rows = db.execute(
+            "SELECT short_name, name FROM units WHERE short_name LIKE ? ESCAPE '\\' ORDER BY short_name LIMIT ?",
+            (pattern, LIMIT),
+        )
+        yield from rows
 
     return _complete(ctx, incomplete, query)
+
+
+def _units_in_use(db: sqlite3.Connection, pattern: str) -> Iterator[tuple[str, str]]:
+    for sql in (
+        "SELECT DISTINCT unit FROM sites WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
+        "SELECT DISTINCT partner FROM sites WHERE partner LIKE ? ESCAPE '\\' ORDER BY partner LIMIT ?",
+        "SELECT DISTINCT unit FROM problems WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
+    ):
+        for (unit,) in db.execute(sql, (pattern, LIMIT)):
+            yield unit, ""
 
 
 def problems(ctx: typer.Context, incomplete: str) -> Candidates:

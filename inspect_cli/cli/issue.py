@@ -21,6 +21,7 @@ from inspect_cli.models import Problem, ProblemStatus
 from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, problem_stats, problems
 from inspect_cli.scoring import format_rate
 from inspect_cli.sites import resolve_site
+from inspect_cli.units import register_name
 
 app = typer.Typer(help="整改问题：台账、上报整改、复查、销号、统计。", no_args_is_help=True)
 
@@ -97,6 +98,9 @@ def list_(
     """整改问题台账，按整改时限排序。例：inspect-cli issue list --overdue --unit 城市管理局"""
     store = state.store()
     today = dates.today()
+    if unit:
+        # A short or former name lists the unit it means; anything else is a name fragment.
+        unit = register_name(store, unit) or unit
     found = problems(
         store,
         statuses=[ProblemStatus.parse(s) for s in status] if status else None,
@@ -291,11 +295,12 @@ def defer(
 @app.command()
 def assign(
     problem: ProblemArg,
-    unit: Annotated[str, unit_option("--unit", help="新的责任单位")],
+    unit: Annotated[str, unit_option("--unit", help="新的责任单位（单位名录中的名称、简称或曾用名）")],
+    new_unit: Annotated[bool, typer.Option("--new-unit", help="单位不在单位名录中：加入名录")] = False,
     by: ByOption = None,
 ) -> None:
     """改派责任单位。例：inspect-cli issue assign ZG-2026-0001 --unit 城市管理局"""
-    change = core.assign(state.store(), problem, unit, actor=state.actor(by))
+    change = core.assign(state.store(), problem, unit, actor=state.actor(by), allow_new=new_unit)
     _done(change, f"已改派给 {change.problem.unit}")
 
 

@@ -91,6 +91,7 @@ def run(
     inspector: InspectorOption = None,
     day: DateOption = None,
     again: AgainOption = False,
+    new_unit: Annotated[bool, typer.Option("--new-unit", help="允许填写单位名录中没有的责任单位（加入名录）")] = False,
 ) -> None:
     """逐项检查一个点位（每项一个键），随时退出、再次运行即从断点继续。例：inspect-cli run NMSC-001 -i 张三 -i 李四"""
     store, checklists = state.store(), state.checklists()
@@ -158,7 +159,7 @@ def run(
             settings=state.settings().rectification,
         )
         detail.results[item.id] = saved
-        if result.failing and not _ask_details(answers, detail, item, saved, inspector):
+        if result.failing and not _ask_details(answers, detail, item, saved, inspector, new_unit):
             _leave(detail, "输入结束")
             return
         index += 1
@@ -193,7 +194,12 @@ def _show_item(index: int, total: int, item: Item, current: ResultRecord | None)
 
 
 def _ask_details(
-    answers: Answers, detail: InspectionDetail, item: Item, saved: ResultRecord, inspectors: list[str] | None
+    answers: Answers,
+    detail: InspectionDetail,
+    item: Item,
+    saved: ResultRecord,
+    inspectors: list[str] | None,
+    new_unit: bool = False,
 ) -> bool:
     """Description, count, photos and 责任单位 of a failure, each saved as soon as it is given."""
     store, inspection = state.store(), detail.inspection
@@ -246,12 +252,17 @@ def _ask_details(
         say(f"已保存 {len(saved.photos)} 张照片")
         break
     default = responsible_unit(item, store.site_by_id(inspection.site_id), saved.unit) or "未指定"
-    raw = answers.line(f"责任单位 [{default}]（Enter 确认，或输入其他单位）：")
-    if raw is None:
-        return False
-    if raw.strip() and raw.strip() != default:
-        save(unit=raw.strip())
-    return True
+    while True:
+        raw = answers.line(f"责任单位 [{default}]（Enter 确认，或输入其他单位）：")
+        if raw is None:
+            return False
+        if not raw.strip() or raw.strip() == default:
+            return True
+        try:
+            save(unit=raw.strip(), new_unit=new_unit)
+            return True
+        except InputError as exc:  # a unit not in the register, suggestions included
+            answers.invalid(exc.message)
 
 
 def _leave(detail: InspectionDetail, reason: str) -> None:
@@ -299,6 +310,7 @@ def record(
     ] = None,
     again: AgainOption = False,
     finish: Annotated[bool, typer.Option("--finish", help="全部检查项都已填写时，同时完成这次检查")] = False,
+    new_unit: Annotated[bool, typer.Option("--new-unit", help="责任单位不在单位名录中：加入名录")] = False,
 ) -> None:
     """记录一项检查结果（非交互）。例：inspect-cli record NMSC-001 smoke-02 不合格 --note 入口有人吸烟 --photo a.jpg"""
     store, checklists = state.store(), state.checklists()
@@ -320,6 +332,7 @@ def record(
         photos=list(photo or []),
         media_dir=state.media_dir,
         unit=unit,
+        new_unit=new_unit,
         settings=state.settings().rectification,
     )
     detail = core.detail(store, target.id)

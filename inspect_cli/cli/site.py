@@ -52,6 +52,9 @@ def import_(
         f"{prefix}新增 {report.count('create')} 个，更新 {report.count('update')} 个，"
         f"无变化 {report.count('unchanged')} 个（表头在第 {report.header_row} 行）"
     )
+    if report.new_units:
+        verb = "将加入" if dry_run else "已加入"
+        say(f"{verb}单位名录的新单位 {len(report.new_units)} 个：{'、'.join(report.new_units)}")
 
 
 @app.command()

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from inspect_cli import dates
+from inspect_cli import dates, units
 from inspect_cli import rectification as loop
 from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError, NotFoundError
@@ -158,6 +158,7 @@ def _since_export(store: Store, problem: Problem, exported: dict[str, Any], crea
 
 def _decide(
     store: Store,
+    register: units.UnitIndex,
     unit: str,
     row: int,
     values: dict[str, Any],
@@ -170,6 +171,12 @@ def _decide(
     def refuse(reason: str) -> RowOutcome:
         return RowOutcome(row, no, REFUSED, reason)
 
+    def theirs(problem: Problem) -> bool:
+        # Through the unit register: a sheet exported before a rename or merge is still the
+        # unit's, its old name being a former name of the unit the problem now names.
+        now = register.find(problem.unit)
+        return (now.name if now else problem.unit) == unit
+
     if not no:
         return refuse("缺少问题编号")
     if no not in snapshot:
@@ -177,7 +184,7 @@ def _decide(
             other = store.problem(no)
         except NotFoundError:
             return refuse("未知的问题编号（不在这份导出的整改通知单中）")
-        if other.unit != unit:
+        if not theirs(other):
             return refuse(f"问题属于 {other.unit or '其他单位'}，不属于 {unit}（不在这份导出的整改通知单中）")
         return refuse("问题不在这份导出的整改通知单中（请用最新导出的通知单填写）")
     edited = [
@@ -189,7 +196,7 @@ def _decide(
         problem = store.problem(no)
     except NotFoundError:
         return refuse("问题已不存在（发现它的检查已被删除）")
-    if problem.unit != unit:
+    if not theirs(problem):
         return refuse(f"问题已改派给 {problem.unit or '其他单位'}，不属于 {unit}")
     state = normalize_cell(values["状态"])
     try:
@@ -294,10 +301,13 @@ def import_returned(
             outcome.error = f"导出编号 {export_id} 不在本数据库中：这份表不是从本数据库导出的整改通知单"
             continue
         _, unit, created_at, snapshot = export
-        outcome.unit = unit
+        register = units.index(store)
+        current = register.find(unit)
+        # The unit as it is called now, should it have been renamed or merged since the export.
+        unit = outcome.unit = current.name if current else unit
         seen: dict[str, int] = {}
         for row, values in rows:
-            decided = _decide(store, unit or "", row, values, snapshot, created_at, today)
+            decided = _decide(store, register, unit or "", row, values, snapshot, created_at, today)
             if decided.problem_no and decided.problem_no in seen and decided.outcome != REFUSED:
                 decided = RowOutcome(
                     row, decided.problem_no, REFUSED, f"与第 {seen[decided.problem_no]} 行问题编号重复"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_cli import dates
+from inspect_cli import units as unit_register
 from inspect_cli.config import OfficeSettings
 from inspect_cli.errors import InputError
 from inspect_cli.excel.common import (
@@ -152,7 +153,10 @@ def export_unit_sheets(
         if problem.unit:
             by_unit.setdefault(problem.unit, []).append(problem)
     if units:
-        wanted = [u.strip() for u in units if u.strip()]
+        # A short or former name asks for the unit it means (problems carry register names).
+        register = unit_register.index(store)
+        named = [u.strip() for u in units if u.strip()]
+        wanted = [found.name if (found := register.find(u)) else u for u in named]
         unknown = [u for u in wanted if u not in by_unit]
         if unknown:
             known = "、".join(sorted(by_unit)) or "无"
