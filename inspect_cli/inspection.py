@@ -66,7 +66,8 @@ def start(
         check_past(day, "检查日期")
     open_ones = store.open_inspections(site.id, day)
     if open_ones:
-        return detail(store, open_ones[0]), True
+        resumed = add_inspectors(store, open_ones[0], inspectors)
+        return detail(store, resumed), True
     inspection = _new_inspection(store, checklists, site, day or today(), inspectors, again)
     return detail(store, inspection), False
 
@@ -89,8 +90,20 @@ def open_for_record(
     day = check_past(day or today(), "检查日期")
     open_ones = store.open_inspections(site.id, day)
     if open_ones:
-        return open_ones[0]
+        return add_inspectors(store, open_ones[0], inspectors)
     return _new_inspection(store, checklists, site, day, inspectors, again)
+
+
+def add_inspectors(store: Store, inspection: Inspection, inspectors: list[str] | None) -> Inspection:
+    """Who joins an inspection on resume is added to those already named, never replacing them."""
+    names = list(inspection.inspectors)
+    names += [n for n in _names(inspectors) if n not in names]
+    if names == inspection.inspectors:
+        return inspection
+    if inspection.finished:
+        raise StateError(f"检查 {inspection.no} 已完成，不能再添加检查人")
+    store.set_inspectors(inspection.id, names)
+    return store.inspection(inspection.id)
 
 
 def _names(inspectors: list[str] | None) -> list[str]:

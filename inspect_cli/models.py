@@ -198,6 +198,7 @@ EVENT_LABELS = {
     "progress": "单位反馈进度",
     "unit_renamed": "单位更名",
     "unit_merged": "单位合并",
+    "escalated": "升级为严重问题",
 }
 
 

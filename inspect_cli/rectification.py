@@ -81,7 +81,8 @@ def sync_result(
             if origin is not None:
                 _remove_origin(store, origin, settings)
             if repeat is not None:
-                store.delete_event(repeat[1])
+                store.delete_repeat_events(inspection.id, repeat[0])
+                _settle_severity(store, repeat[0])
             return
         site = store.site_by_id(inspection.site_id)
         photos = answer.photos
@@ -93,9 +94,15 @@ def sync_result(
             problem_id, event_id = repeat
             store.update_event(event_id, answer.note, answer.count)
             store.set_event_photos(problem_id, event_id, photos)
+            if answer.result is Result.SEVERE:
+                _escalate(store, store.problem(problem_id), inspection, answer, actor)
+            else:
+                _settle_severity(store, problem_id)
             return
         active = store.active_problem(site.id, item.id)
         if active is not None:
+            # Found again while still open: an occurrence of the same problem, with its own
+            # count, description, photos and inspectors, not a problem of its own.
             store.add_event(
                 active.id,
                 "repeat",
@@ -106,6 +113,7 @@ def sync_result(
                 count=answer.count,
                 photos=photos,
             )
+            _escalate(store, active, inspection, answer, actor)
             return
         earlier = store.last_closed_problem(site.id, item.id, inspection.date)
         window = settings.repeat_window_days
@@ -144,6 +152,44 @@ def sync_result(
         )
 
 
+def _severity(store: Store, problem: Problem, found: Result) -> Result:
+    """严重不合格 when the finding or any later occurrence of the problem was severe."""
+    if found is Result.SEVERE:
+        return found
+    for _, inspection_id in store.repeat_events(problem.id):
+        again = store.results(inspection_id).get(problem.item_id)
+        if again is not None and again.result is Result.SEVERE:
+            return Result.SEVERE
+    return found
+
+
+def _settle_severity(store: Store, problem_id: str) -> None:
+    """After an occurrence is withdrawn: the severity its remaining findings support."""
+    problem = store.problem(problem_id)
+    origin_id = store.problem_origin(problem_id)
+    origin = store.results(origin_id).get(problem.item_id) if origin_id else None
+    if origin is None or not origin.result.failing:
+        return  # the origin itself is being withdrawn; its successor sets the severity
+    severity = _severity(store, problem, origin.result)
+    if severity is not problem.severity:
+        store.update_problem(problem.id, severity=severity.value)
+
+
+def _escalate(store: Store, problem: Problem, inspection: Inspection, answer: ResultRecord, actor: str | None) -> None:
+    """A 严重不合格 finding makes the problem severe; a milder one never lowers it."""
+    if answer.result is not Result.SEVERE or problem.severity is Result.SEVERE:
+        return
+    store.update_problem(problem.id, severity=Result.SEVERE.value)
+    store.add_event(
+        problem.id,
+        "escalated",
+        inspection.date,
+        actor=actor,
+        note=f"再次发现为严重不合格（检查 {inspection.no}）",
+        inspection_id=inspection.id,
+    )
+
+
 def _answer_values(
     store: Store,
     problem: Problem,
@@ -157,7 +203,7 @@ def _answer_values(
     values: dict[str, object] = {
         "description": answer.note,
         "count": answer.count,
-        "severity": answer.result.value,
+        "severity": _severity(store, problem, answer.result).value,
     }
     if not problem.unit_locked:
         values["unit"] = problem_unit(store, item, site, answer.unit)
@@ -240,9 +286,11 @@ def before_inspection_delete(store: Store, inspection: Inspection, settings: Rec
     if busy:
         raise StateError(f"检查 {inspection.no} 发现的问题 {'、'.join(busy)} 已进入整改流程，不能删除这次检查")
     with store.atomic():
-        store.delete_repeat_events(inspection.id)
+        touched = store.delete_repeat_events(inspection.id)
         for problem in problems:
             _remove_origin(store, problem, settings)
+        for problem_id in touched:
+            _settle_severity(store, problem_id)
     return len(problems)
 
 

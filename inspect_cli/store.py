@@ -869,6 +869,13 @@ class Store:
                 ],
             )
 
+    def set_inspectors(self, inspection_id: str, names: list[str]) -> None:
+        with self.atomic() as conn:
+            conn.execute(
+                "UPDATE inspections SET inspectors = ? WHERE id = ?",
+                (json.dumps(names, ensure_ascii=False), inspection_id),
+            )
+
     def finish_inspection(self, inspection_id: str) -> None:
         with self.atomic() as conn:
             conn.execute(
@@ -1074,9 +1081,19 @@ class Store:
                 "DELETE FROM problem_events WHERE problem_id = ? AND inspection_id = ?", (problem_id, inspection_id)
             )
 
-    def delete_repeat_events(self, inspection_id: str) -> None:
+    def delete_repeat_events(self, inspection_id: str, problem_id: str | None = None) -> list[str]:
+        """Remove an inspection's 重复发现 (and the escalations they caused); the problems touched."""
+        where = "inspection_id = ? AND action IN ('repeat', 'escalated')"
+        params: tuple[str, ...] = (inspection_id,)
+        if problem_id is not None:
+            where += " AND problem_id = ?"
+            params += (problem_id,)
         with self.atomic() as conn:
-            conn.execute("DELETE FROM problem_events WHERE inspection_id = ? AND action = 'repeat'", (inspection_id,))
+            touched = [
+                r[0] for r in conn.execute(f"SELECT DISTINCT problem_id FROM problem_events WHERE {where}", params)
+            ]
+            conn.execute(f"DELETE FROM problem_events WHERE {where}", params)
+        return touched
 
     def update_event(self, event_id: str, note: str | None, count: int | None) -> None:
         with self.atomic() as conn:
