@@ -110,7 +110,12 @@ def read_table(path: Path, spec: TableSpec | None = None) -> Table:
         raise ImportFileError(f"不支持的文件类型 '{_shown(path.suffix)}'：{_shown(path)}（支持 .xlsx 和 .csv）")
     data = _read_bytes(path)
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_table(path, data, spec)
+        import warnings
+
+        # openpyxl warns in English about what it tolerates; the rows are checked in Chinese.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _xlsx_table(path, data, spec)
     return _csv_table(path, data, spec)
 
 

@@ -18,7 +18,7 @@ from .conftest import Cli, make_image
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-HEAVY = ("openpyxl", "PIL", "pypinyin", "docx", "yaml")
+HEAVY = ("openpyxl", "PIL", "pypinyin", "docx", "yaml", "textual")
 
 
 def _commands():

@@ -366,3 +366,29 @@ def test_outputs_explain_failures_found_again_on_an_open_problem(today, tmp_path
     today.ok("notice", "--week", "2026-W47", "-o", tmp_path / "n.md")
     text = (tmp_path / "n.md").read_text(encoding="utf-8")
     assert "发现问题 1 个（其中严重问题 0 个），另有 1 项不合格为已有未销号问题的重复发现、计入原问题" in text
+
+
+def test_a_damaged_or_odd_returned_sheet_is_one_line_and_no_english_warning(today, tmp_path):
+    import warnings
+    import zipfile
+
+    today.ok("record", "GJZD-001", "1", "fail", "--note", "站牌破损", "--date", "2026-11-18")
+    (sheet,) = export_units(today, tmp_path / "out").values()
+    book = load_workbook(sheet)
+    cell = book["整改清单"]["J2"]
+    cell.value, cell.number_format = 10000000, "yyyy-mm-dd"  # a date serial no calendar has
+    odd = tmp_path / "odd.xlsx"
+    book.save(odd)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, report = imported(today, odd)
+    assert code == 2 and report[0]["rows"][0]["outcome"] == "refused"
+    assert [str(w.message) for w in caught if "openpyxl" in w.filename] == []
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(sheet) as source, zipfile.ZipFile(broken, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            target.writestr(member, data[: len(data) // 2] if member.filename.endswith("sheet1.xml") else data)
+    result = today("import", "rectification", str(broken))
+    assert result.exit_code == 2
+    assert "不是有效的 .xlsx 文件（文件已损坏，或不是 Excel 工作簿）；未导入" in result.stderr

@@ -13,7 +13,7 @@ from inspect_cli import rectification as core
 from inspect_cli.cli.args import ProblemArg, SiteArg, SiteOption, unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, print_json, say, table
-from inspect_cli.cli.run import Answers
+from inspect_cli.cli.run import Answers, on_terminal
 from inspect_cli.dates import optional_period, parse_date
 from inspect_cli.errors import InputError
 from inspect_cli.media import split_photo_paths
@@ -397,6 +397,14 @@ def recheck_site(
     todo = core.recheck_queue(store, found, when)
     if not todo:
         say(f"{found.code} {found.name} 没有待复查的问题")
+        return
+    if on_terminal("recheck"):
+        from inspect_cli.cli.recheck_screen import recheck_screen
+
+        outcome = recheck_screen(store, found, todo, day=when, actor=actor, media_dir=state.media_dir)
+        say(outcome.summary())
+        if outcome.interrupted:
+            raise KeyboardInterrupt
         return
     say(f"复查 {found.code} {found.name}：{len(todo)} 个未销号问题")
     answers = Answers()

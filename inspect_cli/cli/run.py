@@ -19,7 +19,6 @@ from inspect_cli.media import split_photo_paths
 from inspect_cli.models import InspectionDetail, Result, ResultRecord
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import format_points, format_rate, score_inspection
-from inspect_cli.text import for_terminal
 
 KEYS = {"1": Result.PASS, "2": Result.FAIL, "3": Result.SEVERE, "0": Result.NA}
 PROMPT = "结果 [1 合格 / 2 不合格 / 3 严重不合格 / 0 不适用 / Enter {enter} / b 上一项 / q 保存退出]："
@@ -32,37 +31,15 @@ AgainOption = Annotated[bool, typer.Option("--again", help="同一点位同一�
 
 
 class Answers:
-    """Where answers come from: single keys on a terminal, lines from a pipe."""
+    """Answers piped in by a script, one per line (a terminal gets the full-screen app)."""
 
     def __init__(self) -> None:
-        self.interactive = sys.stdin.isatty()
         self.line_no = 0
 
     def key(self, prompt: str) -> str | None:
-        if not self.interactive:
-            return self.line(prompt)
-        out.print(prompt, end="", markup=False)
-        try:
-            char = typer.getchar()
-        except KeyboardInterrupt:
-            out.print()  # the error line goes below the prompt, not after it
-            raise
-        if char in ("\x04", "\x1a"):
-            out.print()
-            return None
-        shown = "Enter" if char in ("\r", "\n") else char
-        out.print(shown, markup=False)
-        return "" if char in ("\r", "\n") else char
+        return self.line(prompt)
 
     def line(self, prompt: str) -> str | None:
-        if self.interactive:
-            try:
-                return input(for_terminal(prompt))  # the prompt may quote a stored description
-            except EOFError:
-                return None
-            except KeyboardInterrupt:
-                out.print()
-                raise
         out.print(prompt, end="", markup=False)
         raw = sys.stdin.readline()
         if raw == "":
@@ -74,11 +51,17 @@ class Answers:
         return value
 
     def invalid(self, message: str) -> None:
-        """On a terminal, say so and ask again; from a pipe, stop (answers so far are saved)."""
-        if self.interactive:
-            warn(message)
-            return
+        """Stop at the first bad line; the answers before it are saved."""
         raise InputError(f"标准输入第 {self.line_no} 行：{message}（之前的答案已保存）")
+
+
+def on_terminal(command: str) -> bool:
+    """Whether to open the full-screen app: a person at a terminal, not a script."""
+    if not sys.stdin.isatty():
+        return False
+    if not sys.stdout.isatty():
+        raise InputError(f"{command} 的全屏界面需要在终端中显示；用脚本填写时请把答案通过管道输入（每行一个）")
+    return True
 
 
 def register(app: typer.Typer) -> None:
@@ -97,18 +80,22 @@ def run(
     store, checklists = state.store(), state.checklists()
     found = core_site(site)
     date = parse_date(day, "检查日期") if day else None
-    answers = Answers()
+    terminal = on_terminal("run")
     try:
         detail, resumed = core.start(store, checklists, found, date, inspector, again)
     except core.AlreadyInspected as exc:
         # On a terminal the inspector decides here; a script must say --again.
-        if not answers.interactive:
+        if not terminal:
             raise
         warn(exc.message.split("；")[0])
         if not typer.confirm("同一天再检查一次（另计一次检查）？", default=False):
             say("未开始新的检查")
             return
         detail, resumed = core.start(store, checklists, found, date, inspector, again=True)
+    if terminal:
+        _run_on_screen(found, detail, resumed, inspector)
+        return
+    answers = Answers()
     inspection = detail.inspection
     total = len(detail.items)
     if resumed:
@@ -169,6 +156,27 @@ def run(
         return
     detail = core.finish(store, inspection)
     _summary(detail, "检查完成")
+
+
+def _run_on_screen(site, detail: InspectionDetail, resumed: bool, inspectors: list[str] | None) -> None:  # type: ignore[no-untyped-def]
+    from inspect_cli.cli.run_screen import run_screen, summary_lines
+
+    outcome = run_screen(
+        state.store(),
+        state.checklists(),
+        site,
+        detail,
+        resumed,
+        inspectors,
+        state.settings().rectification,
+        state.media_dir,
+    )
+    for line in summary_lines(outcome.detail):
+        say(line)
+    if not outcome.detail.inspection.finished:
+        say(f"已填写 {outcome.answered}/{outcome.total} 项，均已保存；继续检查：inspect-cli run {site.code}")
+    if outcome.interrupted:
+        raise KeyboardInterrupt
 
 
 def core_site(text: str):  # type: ignore[no-untyped-def]

@@ -86,16 +86,23 @@ def _fold(text: Any) -> str:
 
 def _read(path: Path) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
     """(export id, rows by column title) of a returned sheet, or raise with the reason."""
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    import warnings
 
     if not path.is_file():
         raise InputError("文件不存在")
+    # openpyxl warns in English about what it tolerates (a date cell out of range, an unknown
+    # extension); what matters is checked row by row below, in Chinese.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read_workbook(path)
+
+
+def _read_workbook(path: Path) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+    from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(path, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
+    except Exception:  # a damaged zip or XML raises any of a dozen kinds, none of them ours
         raise InputError("不是有效的 .xlsx 文件（文件已损坏，或不是 Excel 工作簿）") from None
     try:
         if META not in workbook.sheetnames:
