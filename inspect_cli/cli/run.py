@@ -171,7 +171,7 @@ def _run_on_screen(site, detail: InspectionDetail, resumed: bool, inspectors: li
         state.settings().rectification,
         state.media_dir,
     )
-    for line in summary_lines(outcome.detail):
+    for line in summary_lines(outcome.detail, on_screen=False):
         say(line)
     if not outcome.detail.inspection.finished:
         say(f"已填写 {outcome.answered}/{outcome.total} 项，均已保存；继续检查：inspect-cli run {site.code}")

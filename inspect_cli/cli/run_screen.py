@@ -81,8 +81,11 @@ def photo_missing(detail: InspectionDetail) -> list[Item]:
     return missing
 
 
-def summary_lines(detail: InspectionDetail, width: int = SUMMARY_WIDTH) -> list[str]:
-    """The end of a walk in lines no wider than `width` cells: score, counts, failures, photos missing."""
+def summary_lines(detail: InspectionDetail, width: int = SUMMARY_WIDTH, *, on_screen: bool = True) -> list[str]:
+    """The end of a walk in lines no wider than `width` cells: score, counts, failures, photos missing.
+
+    `on_screen`: shown inside the app (keys still work) or printed after it closed.
+    """
     inspection = detail.inspection
     score = score_inspection(detail.items, detail.results)
     lines = [
@@ -102,7 +105,13 @@ def summary_lines(detail: InspectionDetail, width: int = SUMMARY_WIDTH) -> list[
     missing = photo_missing(detail)
     if missing:
         lines += ["", fit(f"⚠ 需拍照取证但还没有照片：{'、'.join(i.id for i in missing)}", width)]
-        lines.append(fit("  按 b 返回该项，再按 2 或 3 打开问题表单补充照片", width))
+        how = (
+            "按 b 返回该项，再按 2 或 3 打开问题表单补充照片"
+            if on_screen
+            else f"再次运行 inspect-cli run {inspection.site_code}，在该项按 2 或 3 补充照片"
+        )
+        if on_screen or not inspection.finished:  # a finished inspection takes no more photos
+            lines.append(fit(f"  {how}", width))
     return lines
 
 
