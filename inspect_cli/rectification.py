@@ -32,6 +32,9 @@ OPEN, FIXED, CLOSED, DISMISSED, DEFERRED = (
 HANDLED = frozenset({"fixed", "recheck_pass", "recheck_fail", "recheck_open", "force_close", "dismissed", "deferred"})
 # Actions that mean somebody has worked on a problem; such a problem is never deleted.
 _PROGRESS = HANDLED | {"progress"}
+# What makes an earlier view of a problem (an exported 整改通知单) out of date. These events
+# are never deleted (only findings are withdrawn), so counting them marks a point in time.
+SUPERSEDING = HANDLED | {"assigned"}
 
 
 def deadline_for(found: date, deadline_days: int | None, severity: Result, settings: RectificationSettings) -> date:
@@ -94,10 +97,9 @@ def sync_result(
             problem_id, event_id = repeat
             store.update_event(event_id, answer.note, answer.count)
             store.set_event_photos(problem_id, event_id, photos)
-            if answer.result is Result.SEVERE:
-                _escalate(store, store.problem(problem_id), inspection, answer, actor)
-            else:
-                _settle_severity(store, problem_id)
+            # One escalation per finding at most, and none once the finding is no longer severe.
+            store.delete_escalation(problem_id, inspection.id)
+            _settle_severity(store, problem_id, escalating=(inspection, actor))
             return
         active = store.active_problem(site.id, item.id)
         if active is not None:
@@ -113,7 +115,8 @@ def sync_result(
                 count=answer.count,
                 photos=photos,
             )
-            _escalate(store, active, inspection, answer, actor)
+            if answer.result is Result.SEVERE and active.severity is not Result.SEVERE:
+                _escalate(store, active.id, inspection, actor)
             return
         earlier = store.last_closed_problem(site.id, item.id, inspection.date)
         window = settings.repeat_window_days
@@ -152,36 +155,46 @@ def sync_result(
         )
 
 
-def _severity(store: Store, problem: Problem, found: Result) -> Result:
-    """严重不合格 when the finding or any later occurrence of the problem was severe."""
+def _severity(store: Store, problem: Problem, found: Result, without: str | None = None) -> Result:
+    """严重不合格 when the finding or any later occurrence (but `without`'s) was severe."""
     if found is Result.SEVERE:
         return found
     for _, inspection_id in store.repeat_events(problem.id):
+        if inspection_id == without:
+            continue
         again = store.results(inspection_id).get(problem.item_id)
         if again is not None and again.result is Result.SEVERE:
             return Result.SEVERE
     return found
 
 
-def _settle_severity(store: Store, problem_id: str) -> None:
-    """After an occurrence is withdrawn: the severity its remaining findings support."""
+def _settle_severity(store: Store, problem_id: str, escalating: tuple[Inspection, str | None] | None = None) -> None:
+    """The severity a problem's findings support, after one of them changed or was withdrawn.
+
+    `escalating`: the occurrence just recorded; when it alone makes the problem severe, the
+    history says so.
+    """
     problem = store.problem(problem_id)
     origin_id = store.problem_origin(problem_id)
     origin = store.results(origin_id).get(problem.item_id) if origin_id else None
     if origin is None or not origin.result.failing:
         return  # the origin itself is being withdrawn; its successor sets the severity
+    if escalating is not None:
+        inspection, actor = escalating
+        baseline = _severity(store, problem, origin.result, without=inspection.id)
+        if baseline is not Result.SEVERE and _severity(store, problem, origin.result) is Result.SEVERE:
+            _escalate(store, problem.id, inspection, actor)
+            return
     severity = _severity(store, problem, origin.result)
     if severity is not problem.severity:
         store.update_problem(problem.id, severity=severity.value)
 
 
-def _escalate(store: Store, problem: Problem, inspection: Inspection, answer: ResultRecord, actor: str | None) -> None:
-    """A 严重不合格 finding makes the problem severe; a milder one never lowers it."""
-    if answer.result is not Result.SEVERE or problem.severity is Result.SEVERE:
-        return
-    store.update_problem(problem.id, severity=Result.SEVERE.value)
+def _escalate(store: Store, problem_id: str, inspection: Inspection, actor: str | None) -> None:
+    """A 严重不合格 occurrence makes the problem severe, and its history says which one."""
+    store.update_problem(problem_id, severity=Result.SEVERE.value)
     store.add_event(
-        problem.id,
+        problem_id,
         "escalated",
         inspection.date,
         actor=actor,

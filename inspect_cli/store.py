@@ -10,7 +10,7 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
@@ -1095,6 +1095,13 @@ class Store:
             conn.execute(f"DELETE FROM problem_events WHERE {where}", params)
         return touched
 
+    def delete_escalation(self, problem_id: str, inspection_id: str) -> None:
+        with self.atomic() as conn:
+            conn.execute(
+                "DELETE FROM problem_events WHERE problem_id = ? AND inspection_id = ? AND action = 'escalated'",
+                (problem_id, inspection_id),
+            )
+
     def update_event(self, event_id: str, note: str | None, count: int | None) -> None:
         with self.atomic() as conn:
             conn.execute("UPDATE problem_events SET note = ?, count = ? WHERE id = ?", (note, count, event_id))
@@ -1159,13 +1166,17 @@ class Store:
                 )
         return out
 
-    def event_counts(self, problem_ids: list[str]) -> dict[str, int]:
+    def event_counts(self, problem_ids: list[str], actions: Iterable[str]) -> dict[str, int]:
+        """How many events of these kinds each problem has."""
         counts: dict[str, int] = {}
+        kinds = sorted(actions)
+        which = ",".join("?" * len(kinds))
         for chunk in _chunks(problem_ids):
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT problem_id, count(*) FROM problem_events WHERE problem_id IN ({marks}) GROUP BY problem_id",
-                chunk,
+                f"SELECT problem_id, count(*) FROM problem_events WHERE problem_id IN ({marks})"
+                f" AND action IN ({which}) GROUP BY problem_id",
+                [*chunk, *kinds],
             )
             counts.update({r[0]: r[1] for r in rows})
         return counts

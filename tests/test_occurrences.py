@@ -17,6 +17,10 @@ def shown(cli, no="ZG-2026-0001"):
     return json.loads(cli.ok("issue", "show", no, "--json").stdout)
 
 
+def escalations(cli) -> int:
+    return sum(1 for e in shown(cli)["history"] if e["action"] == "escalated")
+
+
 def test_an_occurrence_keeps_its_own_details_and_a_severe_one_escalates(city_today):
     cli = city_today
     cli.ok("record", "GJZD-001", "1", "fail", "--note", "站牌破损", "--date", "2026-11-16", "-i", "张三")
@@ -30,11 +34,14 @@ def test_an_occurrence_keeps_its_own_details_and_a_severe_one_escalates(city_tod
     # Editing the finding of the first visit never lowers what the second one found.
     cli.ok("record", "GJZD-001", "1", "fail", "--note", "站牌破损两处", "--date", "2026-11-16")
     assert shown(cli)["severity"] == "severe"
-    # Withdrawing the severe occurrence settles the problem back to what remains.
+    # Withdrawing the severe occurrence settles the problem back to what remains, and its
+    # escalation leaves the history; severe again, it is there once.
     cli.ok("record", "GJZD-001", "1", "fail", "--note", "站牌歪斜", "--date", "2026-11-18")
-    assert shown(cli)["severity"] == "fail"
+    assert (shown(cli)["severity"], escalations(cli)) == ("fail", 0)
     cli.ok("record", "GJZD-001", "1", "severe", "--date", "2026-11-18")
-    assert shown(cli)["severity"] == "severe"
+    assert (shown(cli)["severity"], escalations(cli)) == ("severe", 1)
+    cli.ok("record", "GJZD-001", "1", "severe", "--note", "站牌倒地，已拉警戒线", "--date", "2026-11-18")
+    assert (shown(cli)["severity"], escalations(cli)) == ("severe", 1)
     cli.ok("inspection", "delete", "JC-2026-0002", "--yes")
     problem = shown(cli)
     assert (problem["severity"], problem["occurrences"]) == ("fail", 0)

@@ -392,3 +392,17 @@ def test_a_damaged_or_odd_returned_sheet_is_one_line_and_no_english_warning(toda
     result = today("import", "rectification", str(broken))
     assert result.exit_code == 2
     assert "不是有效的 .xlsx 文件（文件已损坏，或不是 Excel 工作簿）；未导入" in result.stderr
+
+
+def test_a_sheet_stays_out_of_date_when_findings_are_withdrawn_after_it_was_exported(today, tmp_path):
+    """Withdrawing a finding deletes events; the sheet must still see what came after it."""
+    today.ok("record", "GJZD-001", "1", "fail", "--note", "站牌破损", "--date", "2026-11-16")
+    today.ok("record", "GJZD-001", "1", "severe", "--note", "站牌倒地", "--date", "2026-11-18")
+    (sheet,) = export_units(today, tmp_path / "out").values()
+    today.ok("record", "GJZD-001", "1", "pass", "--date", "2026-11-18")  # the 11-18 finding withdrawn
+    today.ok("issue", "defer", "ZG-2026-0001", "--until", "2027-03-31", "--reason", "需立项改造")
+    returned = fill(sheet, {"ZG-2026-0001": {"整改情况": "正在更换", "状态": "整改中"}})
+    before = whole_database(today)
+    code, report = imported(today, returned)
+    assert code == 4 and report[0]["rows"][0]["outcome"] == "stale"
+    assert whole_database(today) == before

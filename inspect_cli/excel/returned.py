@@ -22,8 +22,8 @@ from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError, NotFoundError
 from inspect_cli.excel.unit_sheet import (
     COLUMNS,
-    EVENTS_KEY,
     EXPORT_KIND,
+    HANDLED_KEY,
     META,
     META_MARK,
     PROTECTED,
@@ -40,7 +40,7 @@ OUTCOME_LABELS = {APPLIED: "已应用", UNCHANGED: "无变化", REFUSED: "拒绝
 # What happened to a problem after its sheet was exported that makes the sheet's row out of
 # date. Progress notes, repeat findings and answer edits do not: the row still says
 # something new.
-_SUPERSEDING = loop.HANDLED | {"assigned"}
+
 _HEADER_SCAN = 10
 
 
@@ -158,8 +158,9 @@ def _completion_date(value: Any) -> date | None:
 def _since_export(store: Store, problem: Problem, exported: dict[str, Any], created_at: str) -> list[ProblemEvent]:
     """The problem's history after the sheet was exported."""
     events = store.problem_events(problem.id)
-    if EVENTS_KEY in exported:
-        return events[int(exported[EVENTS_KEY]) :]
+    if HANDLED_KEY in exported:
+        handled = [e for e in events if e.action in loop.SUPERSEDING]
+        return handled[int(exported[HANDLED_KEY]) :]
     return [e for e in events if e.at > created_at]  # sheets exported before the count was kept
 
 
@@ -242,7 +243,7 @@ def _superseding(since: list[ProblemEvent], report: tuple[date, str] | None = No
     for event in since:
         if event.action == "fixed" and report is not None and (event.date, event.note) == report:
             continue
-        if event.action in _SUPERSEDING:
+        if event.action in loop.SUPERSEDING:
             return event
     return None
 

@@ -33,6 +33,7 @@ from inspect_cli.excel.common import (
 )
 from inspect_cli.models import Problem, ProblemStatus
 from inspect_cli.queries import problems
+from inspect_cli.rectification import SUPERSEDING
 from inspect_cli.store import Store
 
 EXPORT_KIND = "rectification"
@@ -43,9 +44,9 @@ META_MARK = "inspect-cli 整改通知单"
 FORMAT_VERSION = "1"
 STATES = ("已整改", "整改中", "无法整改需协调")
 DEFAULT_STATUSES = [ProblemStatus.OPEN, ProblemStatus.DEFERRED]
-# Kept with each exported row: how many history events the problem had when the sheet was
-# made, so an import can tell what happened to the problem after the sheet left.
-EVENTS_KEY = "_events"
+# Kept with each exported row: how many times the problem had been handled when the sheet
+# was made, so an import can tell what happened to it after the sheet left.
+HANDLED_KEY = "_handled"
 
 PROTECTED = [
     Column("问题编号"),
@@ -169,7 +170,7 @@ def export_unit_sheets(
     cache: dict[str, bytes | None] = {}
     out_dir.mkdir(parents=True, exist_ok=True)
     file_names = unit_file_names(sorted(by_unit), today)
-    events = store.event_counts([p.id for rows in by_unit.values() for p in rows])
+    handled = store.event_counts([p.id for rows in by_unit.values() for p in rows], SUPERSEDING)
     for unit, rows in sorted(by_unit.items()):
         export_id = export_id_for(unit) if export_id_for else str(uuid.uuid4())
         path = out_dir / file_names[unit]
@@ -182,7 +183,7 @@ def export_unit_sheets(
             pictures = photos.get(problem.id, [])
             image = thumbnail(media_dir, pictures[0].stored_name, cache) if pictures else None
             table.add([*values, None, None, None, None], highlight=problem.overdue_days(today) > 0, photo=image)
-            snapshot.append((problem.id, problem.no, {**_snapshot(values), EVENTS_KEY: events.get(problem.id, 0)}))
+            snapshot.append((problem.id, problem.no, {**_snapshot(values), HANDLED_KEY: handled.get(problem.id, 0)}))
             done += 1
             if progress:
                 progress(done, total)
