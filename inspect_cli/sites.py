@@ -526,12 +526,20 @@ def import_register(store: Store, checklists: ChecklistSet, path: Path, dry_run:
     return ImportReport(str(path), table.header_row, plan, table.ignored_columns, dry_run, added)
 
 
-def add_site(store: Store, checklists: ChecklistSet, values: dict[str, str]) -> SiteChange:
-    """Add one site with the same rules as a register row; an existing site is never changed here."""
+def add_site(store: Store, checklists: ChecklistSet, values: dict[str, str], new_unit: bool = False) -> SiteChange:
+    """Add one site with the same rules as a register row; an existing site is never changed here.
+
+    A person typing a unit gets the register's check (a typo is refused with suggestions)
+    unless `new_unit` says the unit is meant; a register file adds its units on first use.
+    """
     unknown = set(values) - set(SITE_FIELDS)
     if unknown:
         raise InputError(f"未知的点位字段：{'、'.join(sorted(unknown))}")
     given = {k: str(v) for k, v in values.items() if v is not None}
+    if not new_unit:
+        for key in ("unit", "partner"):
+            if given.get(key, "").strip():
+                given[key] = units.resolve_unit(store, given[key], field=FIELD_LABELS[key])
     try:
         (change,) = plan_sites(store, checklists, [(1, given)], "输入")
     except ImportFileError as exc:

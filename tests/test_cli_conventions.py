@@ -233,9 +233,12 @@ def register(cli, db_path) -> Path:
         "东城街道办事处",
         "--partner",
         "市场监管局",
+        "--new-unit",
     )
-    cli.ok("site", "add", "--name", "西湖[试点]农贸市场", "--type", "农贸市场", "--unit", "西湖街道办事处")
-    cli.ok("site", "add", "--name", "人民公园", "--type", "公园", "--unit", "园林局")
+    cli.ok(
+        "site", "add", "--name", "西湖[试点]农贸市场", "--type", "农贸市场", "--unit", "西湖街道办事处", "--new-unit"
+    )
+    cli.ok("site", "add", "--name", "人民公园", "--type", "公园", "--unit", "园林局", "--new-unit")
     cli.ok("record", "NMSC-001", "1", "fail", "--date", "2026-11-18", "--unit", "城管局", "--new-unit")
     return db_path
 

@@ -23,6 +23,7 @@ from inspect_cli.models import ProblemStatus, Result
 from inspect_cli.rectification import recheck_queue
 from inspect_cli.sites import resolve_site
 from inspect_cli.store import Store
+from inspect_cli.units import list_units
 
 from .conftest import make_image
 
@@ -45,12 +46,12 @@ def db(city):
         yield store
 
 
-def run_app(db, checklists, inspectors=("张三",), day=DAY) -> RunApp:
+def run_app(db, checklists, inspectors=("张三",), day=DAY, new_unit=False) -> RunApp:
     """The app `run SITE` opens: the inspection started (or resumed) the way the CLI starts it."""
     site = resolve_site(db, SITE)
     names = list(inspectors) if inspectors else None
     detail, resumed = core.start(db, checklists, site, day, names)
-    session = RunSession(db, checklists, site, detail, resumed, names, RectificationSettings(), media(db))
+    session = RunSession(db, checklists, site, detail, resumed, names, RectificationSettings(), media(db), new_unit)
     return RunApp(session)
 
 
@@ -422,6 +423,18 @@ async def test_unknown_unit_is_refused_inline(db, checklists):
         assert screen(app).form_open
         assert answers(app)["gg-01"].unit is None
         assert db.problem("ZG-2026-0001").unit == "公交集团"
+
+
+async def test_run_new_unit_takes_a_unit_not_in_the_register(db, checklists):
+    app = run_app(db, checklists, new_unit=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        app.screen.query_one("#unit", Input).value = "公交公司"
+        await pilot.press("ctrl+s")
+        assert not screen(app).form_open
+    assert answers(app)["gg-01"].unit == "公交公司"
+    assert db.problem("ZG-2026-0001").unit == "公交公司"
+    assert "公交公司" in [u.name for u in list_units(db)]
 
 
 # --- recheck -------------------------------------------------------------------------

@@ -180,8 +180,11 @@ def test_site_import_and_site_add_put_their_units_in_the_register(cli):
     assert "新单位" not in cli.ok("site", "import", DATA / "sites.csv").stdout  # known now
     cli.ok("unit", "add", "园林绿化局", "--short", "园林局")
     # A short name in a register file or `site add` is kept as the unit's name.
+    typo = cli("site", "add", "--name", "人民公园", "--type", "公园", "--unit", "园林局", "--partner", "文明半")
+    assert typo.exit_code == 2 and typo.stderr.startswith("错误：未知的包抓单位 '文明半'")
+    assert "文明半" not in registered(cli)
     added = json.loads(cli.ok("site", "add", "--name", "人民公园", "--type", "公园", "--unit", "园林局",
-                              "--partner", "文明办", "--json").stdout)  # fmt: skip
+                              "--partner", "文明办", "--new-unit", "--json").stdout)  # fmt: skip
     assert (added["unit"], added["partner"]) == ("园林绿化局", "文明办")
     assert "文明办" in registered(cli) and "园林局" not in registered(cli)
 
@@ -223,7 +226,17 @@ def walk(cli, site, day, failures):
 def typo_city(ledger):
     """市场监管局 also typed as 市场监官局 in a site's 责任单位: a fake unit with its own ranking."""
     ledger.ok(
-        "site", "add", "--name", "北城农贸市场", "--type", "农贸市场", "--code", "NMSC-009", "--unit", "市场监官局"
+        "site",
+        "add",
+        "--name",
+        "北城农贸市场",
+        "--type",
+        "农贸市场",
+        "--code",
+        "NMSC-009",
+        "--unit",
+        "市场监官局",
+        "--new-unit",
     )
     walk(ledger, "NMSC-002", "2026-11-17", {})  # 西湖街道办事处
     walk(ledger, "NMSC-009", "2026-11-17", {1: "公益广告缺失", 2: "宣传栏破损"})
@@ -443,7 +456,7 @@ def complete(db, line):
 
 
 def test_completion_offers_register_names_and_short_names(cli, db_path):
-    cli.ok("site", "add", "--name", "东城农贸市场", "--type", "农贸市场", "--unit", "市场监管局")
+    cli.ok("site", "add", "--name", "东城农贸市场", "--type", "农贸市场", "--unit", "市场监管局", "--new-unit")
     cli.ok("unit", "add", "城市管理局", "--short", "城管局")
     cli.ok("unit", "rename", "市场监管局", "市场监督管理局")
     assert complete(db_path, f"inspect-cli --db {db_path} issue assign ZG-2026-0001 --unit ") == sorted(

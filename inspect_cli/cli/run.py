@@ -93,7 +93,7 @@ def run(
             return
         detail, resumed = core.start(store, checklists, found, date, inspector, again=True)
     if terminal:
-        _run_on_screen(found, detail, resumed, inspector)
+        _run_on_screen(found, detail, resumed, inspector, new_unit)
         return
     answers = Answers()
     inspection = detail.inspection
@@ -158,7 +158,7 @@ def run(
     _summary(detail, "检查完成")
 
 
-def _run_on_screen(site, detail: InspectionDetail, resumed: bool, inspectors: list[str] | None) -> None:  # type: ignore[no-untyped-def]
+def _run_on_screen(site, detail: InspectionDetail, resumed: bool, inspectors: list[str] | None, new_unit: bool) -> None:  # type: ignore[no-untyped-def]
     from inspect_cli.cli.run_screen import run_screen, summary_lines
 
     outcome = run_screen(
@@ -170,6 +170,7 @@ def _run_on_screen(site, detail: InspectionDetail, resumed: bool, inspectors: li
         inspectors,
         state.settings().rectification,
         state.media_dir,
+        new_unit,
     )
     for line in summary_lines(outcome.detail, on_screen=False):
         say(line)

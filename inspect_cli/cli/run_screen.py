@@ -128,8 +128,10 @@ class RunSession:
         inspectors: list[str] | None,
         settings: RectificationSettings,
         media_dir: Path,
+        new_unit: bool = False,
     ) -> None:
         self.store = store
+        self.new_unit = new_unit  # `run --new-unit`: a unit typed in the form may be a new one
         self.checklists = checklists
         self.site = site
         self.detail = detail
@@ -192,6 +194,7 @@ class RunSession:
             media_dir=self.media_dir,
             inspectors=self.inspectors or None,
             unit=unit,
+            new_unit=self.new_unit,
             settings=self.settings,
         )
         self.detail.results[item.id] = saved
@@ -223,6 +226,8 @@ class RunSession:
         try:
             return units.resolve_unit(self.store, text)
         except units.UnknownUnitError as exc:
+            if self.new_unit:  # taken as typed; `record` adds it with the answer, in one transaction
+                return text.strip()
             # The core's message names a command-line option; here the list is the way.
             hint = f"（是否想写 {'、'.join(exc.suggestions)}？）" if exc.suggestions else ""
             raise InputError(
@@ -739,13 +744,14 @@ def run_screen(
     inspectors: list[str] | None,
     settings: RectificationSettings,
     media_dir: Path,
+    new_unit: bool = False,
 ) -> RunOutcome:
     """Walk `detail` (from `inspection.start`) full-screen; every answer is saved as it is given.
 
     Returns how it ended, read back from the database. An error inside the app that is not
     ours (a bug) is raised again here after the terminal is restored.
     """
-    app = RunApp(RunSession(store, checklists, site, detail, resumed, inspectors, settings, media_dir))
+    app = RunApp(RunSession(store, checklists, site, detail, resumed, inspectors, settings, media_dir, new_unit))
     outcome = app.run()
     if outcome is None:
         raise RuntimeError("检查界面意外退出（已填写的答案均已保存）") from getattr(app, "_exception", None)

@@ -73,6 +73,7 @@ def add(
     phone: Annotated[str | None, typer.Option("--phone", help="联系电话")] = None,
     lng: Annotated[str | None, typer.Option("--lng", help="经度")] = None,
     lat: Annotated[str | None, typer.Option("--lat", help="纬度")] = None,
+    new_unit: Annotated[bool, typer.Option("--new-unit", help="责任单位或包抓单位不在单位名录中：加入名录")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """添加一个点位。例：inspect-cli site add --name 东城农贸市场 --type 农贸市场 --street 东城街道"""
@@ -92,7 +93,7 @@ def add(
         "lng": lng,
         "lat": lat,
     }
-    change = add_site(state.store(), state.checklists(), values)
+    change = add_site(state.store(), state.checklists(), values, new_unit)
     if as_json:
         print_json(change.site)
         return
