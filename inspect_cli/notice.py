@@ -225,7 +225,7 @@ def issue_notice(
             office,
             settings,
             claimed,
-            reissue=before is not None and before["number"] == claimed,
+            reissue=_issued_before(before, claimed),
         )
         path, photos = write(built)
     except BaseException:
@@ -233,6 +233,11 @@ def issue_notice(
         raise
     store.notice_issued(claimed, path.name)
     return built, path, photos
+
+
+def _issued_before(before: dict | None, number: int) -> bool:
+    """The period had a notice under this number (a claim whose writing died left no file)."""
+    return before is not None and before["number"] == number and bool(before["file_name"])
 
 
 def _groups(store: Store, found: list[Problem]) -> list[ProblemGroup]:

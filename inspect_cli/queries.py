@@ -314,10 +314,6 @@ class PeriodSummary:
     # open: kept as an occurrence of that problem, not counted as a problem of their own.
     repeat_findings: int = 0
 
-    @property
-    def failing(self) -> int:
-        return self.failed + self.severe
-
 
 def period_summary(
     store: Store,

@@ -1106,10 +1106,6 @@ class Store:
         with self.atomic() as conn:
             conn.execute("UPDATE problem_events SET note = ?, count = ? WHERE id = ?", (note, count, event_id))
 
-    def delete_event(self, event_id: str) -> None:
-        with self.atomic() as conn:
-            conn.execute("DELETE FROM problem_events WHERE id = ?", (event_id,))
-
     def first_event_id(self, problem_id: str, action: str) -> str | None:
         row = self.conn.execute(
             "SELECT id FROM problem_events WHERE problem_id = ? AND action = ? ORDER BY at, rowid LIMIT 1",

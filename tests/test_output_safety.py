@@ -28,6 +28,7 @@ from rich.text import Text
 from inspect_cli import paths
 from inspect_cli.cli.render import SafeConsole, table
 from inspect_cli.config import NoticeSettings, OfficeSettings
+from inspect_cli.excel import common
 from inspect_cli.excel.common import (
     CELL_LIMIT,
     HEADER_LIMIT,
@@ -281,10 +282,10 @@ def test_unreadable_photos_give_no_thumbnail_and_no_warning(tmp_path, monkeypatc
         warnings.simplefilter("error")  # nothing may reach the terminal as a Python warning
         for name in ("bomb.png", "truncated.jpg", "text.jpg", "folder.jpg", "missing.jpg"):
             assert thumbnail(tmp_path, name, cache) is None, name
-        # Between Pillow's pixel limit and twice that it only warns: refused all the same.
-        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 400 * 300 - 1)
+        # Beyond the limit photos are taken in under (media.MAX_PIXELS): refused, silently.
+        monkeypatch.setattr(common, "MAX_PIXELS", 400 * 300 - 1)
         assert photo_jpeg(good, (128, 72)) is None
-        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 400 * 300)
+        monkeypatch.setattr(common, "MAX_PIXELS", 400 * 300)
         assert photo_jpeg(good, (128, 72)) is not None
 
 
@@ -314,3 +315,13 @@ def test_notice_leaves_out_a_photo_it_cannot_read(problem_city, tmp_path, damage
     assert any(t.startswith("1. ") for t in docx_texts(tmp_path / "n.docx"))  # the cases themselves stay
     md = cli.ok("notice", *WEEK, "-o", tmp_path / "n.md")
     assert "典型问题照片 0 张" in md.stdout and "![" not in (tmp_path / "n.md").read_text(encoding="utf-8")
+
+
+def test_a_photo_accepted_at_entry_is_shown_whatever_pillows_own_threshold(tmp_path, monkeypatch):
+    """One pixel limit for taking a photo in and for showing it (media.MAX_PIXELS)."""
+    path = tmp_path / "p.png"
+    Image.new("RGB", (60, 60), "red").save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)  # Pillow would warn: a "bomb" to it
+    assert common.photo_jpeg(path, (40, 40)) is not None
+    monkeypatch.setattr(common, "MAX_PIXELS", 1000)
+    assert common.photo_jpeg(path, (40, 40)) is None

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_cli.errors import InputError
+from inspect_cli.media import MAX_PIXELS
 from inspect_cli.scoring import round_rate
 from inspect_cli.text import for_xml
 
@@ -282,12 +283,13 @@ def photo_jpeg(path: Path, box: tuple[int, int], quality: int = 80) -> bytes | N
         return None
     try:
         with warnings.catch_warnings():
-            # Pillow only warns about an image between its pixel limit and twice that; treat
-            # it as the bomb it may be. Other warnings (odd EXIF) do not stop a readable
-            # photo, and none may spill onto the terminal in the middle of a progress bar.
+            # The pixel limit is the one a photo was accepted under (media.MAX_PIXELS), checked
+            # from the header below, not Pillow's lower warning threshold: a photo taken in must
+            # show. No warning (odd EXIF) may spill onto the terminal mid-progress bar.
             warnings.simplefilter("ignore")
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    return None
                 # A JPEG then decodes at 1/2 to 1/8 scale: a large photo stays cheap.
                 side = max(box)
                 image.draft(None, (side, side))
