@@ -295,6 +295,9 @@ _SQLITE_MESSAGES = {
     "database or disk is full": "磁盘已满，未写入任何内容；请清理磁盘后重试",
     "database is locked": f"数据库被其他程序占用（已等待 {BUSY_TIMEOUT_SECONDS} 秒），未写入任何内容；请稍后重试",
     "disk i/o error": "读写磁盘出错（磁盘已满、已拔出或损坏），未写入任何内容",
+    # Checked before writing, so only another process writing the same record at the same
+    # moment gets here.
+    "unique constraint failed": "另一个操作同时写入了同一条记录，本次未写入任何内容；请重试",
 }
 
 

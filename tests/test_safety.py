@@ -406,3 +406,9 @@ def test_a_sheet_stays_out_of_date_when_findings_are_withdrawn_after_it_was_expo
     code, report = imported(today, returned)
     assert code == 4 and report[0]["rows"][0]["outcome"] == "stale"
     assert whole_database(today) == before
+
+
+def test_a_write_racing_another_is_one_chinese_line(city):
+    racing = pytest.raises(StoreError, match="另一个操作同时写入了同一条记录，本次未写入任何内容；请重试")
+    with Store(city.db) as store, racing, store.atomic() as conn:
+        conn.execute("INSERT INTO units (id, name, created_at, updated_at) VALUES ('x', '市场监管局', '', '')")
