@@ -12,6 +12,7 @@ from inspect_cli.dates import check_period
 from inspect_cli.models import Inspection, Problem, ProblemStatus, Result, Site
 from inspect_cli.scoring import Score
 from inspect_cli.store import Store
+from inspect_cli.units import register_name
 
 UNSET = "（未填写）"
 
@@ -158,6 +159,9 @@ def iter_problems(
     `overdue` keeps those past their deadline."""
     check_period(date_from, date_to)
     day = today or dates.today()
+    if filters.get("unit"):
+        # A short or former name lists the unit it means; anything else is a name fragment.
+        filters["unit"] = register_name(store, str(filters["unit"])) or filters["unit"]
     for problem in store.iter_problems(
         statuses=statuses,
         found_from=date_from,

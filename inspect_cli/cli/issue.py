@@ -21,7 +21,6 @@ from inspect_cli.models import Problem, ProblemStatus
 from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, problem_stats, problems
 from inspect_cli.scoring import format_rate
 from inspect_cli.sites import resolve_site
-from inspect_cli.units import register_name
 
 app = typer.Typer(help="整改问题：台账、上报整改、复查、销号、统计。", no_args_is_help=True)
 
@@ -98,9 +97,6 @@ def list_(
     """整改问题台账，按整改时限排序。例：inspect-cli issue list --overdue --unit 城市管理局"""
     store = state.store()
     today = dates.today()
-    if unit:
-        # A short or former name lists the unit it means; anything else is a name fragment.
-        unit = register_name(store, unit) or unit
     found = problems(
         store,
         statuses=[ProblemStatus.parse(s) for s in status] if status else None,
