@@ -546,6 +546,23 @@ def recheck_queue(store: Store, site: Site, day: date | None = None) -> list[Pro
     return todo
 
 
+# What each re-check did, as the commands and the re-check screen report it.
+RECHECK_WORDS = {
+    "recheck_pass": "复查通过，已销号",
+    "force_close": "已强制销号",
+    "recheck_fail": "复查未通过，退回返工",
+    "recheck_open": "复查记录已保存，问题仍未整改",
+}
+
+
+def recheck_summary(total: int, events: list[str]) -> str:
+    """One line for a walk of `total` problems in which `events` re-checks were recorded."""
+    closed = sum(1 for e in events if e in ("recheck_pass", "force_close"))
+    failed = sum(1 for e in events if e in ("recheck_fail", "recheck_open"))
+    done = closed + failed
+    return f"复查结束：共 {total} 个问题，已复查 {done} 个（销号 {closed}，未通过 {failed}），跳过或未处理 {total - done} 个"
+
+
 def history(store: Store, ref: str) -> tuple[Problem, list[ProblemEvent]]:
     problem = store.problem(ref)
     return problem, store.problem_events(problem.id)

@@ -227,14 +227,6 @@ def fixed(
     _done(change, "已上报整改")
 
 
-_RECHECK_WORDS = {
-    "recheck_pass": "复查通过，已销号",
-    "force_close": "已强制销号",
-    "recheck_fail": "复查未通过，退回返工",
-    "recheck_open": "复查记录已保存，问题仍未整改",
-}
-
-
 @app.command()
 def recheck(
     problem: ProblemArg,
@@ -263,7 +255,7 @@ def recheck(
         force=force,
         reason=reason,
     )
-    _done(change, _RECHECK_WORDS[change.event])
+    _done(change, core.RECHECK_WORDS[change.event])
 
 
 @app.command()
@@ -468,14 +460,9 @@ def recheck_site(
                 continue
             break
         tally[change.event] = tally.get(change.event, 0) + 1
-        say(f"{change.problem.no}：{_RECHECK_WORDS[change.event]}")
+        say(f"{change.problem.no}：{core.RECHECK_WORDS[change.event]}")
     _recheck_summary(tally, len(todo))
 
 
 def _recheck_summary(tally: dict[str, int], total: int) -> None:
-    closed = tally.get("recheck_pass", 0) + tally.get("force_close", 0)
-    failed = tally.get("recheck_fail", 0) + tally.get("recheck_open", 0)
-    done = closed + failed
-    say(
-        f"复查结束：共 {total} 个问题，已复查 {done} 个（销号 {closed}，未通过 {failed}），跳过或未处理 {total - done} 个"
-    )
+    say(core.recheck_summary(total, [event for event, n in tally.items() for _ in range(n)]))

@@ -33,12 +33,6 @@ EVENT_TEXT = {
     "recheck_fail": "未通过",
     "recheck_open": "仍未整改",
 }
-EVENT_WORDS = {
-    "recheck_pass": "复查通过，已销号",
-    "force_close": "已强制销号",
-    "recheck_fail": "复查未通过，退回返工",
-    "recheck_open": "复查记录已保存，问题仍未整改",
-}
 SKIPPED = "跳过"
 _STATE_STYLE = {
     "已销号": "green",
@@ -75,10 +69,7 @@ class RecheckOutcome:
         return len(self.events)
 
     def summary(self) -> str:
-        return (
-            f"复查结束：共 {self.total} 个问题，已复查 {self.done} 个（销号 {self.closed}，未通过 {self.failed}），"
-            f"跳过或未处理 {self.total - self.done} 个"
-        )
+        return core.recheck_summary(self.total, list(self.events.values()))
 
 
 class RecheckSession:
@@ -328,7 +319,7 @@ class RecheckScreen(WalkScreen):
         for line in session.report_lines(problem):
             parts += ["\n", (line, "cyan")]
         if problem.no in session.events:
-            parts += ["\n", (f"本次：{EVENT_WORDS[session.events[problem.no]]}", "yellow")]
+            parts += ["\n", (f"本次：{core.RECHECK_WORDS[session.events[problem.no]]}", "yellow")]
         self.query_one("#problem", Static).update(plain(*parts))
 
     def refresh_row(self, index: int) -> None:
@@ -376,7 +367,7 @@ class RecheckScreen(WalkScreen):
             return
         self.hide_form()
         self.refresh_row(index)
-        self.say(f"{change.problem.no}：{EVENT_WORDS[change.event]}")
+        self.say(f"{change.problem.no}：{core.RECHECK_WORDS[change.event]}")
         self.go(index + 1)
 
     @on(Button.Pressed, "#save")
