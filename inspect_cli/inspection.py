@@ -41,7 +41,7 @@ def _new_inspection(
 ) -> Inspection:
     """A new inspection; a second one of the same site on the same date only when asked for."""
     check_past(day, "检查日期")
-    names = _names(inspectors)
+    names = split_names(inspectors)
     checklist = checklists.get(site.site_type)
     with store.atomic():
         done = store.list_inspections(day, day, site_id=site.id, finished_only=True)
@@ -97,7 +97,7 @@ def open_for_record(
 def add_inspectors(store: Store, inspection: Inspection, inspectors: list[str] | None) -> Inspection:
     """Who joins an inspection on resume is added to those already named, never replacing them."""
     names = list(inspection.inspectors)
-    names += [n for n in _names(inspectors) if n not in names]
+    names += [n for n in split_names(inspectors) if n not in names]
     if names == inspection.inspectors:
         return inspection
     if inspection.finished:
@@ -106,7 +106,8 @@ def add_inspectors(store: Store, inspection: Inspection, inspectors: list[str] |
     return store.inspection(inspection.id)
 
 
-def _names(inspectors: list[str] | None) -> list[str]:
+def split_names(inspectors: list[str] | None) -> list[str]:
+    """Inspector names as given (-i repeated, or one line split at commas and 、), once each."""
     names: list[str] = []
     for raw in inspectors or []:
         for part in str(raw).replace("，", ",").replace("、", ",").split(","):
@@ -163,7 +164,7 @@ def record(
         stored = store_photos(photos, media_dir)
     elif not result.failing:
         stored = []  # a passing item keeps no photos of an earlier failure
-    names = _names(inspectors)
+    names = split_names(inspectors)
     entry = ResultRecord(
         item_id=item.id,
         result=result,

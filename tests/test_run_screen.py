@@ -392,6 +392,7 @@ async def test_inspectors_are_asked_when_none_were_given(db, checklists):
         saved = answers(app)
     assert next(iter(saved.values())).recorded_by == "张三、李四"
     assert app.session.inspectors == ["张三", "李四"]
+    assert db.inspection(app.session.detail.inspection.id).inspectors == ["张三", "李四"]  # kept on it
 
 
 async def test_unit_is_picked_from_the_register_by_pinyin_initials(db, checklists):

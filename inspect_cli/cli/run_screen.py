@@ -154,14 +154,9 @@ class RunSession:
         return len(self.items) if first is None else first
 
     def set_inspectors(self, names: list[str]) -> None:
-        """Names typed at the start: sent with every answer, and to `start`, which resumes this
-        same (open) inspection and keeps the names on it."""
+        """Names typed at the start: sent with every answer and kept on the inspection."""
         self.inspectors = names
-        inspection = self.detail.inspection
-        if any(i.id == inspection.id for i in self.store.open_inspections(self.site.id, inspection.date)):
-            detail, _ = core.start(self.store, self.checklists, self.site, inspection.date, names)
-            if detail.inspection.id == inspection.id:
-                self.detail = detail
+        self.detail.inspection = core.add_inspectors(self.store, self.detail.inspection, names)
 
     def answer(self, item: Item) -> ResultRecord | None:
         return self.detail.results.get(item.id)

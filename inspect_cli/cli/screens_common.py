@@ -21,7 +21,7 @@ from textual.widgets import Input, Label, OptionList, Static
 
 from inspect_cli.errors import InputError
 from inspect_cli.media import check_photo, split_photo_paths
-from inspect_cli.text import clean_name, for_terminal
+from inspect_cli.text import for_terminal
 
 # The stylesheet both apps start from: a dim label above each field, a red line for errors.
 BASE_CSS = """
@@ -75,12 +75,9 @@ def content_text(widget: Static) -> str:
 
 def parse_names(text: str) -> list[str]:
     """Inspector names typed on one line, split at commas (half or full width) and 、."""
-    names: list[str] = []
-    for part in text.replace("，", ",").replace("、", ",").split(","):
-        name = clean_name(part, "检查人姓名")
-        if name and name not in names:
-            names.append(name)
-    return names
+    from inspect_cli.inspection import split_names
+
+    return split_names([text])
 
 
 def checked_photos(text: str) -> list[Path]:
