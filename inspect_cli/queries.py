@@ -330,11 +330,6 @@ def period_summary(
         scored = scored_inspections(store, date_from, date_to)
     rates = [s.score.rate for s in scored if s.score.rate is not None]
     _, problem_total = problem_stats(store, date_from, date_to, today=today)
-    numbers = {s.inspection.no for s in scored}
-    originated = sum(
-        1 for p in iter_problems(store, date_from=date_from, date_to=date_to) if p.inspection_no in numbers
-    )
-    failing = sum(s.score.failed + s.score.severe for s in scored)
     return PeriodSummary(
         date_from=date_from,
         date_to=date_to,
@@ -348,7 +343,7 @@ def period_summary(
         streets=len({s.site.street or UNSET for s in scored}),
         site_types=len({s.site.site_type for s in scored}),
         problems=problem_total,
-        repeat_findings=max(failing - originated, 0),
+        repeat_findings=store.count_repeat_findings([s.inspection.id for s in scored]),
     )
 
 

@@ -1165,6 +1165,16 @@ class Store:
                 )
         return out
 
+    def count_repeat_findings(self, inspection_ids: list[str]) -> int:
+        """How many answers of these inspections were 重复发现 of a problem already open."""
+        total = 0
+        for chunk in _chunks(inspection_ids):
+            marks = ",".join("?" * len(chunk))
+            total += self.conn.execute(
+                f"SELECT count(*) FROM problem_events WHERE action = 'repeat' AND inspection_id IN ({marks})", chunk
+            ).fetchone()[0]
+        return total
+
     def event_counts(self, problem_ids: list[str], actions: Iterable[str]) -> dict[str, int]:
         """How many events of these kinds each problem has."""
         counts: dict[str, int] = {}
