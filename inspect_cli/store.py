@@ -314,9 +314,13 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def _escape_like(text: str) -> str:
+    """`text` with LIKE's wildcards (and the escape character) taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escape_like(text)}%"
 
 
 class _Where:
@@ -1329,3 +1333,82 @@ def _item(row: sqlite3.Row) -> Item:
 def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+class Lookup:
+    """A read-only view of a database for shell completion: quick, and never creates,
+    migrates or locks the file (a Tab press must leave it exactly as it was)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    @contextmanager
+    def open(cls, path: Path) -> Iterator[Lookup | None]:
+        """None when there is no database file there."""
+        if not path.is_file():
+            yield None
+            return
+        path = path.resolve()
+        # While another inspect-cli holds the database, its changes may still sit in the
+        # write-ahead log, which a plain read-only connection reads. Otherwise the file is
+        # complete on its own, and `immutable` reads it without creating -wal/-shm files.
+        live = Path(f"{path}-wal").exists()
+        uri = path.as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
+        conn = sqlite3.connect(uri, uri=True, timeout=0.5)
+        try:
+            yield cls(conn)
+        finally:
+            conn.close()
+
+    def sites(self, column: str, prefix: str, limit: int) -> Iterator[tuple[str, str, str]]:
+        """(value of `column`, code, name) of sites whose code, name or initials start with `prefix`."""
+        if column not in ("code", "name", "name_initials"):
+            raise ValueError(column)
+        yield from self.conn.execute(
+            f"SELECT {column}, code, name FROM sites WHERE {column} LIKE ? ESCAPE '\\' ORDER BY {column} LIMIT ?",
+            (_starts(prefix), limit),
+        )
+
+    def units(self, prefix: str, limit: int) -> Iterator[tuple[str, str]]:
+        """(name, description) of units named or short-named `prefix`…"""
+        pattern = _starts(prefix)
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units'").fetchone():
+            # A database from before the register, not migrated yet (completion never migrates).
+            for sql in (
+                "SELECT DISTINCT unit, '' FROM sites WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
+                "SELECT DISTINCT partner, '' FROM sites WHERE partner LIKE ? ESCAPE '\\' ORDER BY partner LIMIT ?",
+                "SELECT DISTINCT unit, '' FROM problems WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
+            ):
+                yield from self.conn.execute(sql, (pattern, limit))
+            return
+        yield from self.conn.execute(
+            "SELECT name, coalesce(short_name, '') FROM units WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+            (pattern, limit),
+        )
+        yield from self.conn.execute(
+            "SELECT short_name, name FROM units WHERE short_name LIKE ? ESCAPE '\\' ORDER BY short_name LIMIT ?",
+            (pattern, limit),
+        )
+
+    def problems(self, prefix: str, limit: int) -> Iterator[tuple[str, str, str, str]]:
+        """(number, site code, site name, item) of problems, unfinished ones and the newest first."""
+        yield from self.conn.execute(
+            "SELECT p.no, s.code, s.name, p.item_text FROM problems p JOIN sites s ON s.id = p.site_id"
+            " WHERE p.no LIKE ? ESCAPE '\\'"
+            " ORDER BY p.status IN ('open', 'fixed', 'deferred') DESC, p.year DESC, p.seq DESC LIMIT ?",
+            (_starts(prefix), limit),
+        )
+
+    def inspections(self, prefix: str, limit: int) -> Iterator[tuple[str, str, str, str]]:
+        """(number, site code, site name, date) of inspections, unfinished ones and the newest first."""
+        yield from self.conn.execute(
+            "SELECT i.no, s.code, s.name, i.date FROM inspections i JOIN sites s ON s.id = i.site_id"
+            " WHERE i.no LIKE ? ESCAPE '\\' ORDER BY i.status = 'open' DESC, i.year DESC, i.seq DESC LIMIT ?",
+            (_starts(prefix), limit),
+        )
+
+
+def _starts(prefix: str) -> str:
+    """A LIKE pattern for values starting with `prefix` (its wildcards taken literally)."""
+    return _escape_like(prefix) + "%"

@@ -1,16 +1,14 @@
 """Shell completion: the values a command line can take, read from the database it names.
 
 A completer runs inside the user's shell on every Tab, so it must be quick and silent: it
-opens the database read-only (never creating, migrating or locking it), returns at most
-LIMIT values that start with what was typed, and turns every failure into no suggestions.
-The queries live here rather than in the store because `Store()` creates and migrates the
-file it is given, which a Tab press must never do.
+opens the database read-only through the store's `Lookup` (never creating, migrating or
+locking it), returns at most LIMIT values that start with what was typed, and turns every
+failure into no suggestions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +19,7 @@ from inspect_cli.cli.render import say
 from inspect_cli.text import for_terminal
 
 if TYPE_CHECKING:
-    import sqlite3
+    from inspect_cli.store import Lookup
 
 LIMIT = 50
 HELP_CHARS = 30  # a description longer than one shell line would break zsh's and fish's menus
@@ -44,13 +42,9 @@ def sites(ctx: typer.Context, incomplete: str) -> Candidates:
         # Initials are a valid SITE as well: `run dcnmsc` finds 东城农贸市场.
         columns.append("name_initials")
 
-    def query(db: sqlite3.Connection, pattern: str) -> Iterator[tuple[str, str]]:
+    def query(db: Lookup) -> Iterator[tuple[str, str]]:
         for column in columns:
-            rows = db.execute(
-                f"SELECT {column}, code, name FROM sites WHERE {column} LIKE ? ESCAPE '\\' ORDER BY {column} LIMIT ?",
-                (pattern, LIMIT),
-            )
-            for value, code, name in rows:
+            for value, code, name in db.sites(column, incomplete, LIMIT):
                 yield value, f"{code} {name}"
 
     return _complete(ctx, incomplete, query)
@@ -58,47 +52,14 @@ def sites(ctx: typer.Context, incomplete: str) -> Candidates:
 
 def units(ctx: typer.Context, incomplete: str) -> Candidates:
     """Names and short names from the unit register (each described by the other)."""
-
-    def query(db: sqlite3.Connection, pattern: str) -> Iterator[tuple[str, str]]:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units'").fetchone():
-            # A database from before the register, not migrated yet (a Tab press never migrates).
-            yield from _units_in_use(db, pattern)
-            return
-        rows = db.execute(
-            "SELECT name, coalesce(short_name, '') FROM units WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
-            (pattern, LIMIT),
-        )
-        yield from rows
-        rows = db.execute(
-            "SELECT short_name, name FROM units WHERE short_name LIKE ? ESCAPE '\\' ORDER BY short_name LIMIT ?",
-            (pattern, LIMIT),
-        )
-        yield from rows
-
-    return _complete(ctx, incomplete, query)
-
-
-def _units_in_use(db: sqlite3.Connection, pattern: str) -> Iterator[tuple[str, str]]:
-    for sql in (
-        "SELECT DISTINCT unit FROM sites WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
-        "SELECT DISTINCT partner FROM sites WHERE partner LIKE ? ESCAPE '\\' ORDER BY partner LIMIT ?",
-        "SELECT DISTINCT unit FROM problems WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
-    ):
-        for (unit,) in db.execute(sql, (pattern, LIMIT)):
-            yield unit, ""
+    return _complete(ctx, incomplete, lambda db: db.units(incomplete, LIMIT))
 
 
 def problems(ctx: typer.Context, incomplete: str) -> Candidates:
     """Problem numbers, open ones and the newest first."""
 
-    def query(db: sqlite3.Connection, pattern: str) -> Iterator[tuple[str, str]]:
-        rows = db.execute(
-            "SELECT p.no, s.code, s.name, p.item_text FROM problems p JOIN sites s ON s.id = p.site_id"
-            " WHERE p.no LIKE ? ESCAPE '\\'"
-            " ORDER BY p.status IN ('open', 'fixed', 'deferred') DESC, p.year DESC, p.seq DESC LIMIT ?",
-            (pattern, LIMIT),
-        )
-        for no, code, name, item in rows:
+    def query(db: Lookup) -> Iterator[tuple[str, str]]:
+        for no, code, name, item in db.problems(incomplete, LIMIT):
             yield no, f"{code} {name} {item}"
 
     return _complete(ctx, incomplete, query)
@@ -107,32 +68,24 @@ def problems(ctx: typer.Context, incomplete: str) -> Candidates:
 def inspections(ctx: typer.Context, incomplete: str) -> Candidates:
     """Inspection numbers, unfinished ones and the newest first."""
 
-    def query(db: sqlite3.Connection, pattern: str) -> Iterator[tuple[str, str]]:
-        rows = db.execute(
-            "SELECT i.no, s.code, s.name, i.date FROM inspections i JOIN sites s ON s.id = i.site_id"
-            " WHERE i.no LIKE ? ESCAPE '\\' ORDER BY i.status = 'open' DESC, i.year DESC, i.seq DESC LIMIT ?",
-            (pattern, LIMIT),
-        )
-        for no, code, name, day in rows:
+    def query(db: Lookup) -> Iterator[tuple[str, str]]:
+        for no, code, name, day in db.inspections(incomplete, LIMIT):
             yield no, f"{code} {name} {day}"
 
     return _complete(ctx, incomplete, query)
 
 
-def _complete(
-    ctx: typer.Context,
-    incomplete: str,
-    query: Callable[[sqlite3.Connection, str], Iterator[tuple[str, str]]],
-) -> Candidates:
+def _complete(ctx: typer.Context, incomplete: str, query: Callable[[Lookup], Iterator[tuple[str, str]]]) -> Candidates:
     from rich.markup import escape
+
+    from inspect_cli.store import Lookup
 
     found: dict[str, str] = {}
     try:
-        with _read_only(_database(ctx)) as db:
+        with Lookup.open(_database(ctx)) as db:
             if db is None:
                 return []
-            escaped = incomplete.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            for value, description in query(db, escaped + "%"):
+            for value, description in query(db):
                 if len(found) >= LIMIT:
                     break
                 if not value or for_terminal(value) != value:
@@ -157,26 +110,6 @@ def _database(ctx: typer.Context) -> Path:
     """The database the command line being completed names: --db, $INSPECT_CLI_DB, the default."""
     option = ctx.find_root().params.get("db")
     return paths.db_path(Path(option) if option else None)
-
-
-@contextmanager
-def _read_only(path: Path) -> Iterator[sqlite3.Connection | None]:
-    import sqlite3
-
-    if not path.is_file():
-        yield None
-        return
-    path = path.resolve()
-    # While another inspect-cli holds the database, its changes may still sit in the
-    # write-ahead log, which a plain read-only connection reads. Otherwise the file is
-    # complete on its own, and `immutable` reads it without creating -wal/-shm files.
-    live = Path(f"{path}-wal").exists()
-    uri = path.as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
-    db = sqlite3.connect(uri, uri=True, timeout=0.5)
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 # --- --install-completion [SHELL] / --show-completion [SHELL] ---------------------------
