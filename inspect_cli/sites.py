@@ -17,6 +17,7 @@ from inspect_cli import units
 from inspect_cli.checklist import ChecklistSet
 from inspect_cli.errors import ImportFileError, InputError, NotFoundError
 from inspect_cli.models import SITE_FIELDS, Site
+from inspect_cli.rows import ImportPlan, PlannedRow, refuse_rows
 from inspect_cli.store import Store
 from inspect_cli.text import MAX_NAME, clean, for_terminal
 
@@ -311,28 +312,21 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 @dataclass
-class SiteChange:
+class SiteChange(PlannedRow):
     row: int
     action: str  # "create" | "update" | "unchanged"
     site: Site
     changes: dict[str, tuple[object, object]] = field(default_factory=dict)
 
-    @property
-    def action_label(self) -> str:
-        return {"create": "新增", "update": "更新", "unchanged": "无变化"}[self.action]
-
 
 @dataclass
-class ImportReport:
+class ImportReport(ImportPlan):
     path: str
     header_row: int
     changes: list[SiteChange]
     ignored_columns: list[str]
     dry_run: bool
     new_units: list[str] = field(default_factory=list)  # 责任单位/包抓单位 the unit register gains
-
-    def count(self, action: str) -> int:
-        return sum(1 for c in self.changes if c.action == action)
 
 
 # Longer than any real value: the address is a short sentence, the code a short tag, the
@@ -349,7 +343,6 @@ _EXCEL_ERRORS = frozenset(
 )
 _COORDINATE_LIMITS = {"lng": 180, "lat": 90}
 _UNIT_FIELDS = ("unit", "partner")
-_MAX_DETAILS = 50
 
 
 def _parse_row(values: dict[str, str], checklists: ChecklistSet, errors: list[str]) -> dict[str, object]:
@@ -488,10 +481,7 @@ def plan_sites(
         updated = replace(existing, **updates)
         plan.append(SiteChange(row_no, "update" if changes else "unchanged", updated, changes))
     if problems:
-        listed = problems[:_MAX_DETAILS]
-        if len(problems) > _MAX_DETAILS:
-            listed.append(f"……另有 {len(problems) - _MAX_DETAILS} 行有问题，未一一列出")
-        raise ImportFileError(f"{source} 有 {len(problems)} 行无法导入，未写入任何数据", listed)
+        refuse_rows(source, problems)
     return plan
 
 

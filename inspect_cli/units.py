@@ -21,13 +21,13 @@ from pathlib import Path
 from inspect_cli import dates
 from inspect_cli.errors import ImportFileError, InputError, NotFoundError
 from inspect_cli.models import ProblemStatus
+from inspect_cli.rows import ImportPlan, PlannedRow, refuse_rows
 from inspect_cli.store import Store
 from inspect_cli.text import MAX_NAME, clean, clean_name, for_terminal
 
 # History actions written on every problem of a renamed or merged unit.
 UNIT_RENAMED = "unit_renamed"
 UNIT_MERGED = "unit_merged"
-_MAX_DETAILS = 50
 _PHONE_LIMIT = 40
 # Below this a suggestion is more noise than help: 市场监官局 ~ 市场监管局 scores 0.8, but
 # 城市管理局 ~ 市场监管局 (three characters in common) only 0.6.
@@ -461,27 +461,20 @@ FIELD_LABELS = {key: names[0] for key, names in HEADER_ALIASES.items()}
 
 
 @dataclass
-class UnitChange:
+class UnitChange(PlannedRow):
     row: int
     action: str  # "create" | "update" | "unchanged"
     unit: Unit
     changes: dict[str, tuple[object, object]] = field(default_factory=dict)
 
-    @property
-    def action_label(self) -> str:
-        return {"create": "新增", "update": "更新", "unchanged": "无变化"}[self.action]
-
 
 @dataclass
-class UnitImportReport:
+class UnitImportReport(ImportPlan):
     path: str
     header_row: int
     changes: list[UnitChange]
     ignored_columns: list[str]
     dry_run: bool
-
-    def count(self, action: str) -> int:
-        return sum(1 for c in self.changes if c.action == action)
 
 
 def _parse_unit_row(values: dict[str, str], errors: list[str]) -> dict[str, object]:
@@ -543,10 +536,7 @@ def plan_units(store: Store, rows: list[tuple[int, dict[str, str]]], source: str
         updated = replace(existing, **details)
         plan.append(UnitChange(row_no, "update" if changes else "unchanged", updated, changes))
     if problems:
-        listed = problems[:_MAX_DETAILS]
-        if len(problems) > _MAX_DETAILS:
-            listed.append(f"……另有 {len(problems) - _MAX_DETAILS} 行有问题，未一一列出")
-        raise ImportFileError(f"{source} 有 {len(problems)} 行无法导入，未写入任何数据", listed)
+        refuse_rows(source, problems)
     return plan
 
 

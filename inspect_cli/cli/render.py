@@ -12,10 +12,10 @@ import dataclasses
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
@@ -23,6 +23,9 @@ from rich.table import Table
 from rich.text import Span, Text
 
 from inspect_cli.text import for_terminal
+
+if TYPE_CHECKING:
+    from inspect_cli.rows import ImportPlan
 
 # Characters json.dumps leaves as they are with ensure_ascii=False that a terminal still acts
 # on or cannot encode: DEL and C1 controls, bidirectional overrides and isolates, line and
@@ -127,3 +130,35 @@ def error(message: str, details: list[str] | None = None) -> None:
     err.print(Text(f"错误：{for_terminal(message)}", style="bold red"), soft_wrap=True)
     for line in details or []:
         err.print(Text(f"  {for_terminal(line)}"), soft_wrap=True)
+
+
+def import_plan(
+    plan: ImportPlan,
+    dry_run: bool,
+    columns: list[str],
+    cells: Callable[[Any], list[Any]],
+    labels: dict[str, str],
+    shown: Callable[[object], str] = lambda v: "" if v is None else str(v),
+) -> None:
+    """A register import (点位台账, 单位名录): the rows that change, then one line of counts."""
+    if plan.ignored_columns:
+        warn(f"未使用的列：{'、'.join(plan.ignored_columns)}")
+    changed = [c for c in plan.changes if c.action != "unchanged"]
+    if changed:
+        rows = [
+            [
+                c.row,
+                c.action_label,
+                *cells(c),
+                "；".join(
+                    f"{labels.get(k, k)}：{shown(old) or '空'} → {shown(new)}" for k, (old, new) in c.changes.items()
+                ),
+            ]
+            for c in changed
+        ]
+        out.print(table(["行", "操作", *columns, "变化"], rows))
+    prefix = "预览（未写入）：" if dry_run else "已导入："
+    say(
+        f"{prefix}新增 {plan.count('create')} 个，更新 {plan.count('update')} 个，"
+        f"无变化 {plan.count('unchanged')} 个（表头在第 {plan.header_row} 行）"
+    )

@@ -9,7 +9,7 @@ import typer
 
 from inspect_cli.cli.args import SiteArg, unit_option
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import out, print_json, say, table, warn
+from inspect_cli.cli.render import import_plan, out, print_json, say, table
 from inspect_cli.queries import scored_inspections
 from inspect_cli.scoring import format_rate
 from inspect_cli.sites import FIELD_LABELS, add_site, import_register, resolve_site, search_sites
@@ -31,26 +31,12 @@ def import_(
     if as_json:
         print_json(report)
         return
-    if report.ignored_columns:
-        warn(f"未使用的列：{'、'.join(report.ignored_columns)}")
-    changed = [c for c in report.changes if c.action != "unchanged"]
-    if changed:
-        rows = [
-            [
-                c.row,
-                c.action_label,
-                c.site.code,
-                c.site.name,
-                c.site.site_type,
-                "；".join(f"{FIELD_LABELS.get(k, k)}：{old or '空'} → {new}" for k, (old, new) in c.changes.items()),
-            ]
-            for c in changed
-        ]
-        out.print(table(["行", "操作", "点位编号", "点位名称", "点位类型", "变化"], rows))
-    prefix = "预览（未写入）：" if dry_run else "已导入："
-    say(
-        f"{prefix}新增 {report.count('create')} 个，更新 {report.count('update')} 个，"
-        f"无变化 {report.count('unchanged')} 个（表头在第 {report.header_row} 行）"
+    import_plan(
+        report,
+        dry_run,
+        ["点位编号", "点位名称", "点位类型"],
+        lambda c: [c.site.code, c.site.name, c.site.site_type],
+        FIELD_LABELS,
     )
     if report.new_units:
         verb = "将加入" if dry_run else "已加入"

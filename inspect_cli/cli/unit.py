@@ -11,7 +11,7 @@ import typer
 
 from inspect_cli.cli import completion
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import out, print_json, say, table, warn
+from inspect_cli.cli.render import import_plan, out, print_json, say, table
 from inspect_cli.units import (
     FIELD_LABELS,
     UnitKind,
@@ -104,28 +104,7 @@ def import_(
     if as_json:
         print_json(report)
         return
-    if report.ignored_columns:
-        warn(f"未使用的列：{'、'.join(report.ignored_columns)}")
-    changed = [c for c in report.changes if c.action != "unchanged"]
-    if changed:
-        rows = [
-            [
-                c.row,
-                c.action_label,
-                c.unit.name,
-                "；".join(
-                    f"{FIELD_LABELS.get(k, k)}：{_shown(old) or '空'} → {_shown(new)}"
-                    for k, (old, new) in c.changes.items()
-                ),
-            ]
-            for c in changed
-        ]
-        out.print(table(["行", "操作", "单位名称", "变化"], rows))
-    prefix = "预览（未写入）：" if dry_run else "已导入："
-    say(
-        f"{prefix}新增 {report.count('create')} 个，更新 {report.count('update')} 个，"
-        f"无变化 {report.count('unchanged')} 个（表头在第 {report.header_row} 行）"
-    )
+    import_plan(report, dry_run, ["单位名称"], lambda c: [c.unit.name], FIELD_LABELS, _shown)
 
 
 def _shown(value: object) -> str:
