@@ -150,6 +150,16 @@ class InspectionDetail:
     def unanswered(self) -> list[Item]:
         return [item for item in self.items if item.id not in self.results]
 
+    @property
+    def photo_missing(self) -> list[Item]:
+        """Failing items whose checklist asks for a photo and that have none."""
+        return [item for item in self.items if needs_photo(item, self.results.get(item.id))]
+
+
+def needs_photo(item: Item, answer: ResultRecord | None) -> bool:
+    """A failing answer to an item that asks for photo evidence, still without a photo."""
+    return bool(item.photo_required and answer and answer.result.failing and not answer.photos)
+
 
 class ProblemStatus(str, Enum):
     OPEN = "open"

@@ -16,7 +16,7 @@ from inspect_cli.cli.render import out, say, table, warn
 from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError
 from inspect_cli.media import split_photo_paths
-from inspect_cli.models import InspectionDetail, Result, ResultRecord
+from inspect_cli.models import InspectionDetail, Result, ResultRecord, needs_photo
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import format_points, format_rate, score_inspection
 
@@ -250,8 +250,8 @@ def _ask_details(
         if raw is None:
             return False
         if not raw.strip():
-            if item.photo_required and not saved.photos:
-                warn("此项要求拍照取证，可稍后用 inspect-cli record … --photo 补充")
+            if needs_photo(item, saved):
+                warn(f"此项要求拍照取证，尚无照片；可再次运行 inspect-cli run {detail.inspection.site_code} 在该项补充")
             break
         try:
             saved = save(photos=split_photo_paths(raw))

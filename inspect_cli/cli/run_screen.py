@@ -25,7 +25,7 @@ from inspect_cli.checklist import ChecklistSet, Item
 from inspect_cli.cli.screens_common import BASE_CSS, InspectorsScreen, PhotoField, WalkScreen, fit, plain
 from inspect_cli.config import RectificationSettings
 from inspect_cli.errors import InputError, InspectError
-from inspect_cli.models import InspectionDetail, Problem, Result, ResultRecord, Site
+from inspect_cli.models import InspectionDetail, Problem, Result, ResultRecord, Site, needs_photo
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import Score, format_points, format_rate, score_inspection
 from inspect_cli.store import Store
@@ -68,17 +68,7 @@ class RunOutcome:
 
     @property
     def photo_missing(self) -> list[Item]:
-        return photo_missing(self.detail)
-
-
-def photo_missing(detail: InspectionDetail) -> list[Item]:
-    """Failing items whose checklist asks for a photo and that have none."""
-    missing = []
-    for item in detail.items:
-        answer = detail.results.get(item.id)
-        if item.photo_required and answer and answer.result.failing and not answer.photos:
-            missing.append(item)
-    return missing
+        return self.detail.photo_missing
 
 
 def summary_lines(detail: InspectionDetail, width: int = SUMMARY_WIDTH, *, on_screen: bool = True) -> list[str]:
@@ -102,7 +92,7 @@ def summary_lines(detail: InspectionDetail, width: int = SUMMARY_WIDTH, *, on_sc
             count = f" {answer.count} 处" if answer.result is Result.FAIL else ""
             what = answer.note or item.text
             lines.append(fit(f"  {item.id} {answer.result.label}{count}：{what}", width))
-    missing = photo_missing(detail)
+    missing = detail.photo_missing
     if missing:
         lines += ["", fit(f"⚠ 需拍照取证但还没有照片：{'、'.join(i.id for i in missing)}", width)]
         how = (
@@ -163,7 +153,7 @@ class RunSession:
 
     def state(self, item: Item) -> str:
         answer = self.answer(item)
-        if answer and item.photo_required and answer.result.failing and not answer.photos:
+        if needs_photo(item, answer):
             return PHOTO_MISSING
         return STATE_TEXT[answer.result if answer else None]
 
@@ -572,7 +562,7 @@ class RunScreen(WalkScreen):
                 text += f"，{answer.count}处"
             text += f"，{answer.note}" if answer.note else "，未填写问题描述"
             text += f"；照片 {len(answer.photos)} 张" if answer.photos else ""
-            if item.photo_required and not answer.photos:
+            if needs_photo(item, answer):
                 text += "；需拍照取证，尚无照片"
             unit = self.session.default_unit(item)
             text += f"；责任单位 {unit}" if unit else "；未指定责任单位"
