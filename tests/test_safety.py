@@ -412,3 +412,18 @@ def test_a_write_racing_another_is_one_chinese_line(city):
     racing = pytest.raises(StoreError, match="另一个操作同时写入了同一条记录，本次未写入任何内容；请重试")
     with Store(city.db) as store, racing, store.atomic() as conn:
         conn.execute("INSERT INTO units (id, name, created_at, updated_at) VALUES ('x', '市场监管局', '', '')")
+
+
+def test_a_question_answered_with_ctrl_c_interrupts_and_end_of_input_is_no(today, monkeypatch):
+    today.ok("record", "GJZD-001", "1", "pass", "--date", "2026-11-18")
+    declined = today("inspection", "delete", "JC-2026-0001", input="")
+    assert declined.exit_code == 1 and "未删除" in declined.stdout
+
+    def ctrl_c(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", ctrl_c)
+    interrupted = today("inspection", "delete", "JC-2026-0001")
+    assert interrupted.exit_code == 130 and "Aborted" not in interrupted.output
+    assert interrupted.stderr.startswith("错误：已中断")
+    assert len(json.loads(today.ok("inspection", "list", "--json").stdout)) == 1

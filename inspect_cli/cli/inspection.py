@@ -9,7 +9,7 @@ import typer
 from inspect_cli import inspection as core
 from inspect_cli.cli.args import InspectionArg, SiteOption
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import out, print_json, say, table
+from inspect_cli.cli.render import confirm, out, print_json, say, table
 from inspect_cli.dates import parse_date
 from inspect_cli.queries import scored_inspections
 from inspect_cli.scoring import format_points, format_rate, item_earned, score_inspection
@@ -178,7 +178,7 @@ def delete(
     i = detail.inspection
     if not yes:
         question = f"确认删除检查 {i.no}（{i.site_code} {i.site_name}，{i.date}，已填 {len(detail.results)} 项）？"
-        if not typer.confirm(question, default=False):
+        if not confirm(question):
             say("未删除")
             raise typer.Exit(1)
     core.delete(store, i.id, state.settings().rectification)

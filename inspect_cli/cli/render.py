@@ -162,3 +162,18 @@ def import_plan(
         f"{prefix}新增 {plan.count('create')} 个，更新 {plan.count('update')} 个，"
         f"无变化 {plan.count('unchanged')} 个（表头在第 {plan.header_row} 行）"
     )
+
+
+YES = ("y", "yes", "是", "好", "确认")
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question (default no). End of input is a no; Ctrl+C interrupts (exit 130),
+    as everywhere else, rather than becoming an English "Aborted!"."""
+    out.print(Text(f"{question} [y/N]: "), end="")
+    try:
+        answer = input()
+    except EOFError:
+        out.print()
+        return False
+    return answer.strip().lower() in YES

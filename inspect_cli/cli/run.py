@@ -12,7 +12,7 @@ from inspect_cli import inspection as core
 from inspect_cli.checklist import Item
 from inspect_cli.cli.args import SiteArg, unit_option
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import out, say, table, warn
+from inspect_cli.cli.render import confirm, out, say, table, warn
 from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError
 from inspect_cli.media import split_photo_paths
@@ -88,7 +88,7 @@ def run(
         if not terminal:
             raise
         warn(exc.message.split("；")[0])
-        if not typer.confirm("同一天再检查一次（另计一次检查）？", default=False):
+        if not confirm("同一天再检查一次（另计一次检查）？"):
             say("未开始新的检查")
             return
         detail, resumed = core.start(store, checklists, found, date, inspector, again=True)

@@ -11,7 +11,7 @@ import typer
 
 from inspect_cli.cli import completion
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import import_plan, out, print_json, say, table
+from inspect_cli.cli.render import confirm, import_plan, out, print_json, say, table
 from inspect_cli.units import (
     FIELD_LABELS,
     UnitKind,
@@ -145,7 +145,7 @@ def merge(
         question = (
             f"确认把 {src.name} 并入 {dst.name}？{src.name} 的问题和点位都将改为 {dst.name}，{src.name} 从名录中删除"
         )
-        if src.id != dst.id and not typer.confirm(question, default=False):
+        if src.id != dst.id and not confirm(question):
             say("未合并")
             raise typer.Exit(1)
     move = merge_units(store, source, target, actor=state.actor(by))
