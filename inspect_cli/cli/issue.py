@@ -407,18 +407,15 @@ def recheck_site(
         out.print(f"{problem.item_text}", markup=False)
         out.print(f"问题：{problem.description or '—'}（{problem.severity.label}，{problem.count} 处）", markup=False)
         if problem.status is ProblemStatus.FIXED:
-            events = store.problem_events(problem.id)
-            report = next((e for e in reversed(events) if e.action == "fixed"), None)
+            report = core.last_note(store, problem, "fixed")
             if report:
                 out.print(f"单位上报：{report.note}（{report.date}）", style="cyan", markup=False)
-        while True:
-            key = answers.key(RECHECK_PROMPT)
-            if key is None or key.strip().lower() == "q":
-                _recheck_summary(tally, len(todo))
-                return
-            key = key.strip().lower()
-            if key in ("", "1", "2"):
-                break
+        key = answers.line(RECHECK_PROMPT)
+        if key is None or key.strip().lower() == "q":
+            _recheck_summary(tally, len(todo))
+            return
+        key = key.strip().lower()
+        if key not in ("", "1", "2"):
             answers.invalid(f"无效的输入 '{key}'，请按 1、2、Enter 或 q")
         if key == "":
             tally["skipped"] = tally.get("skipped", 0) + 1
@@ -437,28 +434,22 @@ def recheck_site(
         if note is None:
             _recheck_summary(tally, len(todo))
             return
-        while True:
-            raw = answers.line("照片路径（多个用空格分隔，Enter 跳过）：")
-            if raw is None:
-                raw = ""
-            try:
-                photos = split_photo_paths(raw)
-                change = core.recheck(
-                    store,
-                    problem.no,
-                    passed,
-                    note=note,
-                    day=when,
-                    photos=photos,
-                    media_dir=state.media_dir,
-                    actor=actor,
-                    force=reason is not None,
-                    reason=reason,
-                )
-            except InputError as exc:
-                answers.invalid(exc.message)
-                continue
-            break
+        raw = answers.line("照片路径（多个用空格分隔，Enter 跳过）：") or ""
+        try:
+            change = core.recheck(
+                store,
+                problem.no,
+                passed,
+                note=note,
+                day=when,
+                photos=split_photo_paths(raw),
+                media_dir=state.media_dir,
+                actor=actor,
+                force=reason is not None,
+                reason=reason,
+            )
+        except InputError as exc:
+            answers.invalid(exc.message)
         tally[change.event] = tally.get(change.event, 0) + 1
         say(f"{change.problem.no}：{core.RECHECK_WORDS[change.event]}")
     _recheck_summary(tally, len(todo))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -36,9 +36,6 @@ class Answers:
     def __init__(self) -> None:
         self.line_no = 0
 
-    def key(self, prompt: str) -> str | None:
-        return self.line(prompt)
-
     def line(self, prompt: str) -> str | None:
         out.print(prompt, end="", markup=False)
         raw = sys.stdin.readline()
@@ -50,7 +47,7 @@ class Answers:
         out.print(value, markup=False)
         return value
 
-    def invalid(self, message: str) -> None:
+    def invalid(self, message: str) -> NoReturn:
         """Stop at the first bad line; the answers before it are saved."""
         raise InputError(f"标准输入第 {self.line_no} 行：{message}（之前的答案已保存）")
 
@@ -114,7 +111,7 @@ def run(
         current = detail.results.get(item.id)
         _show_item(index, total, item, current)
         enter = f"保持{current.result.label}" if current else "合格"
-        key = answers.key(PROMPT.format(enter=enter))
+        key = answers.line(PROMPT.format(enter=enter))
         if key is None:
             _leave(detail, "输入结束")
             return
@@ -131,7 +128,6 @@ def run(
             result = KEYS[key]
         else:
             answers.invalid(f"无效的输入 '{key}'，请按 1、2、3、0、Enter、b 或 q")
-            continue
         keep = current if current and current.result is result else None
         saved = core.record(
             store,
@@ -235,43 +231,33 @@ def _ask_details(
         return False
     count = saved.count
     if saved.result is Result.FAIL:
-        while True:
-            raw = answers.line(f"问题数量（处）[{count}]：")
-            if raw is None or not raw.strip():
-                break
-            raw = raw.strip()
-            if raw.isdigit() and 1 <= int(raw) <= core.MAX_COUNT:
-                count = int(raw)
-                break
-            answers.invalid(f"问题数量应为 1–{core.MAX_COUNT} 的整数，收到 '{raw}'")
+        raw = (answers.line(f"问题数量（处）[{count}]：") or "").strip()
+        if raw:
+            if not (raw.isdigit() and 1 <= int(raw) <= core.MAX_COUNT):
+                answers.invalid(f"问题数量应为 1–{core.MAX_COUNT} 的整数，收到 '{raw}'")
+            count = int(raw)
     saved = save(note=note.strip() or saved.note, count=count)
-    while True:
-        raw = answers.line("照片路径（多个用空格分隔，Enter 跳过）：")
-        if raw is None:
-            return False
-        if not raw.strip():
-            if needs_photo(item, saved):
-                warn(f"此项要求拍照取证，尚无照片；可再次运行 inspect-cli run {detail.inspection.site_code} 在该项补充")
-            break
+    raw = answers.line("照片路径（多个用空格分隔，Enter 跳过）：")
+    if raw is None:
+        return False
+    if raw.strip():
         try:
             saved = save(photos=split_photo_paths(raw))
         except InputError as exc:
             answers.invalid(exc.message)
-            continue
         say(f"已保存 {len(saved.photos)} 张照片")
-        break
+    elif needs_photo(item, saved):
+        warn(f"此项要求拍照取证，尚无照片；可再次运行 inspect-cli run {detail.inspection.site_code} 在该项补充")
     default = responsible_unit(item, store.site_by_id(inspection.site_id), saved.unit) or "未指定"
-    while True:
-        raw = answers.line(f"责任单位 [{default}]（Enter 确认，或输入其他单位）：")
-        if raw is None:
-            return False
-        if not raw.strip() or raw.strip() == default:
-            return True
+    raw = answers.line(f"责任单位 [{default}]（Enter 确认，或输入其他单位）：")
+    if raw is None:
+        return False
+    if raw.strip() and raw.strip() != default:
         try:
             save(unit=raw.strip(), new_unit=new_unit)
-            return True
         except InputError as exc:  # a unit not in the register, suggestions included
             answers.invalid(exc.message)
+    return True
 
 
 def _leave(detail: InspectionDetail, reason: str) -> None:
