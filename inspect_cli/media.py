@@ -258,3 +258,55 @@ def _exists(path: Path) -> bool:
 
 def _shown(path: Path) -> str:
     return for_terminal(str(path))
+
+
+# Photos as the notices and sheets show them: upright, resized, re-encoded as JPEG.
+NOTICE_PHOTO_BOX = (1200, 1200)
+
+
+def photo_jpeg(path: Path, box: tuple[int, int], quality: int = 80) -> bytes | None:
+    """The stored photo at `path`, upright, as a JPEG fitting `box`; None when it is not a photo we can read.
+
+    The Word notice embeds these bytes rather than the stored file: python-docx reads image
+    headers with its own parser, which fails on a damaged file with almost any exception,
+    while Pillow's failures are the few caught here.
+    """
+    import io
+
+    from PIL import Image, ImageOps
+
+    if not path.is_file():  # gone, or a folder or pipe that would hang the read
+        return None
+    try:
+        with warnings.catch_warnings():
+            # The pixel limit is the one a photo was accepted under (media.MAX_PIXELS), checked
+            # from the header below, not Pillow's lower warning threshold: a photo taken in must
+            # show. No warning (odd EXIF) may spill onto the terminal mid-progress bar.
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    return None
+                # A JPEG then decodes at 1/2 to 1/8 scale: a large photo stays cheap.
+                side = max(box)
+                image.draft(None, (side, side))
+                picture = ImageOps.exif_transpose(image).convert("RGB")
+            picture.thumbnail(box)
+            buffer = io.BytesIO()
+            picture.save(buffer, "JPEG", quality=quality)
+            return buffer.getvalue()
+    # What Pillow raises on a file it cannot read as a photo, found by feeding it 80,000
+    # damaged JPEG, PNG, GIF, BMP, TIFF and WebP files: OSError for a missing, truncated or
+    # unidentified file; the bomb error for a header claiming too many pixels; ValueError or
+    # SyntaxError from a decoder meeting broken data, EOFError from one reading past the end;
+    # TypeError from EXIF values of the wrong type (rewritten by exif_transpose). Our own
+    # misuse would fail for every photo, which the tests of readable photos catch.
+    except (
+        OSError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        ValueError,
+        EOFError,
+        SyntaxError,
+        TypeError,
+    ):
+        return None

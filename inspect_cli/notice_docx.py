@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_cli.errors import InputError
-from inspect_cli.excel.common import photo_jpeg
+from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
 from inspect_cli.notice import (
     OVERDUE_HEADER,
     RANK_HEADER,
@@ -33,7 +33,6 @@ LATIN = "Times New Roman"
 RED = (0xC0, 0x00, 0x00)
 PHOTO_WIDTH_CM = 7.5
 # 7.5 cm at 400 dpi: sharp in print, and a notice of a dozen phone photos stays small to send.
-PHOTO_BOX = (1200, 1200)
 
 
 def _font(run: Any, east_asia: str, size: float, bold: bool = False, color: tuple[int, int, int] | None = None) -> None:
@@ -160,7 +159,7 @@ class _Writer:
 
         # A copy Pillow has decoded, not the stored file: a missing, truncated or foreign file
         # is known here (None) rather than failing deep inside python-docx.
-        data = photo_jpeg(path, PHOTO_BOX, quality=85)
+        data = photo_jpeg(path, NOTICE_PHOTO_BOX, quality=85)
         if data is None:
             return False
         paragraph = self.doc.add_paragraph()

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from inspect_cli.errors import InputError
-from inspect_cli.excel.common import photo_jpeg
+from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
 from inspect_cli.models import Problem
 from inspect_cli.notice import (
     OVERDUE_HEADER,
@@ -28,7 +28,6 @@ from inspect_cli.notice import (
     rank_cells,
     unit_cells,
 )
-from inspect_cli.notice_docx import PHOTO_BOX
 from inspect_cli.text import for_markdown as md
 
 # What ends a link's destination or changes its meaning; a path holding one is percent-encoded.
@@ -149,7 +148,7 @@ def write_markdown(notice: Notice, path: Path, media_dir: Path) -> int:
                 photo = case.photo
                 if photo is None or photo.stored_name in links:
                     continue
-                data = photo_jpeg(media_dir / photo.stored_name, PHOTO_BOX, quality=85)
+                data = photo_jpeg(media_dir / photo.stored_name, NOTICE_PHOTO_BOX, quality=85)
                 if data is None:
                     continue
                 stem = _FILE_UNSAFE.sub("_", case.problem.no).strip("._") or "照片"

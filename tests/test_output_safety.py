@@ -25,10 +25,9 @@ from openpyxl import load_workbook
 from PIL import Image
 from rich.text import Text
 
-from inspect_cli import paths
+from inspect_cli import media, paths
 from inspect_cli.cli.render import SafeConsole, table
 from inspect_cli.config import NoticeSettings, OfficeSettings
-from inspect_cli.excel import common
 from inspect_cli.excel.common import (
     CELL_LIMIT,
     HEADER_LIMIT,
@@ -39,9 +38,9 @@ from inspect_cli.excel.common import (
     close_workbook,
     new_workbook,
     page_header,
-    photo_jpeg,
     thumbnail,
 )
+from inspect_cli.media import photo_jpeg
 from inspect_cli.notice import build_notice
 from inspect_cli.notice_docx import write_docx
 from inspect_cli.store import Store
@@ -283,9 +282,9 @@ def test_unreadable_photos_give_no_thumbnail_and_no_warning(tmp_path, monkeypatc
         for name in ("bomb.png", "truncated.jpg", "text.jpg", "folder.jpg", "missing.jpg"):
             assert thumbnail(tmp_path, name, cache) is None, name
         # Beyond the limit photos are taken in under (media.MAX_PIXELS): refused, silently.
-        monkeypatch.setattr(common, "MAX_PIXELS", 400 * 300 - 1)
+        monkeypatch.setattr(media, "MAX_PIXELS", 400 * 300 - 1)
         assert photo_jpeg(good, (128, 72)) is None
-        monkeypatch.setattr(common, "MAX_PIXELS", 400 * 300)
+        monkeypatch.setattr(media, "MAX_PIXELS", 400 * 300)
         assert photo_jpeg(good, (128, 72)) is not None
 
 
@@ -322,6 +321,6 @@ def test_a_photo_accepted_at_entry_is_shown_whatever_pillows_own_threshold(tmp_p
     path = tmp_path / "p.png"
     Image.new("RGB", (60, 60), "red").save(path)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)  # Pillow would warn: a "bomb" to it
-    assert common.photo_jpeg(path, (40, 40)) is not None
-    monkeypatch.setattr(common, "MAX_PIXELS", 1000)
-    assert common.photo_jpeg(path, (40, 40)) is None
+    assert media.photo_jpeg(path, (40, 40)) is not None
+    monkeypatch.setattr(media, "MAX_PIXELS", 1000)
+    assert media.photo_jpeg(path, (40, 40)) is None
