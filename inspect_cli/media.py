@@ -110,7 +110,7 @@ def store_photos(paths: list[Path], media_dir: Path) -> list[Photo]:
         for folder in reversed(created_dirs):
             with suppress(OSError):
                 folder.rmdir()
-        raise InputError(f"无法把照片保存到媒体文件夹 {_shown(media_dir)}：{_reason(exc)}") from None
+        raise InputError(f"无法把照片保存到媒体文件夹 {_shown(media_dir)}：{os_reason(exc)}") from None
     return photos
 
 
@@ -131,7 +131,7 @@ def _check(path: Path) -> _Checked:
     except PermissionError:
         raise InputError(f"没有权限读取照片：{shown}") from None
     except OSError as exc:
-        raise InputError(f"无法读取照片：{shown}（{_reason(exc)}）") from None
+        raise InputError(f"无法读取照片：{shown}（{os_reason(exc)}）") from None
     with handle:
         try:
             digest = hashlib.sha256()
@@ -140,7 +140,7 @@ def _check(path: Path) -> _Checked:
                 digest.update(block)
                 size += len(block)
         except OSError as exc:
-            raise InputError(f"无法读取照片：{shown}（{_reason(exc)}）") from None
+            raise InputError(f"无法读取照片：{shown}（{os_reason(exc)}）") from None
         if size == 0:
             raise InputError(f"照片是空文件（0 字节）：{shown}")
         suffix = _check_image(handle, shown)
@@ -243,7 +243,7 @@ if hasattr(errno, "EDQUOT"):  # not on every platform
     _REASONS[errno.EDQUOT] = "磁盘配额已用完"
 
 
-def _reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     if exc.errno in _REASONS:
         return _REASONS[exc.errno]
     return f"系统错误：{exc.strerror}" if exc.strerror else "系统错误"

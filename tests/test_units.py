@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -14,7 +14,6 @@ from inspect_cli import store as store_module
 from inspect_cli import units
 from inspect_cli.cli import app
 from inspect_cli.errors import ImportFileError, InputError, NotFoundError
-from inspect_cli.models import Result, ResultRecord, Site
 from inspect_cli.sites import import_register
 from inspect_cli.store import Store
 
@@ -35,34 +34,41 @@ def registered(cli) -> dict[str, dict]:
 # --- the migration ------------------------------------------------------------------------
 
 
-def test_migration_fills_the_register_from_the_names_an_earlier_release_used(db_path, monkeypatch, checklists):
-    # A database as the release before the register left it (schema version 6).
-    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:6])
-    with Store(db_path) as old:
-        old.save_site(
-            Site("NMSC-001", "东城农贸市场", "农贸市场", "NMSC", unit="市场监管局", partner="市税务局"), "", ""
-        )
-        old.save_site(Site("NMSC-002", "西湖菜市场", "农贸市场", "NMSC", unit="", partner=None), "", "")
-        site = old.site_by_code("NMSC-001")
-        inspection = old.create_inspection(site, date(2026, 11, 16), ["张三"], checklists.get("农贸市场"))
-        old.save_result(inspection.id, ResultRecord("gg-01", Result.FAIL, unit=" 文明办 "), None)
-        old.insert_problem(
-            {
-                "site_id": site.id,
-                "item_id": "gg-01",
-                "item_text": "公益广告",
-                "category": "公益广告",
-                "severity": "fail",
-                "unit": "城市管理局",
-                "found_date": date(2026, 11, 16),
-                "deadline": date(2026, 11, 23),
-                "status": "open",
-            }
-        )
-        assert "units" not in {r[0] for r in old.conn.execute("SELECT name FROM sqlite_master")}
-    monkeypatch.undo()
+def _release_6_database(db_path):
+    """A database as the release before the register left it (schema version 6), written
+    with that release's SQL: today's store writes columns that schema does not have."""
+    conn = sqlite3.connect(db_path)
+    for _version, _name, sql in store_module.MIGRATIONS[:6]:
+        conn.executescript(sql)
+    conn.executescript(
+        """
+        CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+        INSERT INTO schema_migrations VALUES (1, 'a', 'x'), (2, 'b', 'x'), (3, 'c', 'x'), (4, 'd', 'x'),
+            (5, 'e', 'x'), (6, 'f', 'x');
+        INSERT INTO sites (id, code, name, site_type, type_code, unit, partner, created_at, updated_at)
+        VALUES ('s1', 'NMSC-001', '东城农贸市场', '农贸市场', 'NMSC', '市场监管局', '市税务局', 'x', 'x'),
+               ('s2', 'NMSC-002', '西湖菜市场', '农贸市场', 'NMSC', '', NULL, 'x', 'x');
+        INSERT INTO inspections (id, no, year, seq, site_id, date, status, site_type, checklist_code,
+            checklist_edition, created_at)
+        VALUES ('i1', 'JC-2026-0001', 2026, 1, 's1', '2026-11-16', 'open', '农贸市场', 'NMSC', '2026', 'x');
+        INSERT INTO inspection_items (inspection_id, seq, item_id, text, category, score)
+        VALUES ('i1', 0, 'gg-01', '公益广告', '公益广告', 2);
+        INSERT INTO results (id, inspection_id, item_id, result, recorded_at, unit)
+        VALUES ('r1', 'i1', 'gg-01', 'fail', 'x', ' 文明办 ');
+        INSERT INTO problems (id, no, year, seq, site_id, item_id, item_text, category, severity, unit,
+            found_date, deadline, status, created_at, updated_at)
+        VALUES ('p1', 'ZG-2026-0001', 2026, 1, 's1', 'gg-01', '公益广告', '公益广告', 'fail', '城市管理局',
+            '2026-11-16', '2026-11-23', 'open', 'x', 'x');
+        """
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_migration_fills_the_register_from_the_names_an_earlier_release_used(db_path):
+    _release_6_database(db_path)
     with Store(db_path) as store:
-        assert store.schema_versions()[-1] == 7
+        assert 7 in store.schema_versions()
         register = units.list_units(store)
         assert sorted(u.name for u in register) == sorted(["市场监管局", "市税务局", "文明办", "城市管理局"])
         for unit in register:
@@ -465,13 +471,8 @@ def test_completion_offers_register_names_and_short_names(cli, db_path):
     assert complete(db_path, f"inspect-cli --db {db_path} unit merge 城") == ["城市管理局", "城管局"]
 
 
-def test_completion_on_a_database_from_before_the_register_stays_read_only(db_path, monkeypatch):
-    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:6])
-    with Store(db_path) as old:
-        old.save_site(
-            Site("NMSC-001", "东城农贸市场", "农贸市场", "NMSC", unit="市场监管局", partner="市税务局"), "", ""
-        )
-    monkeypatch.undo()
+def test_completion_on_a_database_from_before_the_register_stays_read_only(db_path):
+    _release_6_database(db_path)
     assert complete(db_path, f"inspect-cli --db {db_path} site list --unit 市") == ["市场监管局", "市税务局"]
     with sqlite3.connect(db_path) as conn:
         assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'units'").fetchone()

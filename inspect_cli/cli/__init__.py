@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from inspect_cli import __version__
-from inspect_cli.cli import checklist, config, demo, excel, inspection, issue, notice, run, score, site, unit
+from inspect_cli.cli import checklist, config, demo, excel, inspection, issue, notice, run, score, site, sync, unit
 from inspect_cli.cli.context import configure
 from inspect_cli.cli.conventions import Group, broken_pipe_exit, use_conventions
 from inspect_cli.errors import ExitCode
@@ -67,6 +67,8 @@ app.add_typer(unit.app, name="unit")
 app.add_typer(excel.export_app, name="export")
 app.add_typer(excel.import_app, name="import")
 app.add_typer(config.app, name="config")
+app.add_typer(sync.device_app, name="device")
+app.add_typer(sync.sync_app, name="sync")
 run.register(app)
 issue.register(app)
 notice.register(app)

@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from inspect_cli.cli.args import unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import err, out, print_json, say, table, warn
+from inspect_cli.cli.render import progress as progress_bar
 from inspect_cli.dates import resolve_period
 from inspect_cli.errors import ExitCode, InputError
 from inspect_cli.models import ProblemStatus
 
 export_app = typer.Typer(help="导出 Excel：测评报告、各单位整改通知单。", no_args_is_help=True)
 import_app = typer.Typer(help="导入 Excel：各单位交回的整改通知单。", no_args_is_help=True)
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar on stderr; shown only on a terminal and only for longer jobs."""
-    if not err.is_terminal:
-        yield lambda done, total: None
-        return
-    bar = Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
-    )
-    task = None
-    with bar:
-
-        def update(done: int, total: int) -> None:
-            nonlocal task
-            if task is None:
-                task = bar.add_task(label, total=total)
-            bar.update(task, completed=done)
-
-        yield update
 
 
 @export_app.command("report")
@@ -56,7 +33,7 @@ def report(
     start, end = resolve_period(week, date_from, date_to)
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"输出文件应以 .xlsx 结尾：{output}")
-    with _progress("写入问题清单") as progress:
+    with progress_bar("写入问题清单") as progress:
         result = export_report(state.store(), start, end, output, state.media_dir, progress)
     say(f"已导出测评报告：{result.path}")
     out.print(table(["工作表", "行数"], [[name, rows] for name, rows in result.sheets.items()]))
@@ -77,7 +54,7 @@ def rectification(
     if output.exists() and not output.is_dir():
         raise InputError(f"输出位置应为目录：{output}")
     statuses = [ProblemStatus.parse(s) for s in status] if status else None
-    with _progress("写入整改通知单") as progress:
+    with progress_bar("写入整改通知单") as progress:
         result = export_unit_sheets(
             state.store(), output, state.settings().office, state.media_dir, unit, statuses, progress
         )
@@ -100,7 +77,7 @@ def import_rectification(
     """导入单位交回的整改通知单：已整改的转为待复查，其余记录进度。例：inspect-cli import rectification 整改通知单_城市管理局_2026-11-22.xlsx"""
     from inspect_cli.excel.returned import import_returned
 
-    with _progress("读取交回的整改通知单") as progress:
+    with progress_bar("读取交回的整改通知单") as progress:
         outcomes = import_returned(state.store(), files, dry_run=dry_run, partial=partial, progress=progress)
     if as_json:
         print_json(

@@ -22,6 +22,7 @@ from inspect_cli.checklist import Checklist, Item
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import NotFoundError, StateError, StoreError
 from inspect_cli.models import Inspection, Photo, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
+from inspect_cli.store.replica import ReplicaMixin, ReplicaRows
 
 BUSY_TIMEOUT_SECONDS = 30
 # Written into the SQLite header (PRAGMA application_id) so that a file of another program
@@ -35,6 +36,29 @@ _SQL_UUID4 = (
     " || '-' || lower(hex(randomblob(6)))"
 )
 _SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%S+08:00', 'now', '+8 hours')"
+
+# Every replicated row carries its version: `rev` is the Lamport time of its last write,
+# `dev` the device that wrote it, `vv` the version vector when more than one device has
+# written it (NULL means {dev: rev}), `cseq` this database's change sequence (what the next
+# incremental bundle carries).
+_VERSION_COLUMNS = (
+    "rev INTEGER NOT NULL DEFAULT 0, dev TEXT NOT NULL DEFAULT '', vv TEXT, cseq INTEGER NOT NULL DEFAULT 0"
+)
+
+
+def _add_version_columns(*tables: str) -> str:
+    return "\n".join(
+        f"ALTER TABLE {t} ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;"
+        f" ALTER TABLE {t} ADD COLUMN dev TEXT NOT NULL DEFAULT '';"
+        f" ALTER TABLE {t} ADD COLUMN vv TEXT;"
+        f" ALTER TABLE {t} ADD COLUMN cseq INTEGER NOT NULL DEFAULT 1;"
+        for t in tables
+    )
+
+
+def _cseq_indexes(*tables: str) -> str:
+    return "\n".join(f"CREATE INDEX {t}_cseq ON {t} (cseq);" for t in tables)
+
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -125,7 +149,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             year INTEGER NOT NULL,
             seq INTEGER NOT NULL,
             site_id TEXT NOT NULL REFERENCES sites (id),
-            inspection_id TEXT REFERENCES inspections (id) ON DELETE SET NULL,
+            inspection_id TEXT,
             item_id TEXT NOT NULL,
             item_text TEXT NOT NULL,
             category TEXT NOT NULL,
@@ -141,7 +165,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             status TEXT NOT NULL CHECK (status IN ('open', 'fixed', 'closed', 'dismissed', 'deferred')),
             rework_count INTEGER NOT NULL DEFAULT 0,
             recheck_count INTEGER NOT NULL DEFAULT 0,
-            repeat_of TEXT REFERENCES problems (id),
+            repeat_of TEXT,
             fixed_date TEXT,
             closed_date TEXT,
             created_at TEXT NOT NULL,
@@ -264,14 +288,152 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         WHERE name IS NOT NULL AND name <> '';
         """,
     ),
+    (
+        8,
+        "replication: device identity, numbers per device, versions, tombstones, conflicts",
+        # Inspections and problems are rebuilt because their numbers were unique per year;
+        # a problem's inspection and earlier problem become plain references, because a
+        # laptop holds the office's open problems without the inspections that found them.
+        # numbers made on different laptops are now unique per (year, device code). Rows that
+        # exist already become this device's first version (rev 1), so they travel in its
+        # first bundle. Legacy problems get themselves as `prior`, so no two of them are ever
+        # taken for one problem found twice (see Store.dedupe_problems).
+        f"""
+        CREATE TABLE replica (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            device_id TEXT NOT NULL,
+            device_code TEXT,
+            clock INTEGER NOT NULL DEFAULT 0,
+            changes INTEGER NOT NULL DEFAULT 0,
+            acked INTEGER NOT NULL DEFAULT 0,
+            key TEXT,
+            office_id TEXT
+        );
+        INSERT INTO replica (id, device_id, clock, changes) VALUES (1, {_SQL_UUID4}, 1, 1);
+        CREATE TABLE devices (
+            code TEXT PRIMARY KEY,
+            id TEXT UNIQUE,
+            key TEXT NOT NULL,
+            key_sent INTEGER NOT NULL DEFAULT 0,
+            enrolled_at TEXT NOT NULL,
+            received INTEGER NOT NULL DEFAULT 0,
+            last_import TEXT
+        );
+        CREATE TABLE tombstones (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            rev INTEGER NOT NULL,
+            dev TEXT NOT NULL,
+            vv TEXT,
+            cseq INTEGER NOT NULL,
+            deleted_at TEXT NOT NULL,
+            PRIMARY KEY (kind, id)
+        );
+        CREATE INDEX tombstones_cseq ON tombstones (cseq);
+        CREATE TABLE conflicts (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            kept TEXT NOT NULL,
+            other TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolution TEXT
+        );
+        CREATE INDEX conflicts_record ON conflicts (kind, record_id);
+
+        CREATE TABLE inspections_v8 (
+            id TEXT PRIMARY KEY,
+            no TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            year INTEGER NOT NULL,
+            device TEXT NOT NULL DEFAULT '',
+            seq INTEGER NOT NULL,
+            site_id TEXT NOT NULL REFERENCES sites (id),
+            date TEXT NOT NULL,
+            inspectors TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL CHECK (status IN ('open', 'finished')),
+            site_type TEXT NOT NULL,
+            checklist_code TEXT NOT NULL,
+            checklist_edition TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            {_VERSION_COLUMNS}
+        );
+        INSERT INTO inspections_v8 SELECT id, no, year, '', seq, site_id, date, inspectors, status, site_type,
+            checklist_code, checklist_edition, created_at, finished_at, 1, '', NULL, 1 FROM inspections;
+        DROP TABLE inspections;
+        ALTER TABLE inspections_v8 RENAME TO inspections;
+        CREATE INDEX inspections_site ON inspections (site_id, status, date);
+        CREATE INDEX inspections_date ON inspections (date);
+        CREATE INDEX inspections_number ON inspections (year, device, seq);
+
+        CREATE TABLE problems_v8 (
+            id TEXT PRIMARY KEY,
+            no TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            year INTEGER NOT NULL,
+            device TEXT NOT NULL DEFAULT '',
+            seq INTEGER NOT NULL,
+            site_id TEXT NOT NULL REFERENCES sites (id),
+            inspection_id TEXT,
+            item_id TEXT NOT NULL,
+            item_text TEXT NOT NULL,
+            category TEXT NOT NULL,
+            indicator TEXT,
+            description TEXT,
+            count INTEGER NOT NULL DEFAULT 1,
+            severity TEXT NOT NULL CHECK (severity IN ('fail', 'severe')),
+            unit TEXT,
+            unit_locked INTEGER NOT NULL DEFAULT 0,
+            found_date TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            deadline_locked INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('open', 'fixed', 'closed', 'dismissed', 'deferred')),
+            rework_count INTEGER NOT NULL DEFAULT 0,
+            recheck_count INTEGER NOT NULL DEFAULT 0,
+            repeat_of TEXT,
+            fixed_date TEXT,
+            closed_date TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            prior TEXT NOT NULL DEFAULT '',
+            merged_into TEXT,
+            fclock TEXT,
+            {_VERSION_COLUMNS}
+        );
+        INSERT INTO problems_v8 SELECT id, no, year, '', seq, site_id, inspection_id, item_id, item_text, category,
+            indicator, description, count, severity, unit, unit_locked, found_date, deadline, deadline_locked,
+            status, rework_count, recheck_count, repeat_of, fixed_date, closed_date, created_at, updated_at,
+            id, NULL, NULL, 1, '', NULL, 1 FROM problems;
+        DROP TABLE problems;
+        ALTER TABLE problems_v8 RENAME TO problems;
+        CREATE INDEX problems_site_item ON problems (site_id, item_id, status);
+        CREATE INDEX problems_origin ON problems (inspection_id, item_id);
+        CREATE INDEX problems_number ON problems (year, device, seq);
+        CREATE INDEX problems_merged ON problems (merged_into) WHERE merged_into IS NOT NULL;
+
+        {_add_version_columns("sites", "units", "results", "problem_events")}
+        UPDATE sites SET dev = (SELECT device_id FROM replica);
+        UPDATE units SET dev = (SELECT device_id FROM replica);
+        UPDATE inspections SET dev = (SELECT device_id FROM replica);
+        UPDATE results SET dev = (SELECT device_id FROM replica);
+        UPDATE problems SET dev = (SELECT device_id FROM replica);
+        UPDATE problem_events SET dev = (SELECT device_id FROM replica);
+        {_cseq_indexes("sites", "units", "inspections", "results", "problems", "problem_events")}
+        """,
+    ),
 ]
 
+# Site columns that are not part of a Site: search helpers and the row's version.
+_SITE_INTERNAL = frozenset({"name_initials", "name_pinyin", "rev", "dev", "vv", "cseq"})
 _ITEM_COLUMNS = "item_id, text, category, score, deduct, unit, deadline_days, indicator, standard, tips, photo_required"
 _PROBLEM_SELECT = """
     SELECT p.*, s.code AS site_code, s.name AS site_name, s.site_type AS site_type, s.street AS street,
         s.address AS address,
         i.no AS inspection_no, r.no AS repeat_no,
-        (SELECT count(*) FROM problem_events e WHERE e.problem_id = p.id AND e.action = 'repeat') AS occurrences
+        (SELECT count(*) FROM problem_events e WHERE e.action = 'repeat' AND (e.problem_id = p.id
+            OR e.problem_id IN (SELECT m.id FROM problems m WHERE m.merged_into = p.id)))
+        + (SELECT count(*) FROM problems m WHERE m.merged_into = p.id) AS occurrences
     FROM problems p JOIN sites s ON s.id = p.site_id
     LEFT JOIN inspections i ON i.id = p.inspection_id
     LEFT JOIN problems r ON r.id = p.repeat_of
@@ -343,12 +505,13 @@ class _Where:
         return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
 
 
-class Store:
+class Store(ReplicaMixin, ReplicaRows):
     """A connection to one inspect-cli database; use as a context manager."""
 
     def __init__(self, path: Path | str = ":memory:") -> None:
         self.path = path
         self._depth = 0
+        self._tick: tuple[int, int, str] | None = None
         try:
             if path != ":memory:":
                 if Path(path).is_dir():
@@ -363,13 +526,15 @@ class Store:
             self.conn.row_factory = sqlite3.Row
             # Before anything that writes (WAL, migrations): a foreign file stays untouched.
             self._check_identity()
-            self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
             if path != ":memory:":
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 # FULL makes each committed answer survive a power cut, not only a crash.
                 self.conn.execute("PRAGMA synchronous = FULL")
+            # Off while migrating: rebuilding a table drops the old one, which with foreign
+            # keys on would cascade into its children (SQLite's documented 12-step rebuild).
             self.migrate()
+            self.conn.execute("PRAGMA foreign_keys = ON")
             if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 try:
                     self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -415,6 +580,7 @@ class Store:
         except sqlite3.Error as exc:
             raise sqlite_error(exc, self.path) from None
         self._depth = 1
+        self._tick = None
         try:
             yield self.conn
         except sqlite3.Error as exc:
@@ -431,6 +597,7 @@ class Store:
                 raise sqlite_error(exc, self.path) from None
         finally:
             self._depth = 0
+            self._tick = None
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -454,12 +621,17 @@ class Store:
             # executescript would commit on its own; the explicit BEGIN keeps each
             # migration and its bookkeeping row in one transaction.
             script = (
-                f"BEGIN IMMEDIATE;\n{sql}\n;INSERT INTO schema_migrations VALUES "
-                f"({version}, '{name}', '{now_iso()}');\nCOMMIT;"
+                f"BEGIN IMMEDIATE;\n{sql}\n;INSERT INTO schema_migrations VALUES ({version}, '{name}', '{now_iso()}');"
             )
             try:
                 self.conn.executescript(script)
-            except sqlite3.Error:
+                broken = self.conn.execute("PRAGMA foreign_key_check").fetchone()
+                if broken:
+                    raise StoreError(
+                        f"数据库 {self.path} 升级到架构版本 {version} 时发现无效的引用（{broken[0]}），未做任何修改"
+                    )
+                self.conn.execute("COMMIT")
+            except (sqlite3.Error, StoreError):
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
@@ -472,7 +644,7 @@ class Store:
     # --- sites ----------------------------------------------------------------
 
     def _site(self, row: sqlite3.Row) -> Site:
-        data = {k: row[k] for k in row.keys() if k not in ("name_initials", "name_pinyin")}
+        data = {k: row[k] for k in row.keys() if k not in _SITE_INTERNAL}
         return Site(**data)
 
     def site_by_code(self, code: str) -> Site | None:
@@ -507,6 +679,7 @@ class Store:
                     f"UPDATE sites SET {assignments}, name_initials = :ini, name_pinyin = :py WHERE id = :id",
                     {**values, "ini": initials, "py": pinyin},
                 )
+                self._stamp("sites", [site.id])
             else:
                 values.update(id=new_id(), created_at=now, updated_at=now)
                 columns = ", ".join(values)
@@ -515,6 +688,7 @@ class Store:
                     f"INSERT INTO sites ({columns}, name_initials, name_pinyin) VALUES ({marks}, :ini, :py)",
                     {**values, "ini": initials, "py": pinyin},
                 )
+                self._stamp("sites", [values["id"]])
         return Site(**values)
 
     def list_sites(
@@ -566,6 +740,7 @@ class Store:
                     for i, row in zip(ids, rows, strict=True)
                 ],
             )
+            self._stamp("units", ids)
         return ids
 
     def update_unit(self, unit_id: str, **values: object) -> None:
@@ -576,6 +751,7 @@ class Store:
                 f"UPDATE units SET {assignments}, updated_at = :updated_at WHERE id = :id",
                 {**values, "updated_at": now_iso(), "id": unit_id},
             )
+            self._stamp("units", [unit_id])
 
     def rename_unit(
         self,
@@ -603,6 +779,7 @@ class Store:
             conn.execute(
                 "INSERT OR REPLACE INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)", (old, unit_id, now)
             )
+            self._stamp("units", [unit_id])
             return self._relabel_unit(names, new, action, note, actor, day)
 
     def merge_units(
@@ -632,6 +809,7 @@ class Store:
             )
             conn.execute("DELETE FROM units WHERE id = ?", (source_id,))
             conn.execute("UPDATE units SET updated_at = ? WHERE id = ?", (now, target_id))
+            self._stamp("units", [target_id])
             return self._relabel_unit(names, target, action, note, actor, day)
 
     def _relabel_unit(
@@ -644,24 +822,29 @@ class Store:
         ]
         now = now_iso()
         conn.execute(f"UPDATE problems SET unit = ?, updated_at = ? WHERE unit IN ({marks})", (new, now, *names))
+        self._stamp("problems", problem_ids, fields=("unit",))
         for problem_id in problem_ids:
             self.add_event(problem_id, action, day, actor=actor, note=note)
         site_ids = {
             r[0]
             for r in conn.execute(f"SELECT id FROM sites WHERE unit IN ({marks}) OR partner IN ({marks})", names * 2)
         }
+        result_ids = [r[0] for r in conn.execute(f"SELECT id FROM results WHERE unit IN ({marks})", names)]
         for column in ("unit", "partner"):
             conn.execute(
                 f"UPDATE sites SET {column} = ?, updated_at = ? WHERE {column} IN ({marks})", (new, now, *names)
             )
         conn.execute(f"UPDATE results SET unit = ? WHERE unit IN ({marks})", (new, *names))
+        self._stamp("sites", sorted(site_ids))
+        self._stamp("results", result_ids)
         return len(problem_ids), len(site_ids)
 
     def unit_problem_counts(self, statuses: list[ProblemStatus]) -> dict[str, int]:
         """How many problems in these states each 责任单位 name has."""
         marks = ", ".join("?" * len(statuses))
         rows = self.conn.execute(
-            f"SELECT unit, count(*) FROM problems WHERE unit IS NOT NULL AND status IN ({marks}) GROUP BY unit",
+            f"SELECT unit, count(*) FROM problems WHERE unit IS NOT NULL AND merged_into IS NULL AND status IN ({marks})"
+            " GROUP BY unit",
             [s.value for s in statuses],
         )
         return {r[0]: r[1] for r in rows}
@@ -691,16 +874,15 @@ class Store:
         inspection_id = new_id()
         now = now_iso()
         with self.atomic() as conn:
-            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM inspections WHERE year = ?", (day.year,))
-            seq = seq.fetchone()[0]
-            no = f"JC-{day.year}-{seq:04d}"
+            device, seq, no = self._next_number("inspections", "JC", day.year)
             conn.execute(
-                "INSERT INTO inspections (id, no, year, seq, site_id, date, inspectors, status, site_type,"
-                " checklist_code, checklist_edition, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+                "INSERT INTO inspections (id, no, year, device, seq, site_id, date, inspectors, status, site_type,"
+                " checklist_code, checklist_edition, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
                 (
                     inspection_id,
                     no,
                     day.year,
+                    device,
                     seq,
                     site.id,
                     day.isoformat(),
@@ -733,6 +915,7 @@ class Store:
                     for index, item in enumerate(checklist.items)
                 ],
             )
+            self._stamp("inspections", [inspection_id])
         return self.inspection(inspection_id)
 
     def inspection(self, ref: str) -> Inspection:
@@ -861,17 +1044,28 @@ class Store:
                     record.unit,
                 ),
             )
-            if photos is None:
-                return
             result_id = conn.execute(
                 "SELECT id FROM results WHERE inspection_id = ? AND item_id = ?", (inspection_id, record.item_id)
             ).fetchone()[0]
+            self._stamp("results", [result_id])
+            if photos is None:
+                return
+            # A photo kept from the earlier answer keeps its id (one UUID for life).
+            kept = dict(conn.execute("SELECT sha256, id FROM photos WHERE result_id = ?", (result_id,)).fetchall())
             conn.execute("DELETE FROM photos WHERE result_id = ?", (result_id,))
             conn.executemany(
                 "INSERT INTO photos (id, result_id, position, sha256, stored_name, original_path, added_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (new_id(), result_id, pos, p.sha256, p.stored_name, p.original_path, p.added_at or now)
+                    (
+                        kept.pop(p.sha256, None) or new_id(),
+                        result_id,
+                        pos,
+                        p.sha256,
+                        p.stored_name,
+                        p.original_path,
+                        p.added_at or now,
+                    )
                     for pos, p in enumerate(photos)
                 ],
             )
@@ -882,15 +1076,18 @@ class Store:
                 "UPDATE inspections SET inspectors = ? WHERE id = ?",
                 (json.dumps(names, ensure_ascii=False), inspection_id),
             )
+            self._stamp("inspections", [inspection_id])
 
     def finish_inspection(self, inspection_id: str) -> None:
         with self.atomic() as conn:
             conn.execute(
                 "UPDATE inspections SET status = 'finished', finished_at = ? WHERE id = ?", (now_iso(), inspection_id)
             )
+            self._stamp("inspections", [inspection_id])
 
     def delete_inspection(self, inspection_id: str) -> None:
         with self.atomic() as conn:
+            self._bury("inspections", [inspection_id])
             conn.execute("DELETE FROM inspections WHERE id = ?", (inspection_id,))
 
     # --- rectification problems -------------------------------------------------
@@ -936,6 +1133,9 @@ class Store:
         """A problem by its number (ZG-2026-0042) or UUID."""
         ref = ref.strip()
         row = self.conn.execute(_PROBLEM_SELECT + " WHERE p.no = ? OR p.id = ?", (ref, ref)).fetchone()
+        if row is not None and row["merged_into"]:
+            # Found on two laptops and merged: the number still finds the problem it became.
+            row = self.conn.execute(_PROBLEM_SELECT + " WHERE p.id = ?", (row["merged_into"],)).fetchone()
         if row is None:
             raise NotFoundError(f"找不到问题 '{ref}'（请用 issue list 查看编号，如 ZG-2026-0001）")
         return self._problem(row)
@@ -943,7 +1143,8 @@ class Store:
     def origin_problem(self, inspection_id: str, item_id: str) -> Problem | None:
         """The problem first found by this inspection's answer to this item."""
         row = self.conn.execute(
-            _PROBLEM_SELECT + " WHERE p.inspection_id = ? AND p.item_id = ?", (inspection_id, item_id)
+            _PROBLEM_SELECT + " WHERE p.inspection_id = ? AND p.item_id = ? AND p.merged_into IS NULL",
+            (inspection_id, item_id),
         ).fetchone()
         return self._problem(row) if row else None
 
@@ -959,7 +1160,7 @@ class Store:
     def active_problem(self, site_id: str, item_id: str) -> Problem | None:
         row = self.conn.execute(
             _PROBLEM_SELECT + " WHERE p.site_id = ? AND p.item_id = ? AND p.status IN ('open', 'fixed', 'deferred')"
-            " ORDER BY p.found_date LIMIT 1",
+            " AND p.merged_into IS NULL ORDER BY p.found_date LIMIT 1",
             (site_id, item_id),
         ).fetchone()
         return self._problem(row) if row else None
@@ -967,7 +1168,7 @@ class Store:
     def last_closed_problem(self, site_id: str, item_id: str, before: date) -> Problem | None:
         row = self.conn.execute(
             _PROBLEM_SELECT + " WHERE p.site_id = ? AND p.item_id = ? AND p.status = 'closed' AND p.closed_date <= ?"
-            " ORDER BY p.closed_date DESC LIMIT 1",
+            " AND p.merged_into IS NULL ORDER BY p.closed_date DESC LIMIT 1",
             (site_id, item_id, before.isoformat()),
         ).fetchone()
         return self._problem(row) if row else None
@@ -977,20 +1178,29 @@ class Store:
         now = now_iso()
         found: date = values["found_date"]  # type: ignore[assignment]
         with self.atomic() as conn:
-            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM problems WHERE year = ?", (found.year,))
-            seq = seq.fetchone()[0]
+            device, seq, no = self._next_number("problems", "ZG", found.year)
+            # What this replica knew of the site and item when it found the problem: two
+            # replicas that find it knowing the same thing found one problem (dedupe_problems).
+            prior = conn.execute(
+                "SELECT id FROM problems WHERE site_id = ? AND item_id = ? AND merged_into IS NULL"
+                " ORDER BY found_date DESC, created_at DESC, id DESC LIMIT 1",
+                (values["site_id"], values["item_id"]),
+            ).fetchone()
             row = {
                 **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()},
                 "id": problem_id,
-                "no": f"ZG-{found.year}-{seq:04d}",
+                "no": no,
                 "year": found.year,
+                "device": device,
                 "seq": seq,
+                "prior": prior[0] if prior else "",
                 "created_at": now,
                 "updated_at": now,
             }
             columns = ", ".join(row)
             marks = ", ".join(f":{k}" for k in row)
             conn.execute(f"INSERT INTO problems ({columns}) VALUES ({marks})", row)
+            self._stamp("problems", [problem_id])
         return problem_id
 
     def update_problem(self, problem_id: str, **values: object) -> None:
@@ -1002,9 +1212,11 @@ class Store:
                 f"UPDATE problems SET {assignments}, updated_at = :updated_at WHERE id = :id",
                 {**row, "updated_at": now_iso(), "id": problem_id},
             )
+            self._stamp("problems", [problem_id], fields=tuple(row))
 
     def delete_problem(self, problem_id: str) -> None:
         with self.atomic() as conn:
+            self._bury("problems", [problem_id])
             conn.execute("DELETE FROM problems WHERE id = ?", (problem_id,))
 
     def add_event(
@@ -1045,13 +1257,17 @@ class Store:
 
     def set_event_photos(self, problem_id: str, event_id: str, photos: list[Photo]) -> None:
         with self.atomic() as conn:
+            self._stamp("problem_events", [event_id])
+            kept = dict(
+                conn.execute("SELECT sha256, id FROM problem_photos WHERE event_id = ?", (event_id,)).fetchall()
+            )
             conn.execute("DELETE FROM problem_photos WHERE event_id = ?", (event_id,))
             conn.executemany(
                 "INSERT INTO problem_photos (id, problem_id, event_id, position, sha256, stored_name, original_path,"
                 " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        new_id(),
+                        kept.pop(p.sha256, None) or new_id(),
                         problem_id,
                         event_id,
                         pos,
@@ -1081,9 +1297,14 @@ class Store:
         """A 重复发现 becomes the finding of its problem."""
         with self.atomic() as conn:
             conn.execute("UPDATE problem_events SET action = 'found', to_status = 'open' WHERE id = ?", (event_id,))
+            self._stamp("problem_events", [event_id])
 
     def delete_inspection_events(self, problem_id: str, inspection_id: str) -> None:
         with self.atomic() as conn:
+            ids = conn.execute(
+                "SELECT id FROM problem_events WHERE problem_id = ? AND inspection_id = ?", (problem_id, inspection_id)
+            ).fetchall()
+            self._bury("problem_events", [r[0] for r in ids])
             conn.execute(
                 "DELETE FROM problem_events WHERE problem_id = ? AND inspection_id = ?", (problem_id, inspection_id)
             )
@@ -1096,22 +1317,23 @@ class Store:
             where += " AND problem_id = ?"
             params += (problem_id,)
         with self.atomic() as conn:
-            touched = [
-                r[0] for r in conn.execute(f"SELECT DISTINCT problem_id FROM problem_events WHERE {where}", params)
-            ]
+            rows = conn.execute(f"SELECT problem_id, id FROM problem_events WHERE {where}", params).fetchall()
+            touched = list(dict.fromkeys(r[0] for r in rows))
+            self._bury("problem_events", [r[1] for r in rows])
             conn.execute(f"DELETE FROM problem_events WHERE {where}", params)
         return touched
 
     def delete_escalation(self, problem_id: str, inspection_id: str) -> None:
+        where = "problem_id = ? AND inspection_id = ? AND action = 'escalated'"
         with self.atomic() as conn:
-            conn.execute(
-                "DELETE FROM problem_events WHERE problem_id = ? AND inspection_id = ? AND action = 'escalated'",
-                (problem_id, inspection_id),
-            )
+            ids = conn.execute(f"SELECT id FROM problem_events WHERE {where}", (problem_id, inspection_id)).fetchall()
+            self._bury("problem_events", [r[0] for r in ids])
+            conn.execute(f"DELETE FROM problem_events WHERE {where}", (problem_id, inspection_id))
 
     def update_event(self, event_id: str, note: str | None, count: int | None) -> None:
         with self.atomic() as conn:
             conn.execute("UPDATE problem_events SET note = ?, count = ? WHERE id = ?", (note, count, event_id))
+            self._stamp("problem_events", [event_id])
 
     def first_event_id(self, problem_id: str, action: str) -> str | None:
         row = self.conn.execute(
@@ -1125,33 +1347,43 @@ class Store:
         return [r[0] for r in rows]
 
     def problem_events(self, problem_id: str) -> list[ProblemEvent]:
+        """A problem's history, with the history of any problem merged into it (found on another laptop)."""
+        owners = "(SELECT ?1 UNION ALL SELECT id FROM problems WHERE merged_into = ?1)"
         rows = self.conn.execute(
-            "SELECT e.*, i.no AS inspection_no FROM problem_events e LEFT JOIN inspections i ON i.id = e.inspection_id"
-            " WHERE e.problem_id = ? ORDER BY e.at, e.rowid",
+            "SELECT e.*, i.no AS inspection_no, p.no AS problem_no FROM problem_events e"
+            " JOIN problems p ON p.id = e.problem_id LEFT JOIN inspections i ON i.id = e.inspection_id"
+            f" WHERE e.problem_id IN {owners} ORDER BY e.at, e.rowid",
             (problem_id,),
         ).fetchall()
         photos: dict[str, list[Photo]] = {}
         for p in self.conn.execute(
-            "SELECT * FROM problem_photos WHERE problem_id = ? ORDER BY position", (problem_id,)
+            f"SELECT * FROM problem_photos WHERE problem_id IN {owners} ORDER BY position", (problem_id,)
         ):
             photos.setdefault(p["event_id"], []).append(
                 Photo(p["sha256"], p["stored_name"], p["original_path"], p["added_at"])
             )
-        return [
-            ProblemEvent(
-                at=r["at"],
-                date=date.fromisoformat(r["date"]),
-                action=r["action"],
-                from_status=ProblemStatus(r["from_status"]) if r["from_status"] else None,
-                to_status=ProblemStatus(r["to_status"]) if r["to_status"] else None,
-                actor=r["actor"],
-                note=r["note"],
-                inspection_no=r["inspection_no"],
-                count=r["count"],
-                photos=photos.get(r["id"], []),
+        events = []
+        for r in rows:
+            action, note = r["action"], r["note"]
+            if r["problem_id"] != problem_id:
+                # Found independently on another laptop: here it is one more occurrence.
+                action = "repeat" if action == "found" else action
+                note = f"（原编号 {r['problem_no']}，合并）{note or ''}"
+            events.append(
+                ProblemEvent(
+                    at=r["at"],
+                    date=date.fromisoformat(r["date"]),
+                    action=action,
+                    from_status=ProblemStatus(r["from_status"]) if r["from_status"] else None,
+                    to_status=ProblemStatus(r["to_status"]) if r["to_status"] else None,
+                    actor=r["actor"],
+                    note=note,
+                    inspection_no=r["inspection_no"],
+                    count=r["count"],
+                    photos=photos.get(r["id"], []),
+                )
             )
-            for r in rows
-        ]
+        return events
 
     def found_photos(self, problem_ids: list[str]) -> dict[str, list[Photo]]:
         """The photos taken when each problem was found."""
@@ -1286,6 +1518,7 @@ class Store:
         inspection_id: str | None = None,
     ) -> Iterator[Problem]:
         where = _Where()
+        where.add("p.merged_into IS NULL")  # a problem found twice and merged counts once
         if statuses:
             marks = ", ".join(f":st{i}" for i in range(len(statuses)))
             where.add(f"p.status IN ({marks})", **{f"st{i}": st.value for i, st in enumerate(statuses)})

@@ -1,0 +1,545 @@
+"""Versions, numbers and tombstones: what lets many databases merge into one.
+
+Every replicated row carries the version of its last write (`rev` a Lamport time, `dev`
+the writing device, `vv` the version vector once two devices have written it) and `cseq`,
+this database's change sequence, so an incremental bundle carries exactly what changed
+since the office last acknowledged. A deleted row leaves a tombstone with the version it
+died at, so an older copy arriving later stays dead and the delete itself travels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from inspect_cli.dates import now_iso
+from inspect_cli.errors import InputError, StateError
+
+# The device code goes into every number (JC-2026-A-0007): short, unambiguous, typed by hand.
+DEVICE_CODE = re.compile(r"[A-Z0-9]{1,3}")
+
+# Which tables replicate, and the tombstone kind their deletes leave.
+KINDS = {
+    "sites": "site",
+    "units": "unit",
+    "inspections": "inspection",
+    "results": "result",
+    "problems": "problem",
+    "problem_events": "event",
+}
+
+
+@dataclass(frozen=True)
+class Device:
+    """This database as a replica: its identity and where its clocks stand."""
+
+    id: str
+    code: str | None
+    clock: int
+    changes: int
+    acked: int
+    office_id: str | None
+
+
+def check_device_code(text: str) -> str:
+    code = text.strip().upper()
+    if not DEVICE_CODE.fullmatch(code):
+        raise InputError(f"设备代码“{text.strip()}”无效：应为 1–3 个字母或数字，如 A、B2、ZF1")
+    return code
+
+
+class ReplicaMixin:
+    """The replication part of Store (which provides `conn`, `atomic` and `_tick`)."""
+
+    conn: sqlite3.Connection
+    _tick: tuple[int, int, str] | None
+
+    # --- this device ------------------------------------------------------------
+
+    def device(self) -> Device:
+        row = self.conn.execute(
+            "SELECT device_id, device_code, clock, changes, acked, office_id FROM replica"
+        ).fetchone()
+        return Device(*row)
+
+    def set_device_code(self, text: str) -> Device:
+        """Give this database its code; numbers made from now on carry it."""
+        code = check_device_code(text)
+        current = self.device()
+        if current.code == code:
+            return current
+        with self.atomic():  # type: ignore[attr-defined]
+            taken = self.conn.execute(
+                "SELECT 1 FROM inspections WHERE device = ? UNION SELECT 1 FROM problems WHERE device = ?",
+                (code, code),
+            ).fetchone()
+            known = self.conn.execute("SELECT id FROM devices WHERE code = ?", (code,)).fetchone()
+            if taken or (known and known[0] != current.id):
+                raise StateError(f"设备代码 {code} 已被另一台设备使用（本库中已有带 {code} 的编号），请换一个")
+            if current.code:
+                mine = self.conn.execute(
+                    "SELECT 1 FROM inspections WHERE device = ? UNION SELECT 1 FROM problems WHERE device = ?",
+                    (current.code, current.code),
+                ).fetchone()
+                if mine:
+                    raise StateError(f"本机代码已是 {current.code}，且已有带此代码的编号；为免编号混乱，不能再改")
+            self.conn.execute("UPDATE replica SET device_code = ?", (code,))
+        return self.device()
+
+    # --- devices this database trusts --------------------------------------------
+
+    def device_key(self) -> str | None:
+        """This device's signing key, as the office handed it out (hex)."""
+        return self.conn.execute("SELECT key FROM replica").fetchone()[0]
+
+    def enrolled_device(self, code: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM devices WHERE code = ?", (code.strip().upper(),)).fetchone()
+        return dict(row) if row else None
+
+    def enrolled_devices(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM devices ORDER BY code")]
+
+    def enroll_device(self, code: str, key: str, device_id: str | None = None) -> None:
+        with self.atomic():  # type: ignore[attr-defined]
+            self.conn.execute(
+                "INSERT INTO devices (code, id, key, enrolled_at) VALUES (?, ?, ?, ?)",
+                (code, device_id, key, now_iso()),
+            )
+
+    def mark_key_sent(self, code: str) -> None:
+        with self.atomic():  # type: ignore[attr-defined]
+            self.conn.execute("UPDATE devices SET key_sent = 1 WHERE code = ?", (code,))
+
+    def device_acks(self) -> dict[str, int]:
+        """How far this database has received each enrolled device's changes."""
+        rows = self.conn.execute("SELECT id, received FROM devices WHERE id IS NOT NULL")
+        return {r[0]: r[1] for r in rows}
+
+    def bundle_received(self, code: str, device_id: str, since: int, upto: int) -> None:
+        """A device's bundle came in: bind its id, and move its acknowledgement on when nothing was skipped."""
+        self.conn.execute(
+            "UPDATE devices SET id = ?, last_import = ?,"
+            " received = CASE WHEN ? <= received AND ? > received THEN ? ELSE received END WHERE code = ?",
+            (device_id, now_iso(), since, upto, upto, code),
+        )
+
+    def accept_field_bundle(self, office_id: str, code: str | None, key: str | None, acked: int | None) -> None:
+        me = self.device()
+        self.conn.execute("UPDATE replica SET office_id = ?", (office_id if office_id != me.id else None,))
+        if code and not me.code:
+            self.conn.execute("UPDATE replica SET device_code = ?", (code,))
+        if key:
+            self.conn.execute("UPDATE replica SET key = ?", (key,))
+        if acked is not None:
+            self.conn.execute("UPDATE replica SET acked = max(acked, ?)", (int(acked),))
+
+    # --- numbering and versions ------------------------------------------------
+
+    def _next_number(self, table: str, prefix: str, year: int) -> tuple[str, int, str]:
+        """(device code, sequence, number) of the next inspection or problem this device makes."""
+        code = self.device().code or ""
+        seq = self.conn.execute(
+            f"SELECT coalesce(max(seq), 0) + 1 FROM {table} WHERE year = ? AND device = ?", (year, code)
+        ).fetchone()[0]
+        middle = f"{code}-" if code else ""
+        return code, seq, f"{prefix}-{year}-{middle}{seq:04d}"
+
+    def _now_version(self) -> tuple[int, int, str]:
+        """(Lamport time, change sequence, device id) of the write transaction under way."""
+        if self._tick is None:
+            self.conn.execute("UPDATE replica SET clock = clock + 1, changes = changes + 1")
+            clock, changes, device = self.conn.execute("SELECT clock, changes, device_id FROM replica").fetchone()
+            self._tick = (clock, changes, device)
+        return self._tick
+
+    def _stamp(self, table: str, ids: list[str], fields: tuple[str, ...] = ()) -> None:
+        """Mark rows as written by this device now; `fields` are the problem fields written."""
+        if not ids:
+            return
+        rev, cseq, me = self._now_version()
+        # Right-hand sides see the row before the update: the old dev and rev.
+        sets = (
+            "vv = CASE WHEN vv IS NULL AND dev IN (:me, '') THEN NULL"
+            " WHEN vv IS NULL THEN json_object(dev, rev, :me, :rev)"
+            " ELSE json_set(vv, '$.\"' || :me || '\"', :rev) END,"
+            " rev = :rev, dev = :me, cseq = :cseq"
+        )
+        clocks = [f for f in fields if f != "updated_at"]
+        if table == "problems" and clocks:
+            paths = ", ".join(f"'$.{f}', json_array(:rev, :me)" for f in clocks)
+            sets += f", fclock = json_set(coalesce(fclock, '{{}}'), {paths})"
+        for chunk in _chunks(ids):
+            named = {f"i{n}": v for n, v in enumerate(chunk)}
+            where = ",".join(f":i{n}" for n in range(len(chunk)))
+            self.conn.execute(
+                f"UPDATE {table} SET {sets} WHERE id IN ({where})", {"rev": rev, "me": me, "cseq": cseq, **named}
+            )
+
+    def _bury(self, table: str, ids: list[str]) -> None:
+        """Leave a tombstone for rows about to be deleted, at their version plus this write."""
+        if not ids:
+            return
+        self._stamp(table, ids)
+        for chunk in _chunks(ids):
+            where = ",".join("?" * len(chunk))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO tombstones (kind, id, rev, dev, vv, cseq, deleted_at)"
+                f" SELECT ?, id, rev, dev, vv, cseq, ? FROM {table} WHERE id IN ({where})",
+                (KINDS[table], now_iso(), *chunk),
+            )
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+# --- rows as they travel in bundles ------------------------------------------------------
+# Column lists per kind. Sites travel by 点位编码 and units by name (their ids are local to
+# each database); everything else by its UUID. Inspections carry their frozen items, answers
+# and problem events their photos, so each record is whole on arrival.
+SITE_COLUMNS = (
+    "code", "name", "site_type", "type_code", "district", "street", "community", "grid", "address", "unit",
+    "partner", "contact", "phone", "lng", "lat", "name_initials", "name_pinyin", "created_at", "updated_at",
+)  # fmt: skip
+UNIT_COLUMNS = ("name", "short_name", "contact", "phone", "kind", "created_at", "updated_at")
+INSPECTION_COLUMNS = (
+    "id", "no", "year", "device", "seq", "date", "inspectors", "status", "site_type", "checklist_code",
+    "checklist_edition", "created_at", "finished_at",
+)  # fmt: skip
+ITEM_COLUMNS = (
+    "seq", "item_id", "text", "category", "score", "deduct", "unit", "deadline_days", "indicator", "standard",
+    "tips", "photo_required",
+)  # fmt: skip
+RESULT_COLUMNS = (
+    "id", "inspection_id", "item_id", "result", "count", "note", "recorded_at", "recorded_by", "unit",
+)  # fmt: skip
+PHOTO_COLUMNS = ("id", "position", "sha256", "stored_name", "original_path", "added_at")
+PROBLEM_COLUMNS = (
+    "id", "no", "year", "device", "seq", "inspection_id", "item_id", "item_text", "category", "indicator",
+    "description", "count", "severity", "unit", "unit_locked", "found_date", "deadline", "deadline_locked",
+    "status", "rework_count", "recheck_count", "repeat_of", "fixed_date", "closed_date", "created_at",
+    "updated_at", "prior", "fclock",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "id", "problem_id", "at", "date", "action", "from_status", "to_status", "actor", "note", "inspection_id",
+    "count",
+)  # fmt: skip
+VERSION_COLUMNS = ("rev", "dev", "vv")
+
+# How each kind's records are keyed across databases.
+RECORD_KEYS = {
+    "sites": "code",
+    "units": "name",
+    "inspections": "id",
+    "results": "id",
+    "problems": "id",
+    "problem_events": "id",
+}
+
+
+class ReplicaRows:
+    """Reading and writing whole records for bundles (part of Store)."""
+
+    conn: sqlite3.Connection
+
+    # --- reading --------------------------------------------------------------
+
+    def changed_rows(self, table: str, since: int, only: str | None = None) -> Iterator[dict[str, Any]]:
+        """Records of `table` changed after change sequence `since`, whole, in bundle form.
+
+        `only` narrows problems (and their events) to the ones still to be fixed: what a
+        field bundle carries.
+        """
+        where = "t.cseq > :since"
+        if only == "active" and table == "problems":
+            where += " AND t.status IN ('open', 'fixed', 'deferred') AND t.merged_into IS NULL"
+        if only == "active" and table == "problem_events":
+            where += (
+                " AND t.problem_id IN (SELECT id FROM problems WHERE status IN ('open', 'fixed', 'deferred')"
+                " AND merged_into IS NULL)"
+            )
+        yield from self._records(table, where, {"since": since})
+
+    def record(self, table: str, key: str) -> dict[str, Any] | None:
+        """One record in bundle form, by its cross-database key."""
+        column = RECORD_KEYS[table]
+        rows = list(self._records(table, f"t.{column} = :key", {"key": key}))
+        return rows[0] if rows else None
+
+    def _records(self, table: str, where: str, params: dict[str, object]) -> Iterator[dict[str, Any]]:
+        conn = self.conn
+        if table == "sites":
+            cols = ", ".join(f"t.{c}" for c in (*SITE_COLUMNS, *VERSION_COLUMNS))
+            for row in conn.execute(f"SELECT {cols} FROM sites t WHERE {where} ORDER BY t.code", params):
+                yield dict(row)
+        elif table == "units":
+            cols = ", ".join(f"t.{c}" for c in (*UNIT_COLUMNS, *VERSION_COLUMNS))
+            for row in conn.execute(f"SELECT t.id AS _id, {cols} FROM units t WHERE {where} ORDER BY t.name", params):
+                record = dict(row)
+                local = record.pop("_id")
+                record["aliases"] = [
+                    r[0]
+                    for r in conn.execute("SELECT alias FROM unit_aliases WHERE unit_id = ? ORDER BY alias", (local,))
+                ]
+                yield record
+        elif table == "inspections":
+            cols = ", ".join(f"t.{c}" for c in (*INSPECTION_COLUMNS, *VERSION_COLUMNS))
+            sql = f"SELECT {cols}, s.code AS site FROM inspections t JOIN sites s ON s.id = t.site_id WHERE {where}"
+            for row in conn.execute(sql + " ORDER BY t.id", params):
+                record = dict(row)
+                record["inspectors"] = json.loads(record["inspectors"])
+                items = conn.execute(
+                    f"SELECT {', '.join(ITEM_COLUMNS)} FROM inspection_items WHERE inspection_id = ? ORDER BY seq",
+                    (record["id"],),
+                )
+                record["items"] = [dict(r) for r in items]
+                yield record
+        elif table == "results":
+            cols = ", ".join(f"t.{c}" for c in (*RESULT_COLUMNS, *VERSION_COLUMNS))
+            for row in conn.execute(f"SELECT {cols} FROM results t WHERE {where} ORDER BY t.id", params):
+                record = dict(row)
+                record["photos"] = self._photo_list("photos", "result_id", record["id"])
+                yield record
+        elif table == "problems":
+            cols = ", ".join(f"t.{c}" for c in (*PROBLEM_COLUMNS, *VERSION_COLUMNS))
+            sql = f"SELECT {cols}, s.code AS site FROM problems t JOIN sites s ON s.id = t.site_id WHERE {where}"
+            for row in conn.execute(sql + " ORDER BY t.id", params):
+                record = dict(row)
+                record["fclock"] = json.loads(record["fclock"]) if record["fclock"] else {}
+                yield record
+        elif table == "problem_events":
+            cols = ", ".join(f"t.{c}" for c in (*EVENT_COLUMNS, *VERSION_COLUMNS))
+            for row in conn.execute(f"SELECT {cols} FROM problem_events t WHERE {where} ORDER BY t.id", params):
+                record = dict(row)
+                record["photos"] = self._photo_list("problem_photos", "event_id", record["id"])
+                yield record
+        else:  # pragma: no cover - a programming error
+            raise ValueError(table)
+
+    def _photo_list(self, table: str, column: str, owner: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            f"SELECT {', '.join(PHOTO_COLUMNS)} FROM {table} WHERE {column} = ? ORDER BY position", (owner,)
+        )
+        return [dict(r) for r in rows]
+
+    def tombstones_since(self, since: int) -> Iterator[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT kind, id, rev, dev, vv, deleted_at FROM tombstones WHERE cseq > ? ORDER BY kind, id", (since,)
+        )
+        for row in rows:
+            yield dict(row)
+
+    def tombstone(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT kind, id, rev, dev, vv, deleted_at FROM tombstones WHERE kind = ? AND id = ?", (kind, key)
+        ).fetchone()
+        return dict(row) if row else None
+
+    def version(self, table: str, key: str) -> tuple[int, str, str | None] | None:
+        """(rev, dev, vv) of a record here, by its cross-database key."""
+        row = self.conn.execute(f"SELECT rev, dev, vv FROM {table} WHERE {RECORD_KEYS[table]} = ?", (key,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def result_key(self, inspection_id: str, item_id: str) -> str | None:
+        """The id of the answer to this item of this inspection here, if there is one."""
+        row = self.conn.execute(
+            "SELECT id FROM results WHERE inspection_id = ? AND item_id = ?", (inspection_id, item_id)
+        ).fetchone()
+        return row[0] if row else None
+
+    def site_ids(self, codes: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(codes))):
+            marks = ",".join("?" * len(chunk))
+            out.update(dict(self.conn.execute(f"SELECT code, id FROM sites WHERE code IN ({marks})", chunk).fetchall()))
+        return out
+
+    def existing(self, table: str, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk))
+        return found
+
+    def buried(self, kind: str, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT id FROM tombstones WHERE kind = ? AND id IN ({marks})", (kind, *chunk)
+                )
+            )
+        return found
+
+    # --- writing (inside the caller's transaction) ---------------------------------
+
+    def next_change(self, clock: int) -> int:
+        """A change sequence for rows an import writes; the Lamport clock moves past `clock`."""
+        self.conn.execute("UPDATE replica SET clock = max(clock, ?), changes = changes + 1", (clock,))
+        return self.conn.execute("SELECT changes FROM replica").fetchone()[0]
+
+    def put_record(self, table: str, record: dict[str, Any], cseq: int, site_id: str | None = None) -> None:
+        """Insert or replace a whole record as it came (its version included)."""
+        conn = self.conn
+        version = {"rev": record["rev"], "dev": record["dev"], "vv": record["vv"], "cseq": cseq}
+        if table == "sites":
+            values = {c: record.get(c) for c in SITE_COLUMNS}
+            current = conn.execute("SELECT id FROM sites WHERE code = ?", (record["code"],)).fetchone()
+            row = {**values, **version, "id": current[0] if current else _new_id()}
+            _upsert(conn, "sites", row, "id")
+        elif table == "units":
+            values = {c: record.get(c) for c in UNIT_COLUMNS}
+            current = conn.execute("SELECT id FROM units WHERE name = ?", (record["name"],)).fetchone()
+            unit_id = current[0] if current else _new_id()
+            _upsert(conn, "units", {**values, **version, "id": unit_id}, "id")
+            for alias in record.get("aliases") or []:
+                if alias != record["name"]:
+                    conn.execute(
+                        "INSERT INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT (alias) DO UPDATE SET unit_id = excluded.unit_id",
+                        (alias, unit_id, record.get("updated_at") or now_iso()),
+                    )
+        elif table == "inspections":
+            values = {c: record.get(c) for c in INSPECTION_COLUMNS}
+            values["inspectors"] = json.dumps(record.get("inspectors") or [], ensure_ascii=False)
+            fresh = conn.execute("SELECT 1 FROM inspections WHERE id = ?", (record["id"],)).fetchone() is None
+            _upsert(conn, "inspections", {**values, **version, "site_id": site_id}, "id")
+            if fresh:
+                conn.executemany(
+                    f"INSERT INTO inspection_items (inspection_id, {', '.join(ITEM_COLUMNS)})"
+                    f" VALUES (?, {', '.join('?' * len(ITEM_COLUMNS))})",
+                    [(record["id"], *(item.get(c) for c in ITEM_COLUMNS)) for item in record.get("items") or []],
+                )
+        elif table == "results":
+            values = {c: record.get(c) for c in RESULT_COLUMNS}
+            conn.execute(
+                "DELETE FROM results WHERE inspection_id = ? AND item_id = ? AND id <> ?",
+                (record["inspection_id"], record["item_id"], record["id"]),
+            )
+            _upsert(conn, "results", {**values, **version}, "id")
+            self._put_photos("photos", "result_id", record["id"], record.get("photos") or [], {})
+        elif table == "problems":
+            values = {c: record.get(c) for c in PROBLEM_COLUMNS}
+            values["fclock"] = json.dumps(record.get("fclock") or {}, sort_keys=True) if record.get("fclock") else None
+            _upsert(conn, "problems", {**values, **version, "site_id": site_id}, "id")
+        elif table == "problem_events":
+            values = {c: record.get(c) for c in EVENT_COLUMNS}
+            _upsert(conn, "problem_events", {**values, **version}, "id")
+            self._put_photos(
+                "problem_photos",
+                "event_id",
+                record["id"],
+                record.get("photos") or [],
+                {"problem_id": record["problem_id"]},
+            )
+        else:  # pragma: no cover - a programming error
+            raise ValueError(table)
+
+    def _put_photos(
+        self, table: str, column: str, owner: str, photos: list[dict[str, Any]], extra: dict[str, object]
+    ) -> None:
+        self.conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (owner,))
+        for photo in photos:
+            row = {**{c: photo.get(c) for c in PHOTO_COLUMNS}, column: owner, **extra}
+            names = ", ".join(row)
+            self.conn.execute(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + k for k in row)})", row)
+
+    def put_tombstone(self, record: dict[str, Any], cseq: int) -> None:
+        """Record a delete that came in, and carry it out."""
+        self.conn.execute(
+            "INSERT INTO tombstones (kind, id, rev, dev, vv, cseq, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev, dev = excluded.dev, vv = excluded.vv,"
+            " cseq = excluded.cseq, deleted_at = excluded.deleted_at",
+            (record["kind"], record["id"], record["rev"], record["dev"], record["vv"], cseq, record["deleted_at"]),
+        )
+        table = {kind: table for table, kind in KINDS.items()}[record["kind"]]
+        self.conn.execute(f"DELETE FROM {table} WHERE {RECORD_KEYS[table]} = ?", (record["id"],))
+
+    def add_conflict(self, kind: str, record_id: str, label: str, kept: dict, other: dict) -> bool:
+        """Keep the losing side of a concurrent change for a person; False if already kept."""
+        kept_text = json.dumps(kept, ensure_ascii=False, sort_keys=True)
+        other_text = json.dumps(other, ensure_ascii=False, sort_keys=True)
+        seen = self.conn.execute(
+            "SELECT 1 FROM conflicts WHERE kind = ? AND record_id = ? AND other = ?", (kind, record_id, other_text)
+        ).fetchone()
+        if seen:
+            return False
+        self.conn.execute(
+            "INSERT INTO conflicts (id, kind, record_id, label, kept, other, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (_new_id(), kind, record_id, label, kept_text, other_text, now_iso()),
+        )
+        return True
+
+    def conflicts(self, include_resolved: bool = False) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM conflicts"
+        if not include_resolved:
+            sql += " WHERE resolved_at IS NULL"
+        rows = self.conn.execute(sql + " ORDER BY detected_at, id")
+        return [{**dict(r), "kept": json.loads(r["kept"]), "other": json.loads(r["other"])} for r in rows]
+
+    def resolve_conflict(self, conflict_id: str, resolution: str) -> None:
+        self.conn.execute(
+            "UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?", (now_iso(), resolution, conflict_id)
+        )
+
+    # --- one problem found on two laptops -------------------------------------------
+
+    def dedupe_problems(self) -> int:
+        """Problems found independently for the same 点位 and item become one.
+
+        Two problems whose finders knew the same history of that 点位 and item (`prior`)
+        were found without knowing of each other: the earliest found stands and the others
+        point at it (`merged_into`), so their numbers still resolve and statistics count one.
+        Derived from data every replica ends up with, so every replica picks the same one.
+        Returns how many problems are merged into another.
+        """
+        conn = self.conn
+        groups = conn.execute(
+            "SELECT site_id, item_id, prior FROM problems GROUP BY site_id, item_id, prior HAVING count(*) > 1"
+        ).fetchall()
+        merged = 0
+        for site_id, item_id, prior in groups:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM problems WHERE site_id = ? AND item_id = ? AND prior = ?"
+                    " ORDER BY found_date, created_at, no, id",
+                    (site_id, item_id, prior),
+                )
+            ]
+            survivor, others = ids[0], ids[1:]
+            conn.execute("UPDATE problems SET merged_into = NULL WHERE id = ? AND merged_into IS NOT NULL", (survivor,))
+            for other in others:
+                conn.execute(
+                    "UPDATE problems SET merged_into = ? WHERE id = ? AND merged_into IS NOT ?",
+                    (survivor, other, survivor),
+                )
+            merged += len(others)
+        return merged
+
+    def renumber_collisions(self, table: str) -> None:
+        """Two records with one number (made before device codes): the later one's number gets a suffix."""
+        rows = self.conn.execute(
+            f"SELECT a.id FROM {table} a JOIN {table} b ON a.no = b.no AND a.id <> b.id"
+            " WHERE (a.created_at, a.id) > (b.created_at, b.id)"
+        ).fetchall()
+        for (row_id,) in rows:
+            self.conn.execute(f"UPDATE {table} SET no = no || '-' || upper(substr(id, 1, 4)) WHERE id = ?", (row_id,))
+
+
+def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, object], key: str) -> None:
+    names = ", ".join(row)
+    marks = ", ".join(f":{k}" for k in row)
+    updates = ", ".join(f"{k} = excluded.{k}" for k in row if k != key)
+    conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {updates}", row)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,12 @@
+"""Many laptops, one office: bundles out and in, merged with nothing lost or counted twice."""
+
+# What each kind of record is called in messages and listings.
+KIND_LABELS = {
+    "sites": "点位",
+    "units": "单位",
+    "inspections": "检查",
+    "results": "检查项结果",
+    "problems": "整改问题",
+    "problem_events": "问题记录",
+    "tombstones": "删除记录",
+}

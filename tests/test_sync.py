@@ -1,0 +1,278 @@
+"""Many laptops, one office: device numbers, bundles both ways, merging, conflicts, trust."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from inspect_cli.store import Store
+from tests.conftest import DATA, Cli, make_image
+
+
+@pytest.fixture
+def team(tmp_path):
+    """An office (code Z) with the test register, and two enrolled laptops A and B holding its field bundle."""
+    office = Cli(tmp_path / "office.sqlite")
+    office.ok("site", "import", DATA / "sites.csv")
+    office.ok("device", "set", "Z")
+    laptops = {}
+    for code in ("A", "B"):
+        office.ok("device", "enroll", code)
+        office.ok("sync", "export", "--field", "--for", code, "-o", tmp_path / f"field-{code}.zip")
+        laptop = Cli(tmp_path / f"laptop-{code}.sqlite")
+        laptop.ok("sync", "import", tmp_path / f"field-{code}.zip")
+        laptops[code] = laptop
+    return office, laptops["A"], laptops["B"], tmp_path
+
+
+def fail(cli: Cli, site: str = "NMSC-001", item: str = "gg-01", day: str = "2026-11-18", note: str = "破损") -> None:
+    cli.ok("record", site, item, "不合格", "--note", note, "--date", day, "--inspector", "张三")
+
+
+def bundle(cli: Cli, path: Path, *extra: str) -> Path:
+    cli.ok("sync", "export", "-o", path, *extra)
+    return path
+
+
+def day_ends(office: Cli, laptop: Cli, tmp: Path) -> None:
+    """The laptop's work goes in, and the office's next field bundle comes back out."""
+    imported(office, bundle(laptop, tmp / "work.zip"))
+    office.ok("sync", "export", "--field", "--for", "A", "-o", tmp / "field-next.zip")
+    laptop.ok("sync", "import", tmp / "field-next.zip")
+
+
+def problems(cli: Cli) -> list[dict]:
+    return json.loads(cli.ok("issue", "list", "--json").stdout)
+
+
+def imported(cli: Cli, *files: Path, extra: tuple[str, ...] = ()) -> dict:
+    return json.loads(cli.ok("sync", "import", *files, "--json", *extra).stdout)
+
+
+# --- identity -----------------------------------------------------------------------------
+
+
+def test_numbers_carry_the_device_code_and_the_code_is_fixed_once_used(city):
+    assert "未设置" in city.ok("device", "show").stdout
+    fail(city)  # before a code: numbers as before
+    assert problems(city)[0]["no"] == "ZG-2026-0001"
+    city.ok("device", "set", "a")
+    fail(city, "GJZD-001")
+    assert {p["no"] for p in problems(city)} == {"ZG-2026-0001", "ZG-2026-A-0001"}
+    assert "JC-2026-A-0001" in city.ok("inspection", "list").stdout
+    bad = city("device", "set", "长")
+    assert bad.exit_code == 2 and "设备代码“长”无效" in bad.stderr
+    again = city("device", "set", "B")
+    assert again.exit_code == 4 and "已有带此代码的编号" in again.stderr
+    assert json.loads(city.ok("device", "show", "--json").stdout)["code"] == "A"
+
+
+def test_the_current_release_database_migrates_with_every_record_kept(tmp_path):
+    path = tmp_path / "v7.sqlite"
+    path.write_bytes(gzip.decompress((DATA / "release-v7.sqlite.gz").read_bytes()))
+    tables = ("sites", "inspections", "inspection_items", "results", "photos", "problems", "problem_events", "units")
+    with sqlite3.connect(path) as conn:
+        before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        numbers = sorted(r[0] for r in conn.execute("SELECT no FROM problems UNION ALL SELECT no FROM inspections"))
+    with Store(path) as store:
+        assert store.schema_versions()[-1] >= 8
+        after = {t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        assert after == before and before["problems"] > 100
+        kept = sorted(r[0] for r in store.conn.execute("SELECT no FROM problems UNION ALL SELECT no FROM inspections"))
+        assert kept == numbers
+        me = store.device().id
+        for table in ("sites", "inspections", "results", "problems", "problem_events", "units"):
+            assert (
+                store.conn.execute(f"SELECT count(*) FROM {table} WHERE dev <> ? OR rev < 1", (me,)).fetchone()[0] == 0
+            )
+        assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+# --- bundles both ways ------------------------------------------------------------------------
+
+
+def test_field_work_round_trip_is_idempotent_and_dry_run_writes_nothing(team):
+    office, a, _b, tmp = team
+    assert json.loads(a.ok("device", "show", "--json").stdout)["code"] == "A"
+    fail(a, note="广告牌破损")
+    work = bundle(a, tmp / "a1.zip")
+    dry = imported(office, work, extra=("--dry-run",))
+    assert dry["new"] > 0 and problems(office) == []
+    first = imported(office, work)
+    assert first["new"] == dry["new"]
+    (problem,) = problems(office)
+    assert problem["no"] == "ZG-2026-A-0001" and problem["description"] == "广告牌破损"
+    again = imported(office, work)
+    assert again["new"] == again["updated"] == 0 and again["unchanged"] == first["new"] + first["unchanged"]
+
+
+def test_the_next_work_bundle_carries_only_what_the_office_has_not_acknowledged(team):
+    office, a, _b, tmp = team
+    fail(a)
+    day_ends(office, a, tmp)
+    fail(a, "GJZD-001")
+    with zipfile.ZipFile(bundle(a, tmp / "a2.zip")) as z:
+        inspections = z.read("records/inspections.ndjson").decode().splitlines()
+    assert len(inspections) == 1 and "JC-2026-A-0002" in inspections[0]
+    with zipfile.ZipFile(bundle(a, tmp / "a-all.zip", "--all")) as z:
+        assert len(z.read("records/inspections.ndjson").decode().splitlines()) == 2
+
+
+def test_photos_travel_once_and_arrive_verified(team):
+    office, a, _b, tmp = team
+    photo = make_image(tmp / "p.jpg")
+    a.ok("record", "NMSC-001", "gg-01", "不合格", "--note", "破损", "--photo", photo, "--date", "2026-11-18")
+    a.ok("record", "NMSC-001", "gg-02", "不合格", "--note", "脏", "--photo", photo, "--date", "2026-11-18")
+    work = bundle(a, tmp / "a1.zip")
+    with zipfile.ZipFile(work) as z:
+        assert len([n for n in z.namelist() if n.startswith("photos/")]) == 1
+    assert imported(office, work)["photos"] == 1
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert (tmp / "office-media" / sha[:2] / f"{sha}.jpg").read_bytes() == photo.read_bytes()
+
+
+def test_a_delete_travels_and_an_older_bundle_does_not_bring_it_back(team):
+    office, a, _b, tmp = team
+    fail(a)
+    old = bundle(a, tmp / "a1.zip", "--all")
+    a.ok("inspection", "delete", "JC-2026-A-0001", "--yes")
+    newer = bundle(a, tmp / "a2.zip", "--all")
+    imported(office, newer)
+    imported(office, old)
+    assert "JC-2026-A-0001" not in office.ok("inspection", "list").stdout and problems(office) == []
+    other = Cli(tmp / "office2.sqlite")
+    other.ok("device", "enroll", "A")
+    imported(other, old, newer)
+    assert "JC-2026-A-0001" not in other.ok("inspection", "list").stdout and problems(other) == []
+
+
+# --- the same thing seen twice, or changed on two sides ----------------------------------------
+
+
+def test_one_problem_found_on_two_laptops_is_one_problem_on_every_replica(team):
+    office, a, b, tmp = team
+    fail(a, day="2026-11-18", note="A 看到")
+    fail(b, day="2026-11-19", note="B 看到")
+    bundle_a, bundle_b = bundle(a, tmp / "a.zip"), bundle(b, tmp / "b.zip")
+    report = imported(office, bundle_b, bundle_a)
+    assert report["merged"] == 1
+    (problem,) = problems(office)
+    # The earlier finding stands; the other is one more occurrence of it.
+    assert problem["no"] == "ZG-2026-A-0001" and problem["occurrences"] == 1
+    shown = office.ok("issue", "show", "ZG-2026-B-0001").stdout
+    assert "ZG-2026-A-0001" in shown and "原编号 ZG-2026-B-0001" in shown
+    assert json.loads(office.ok("issue", "stats", "--json").stdout)["total"]["total"] == 1
+    second = Cli(tmp / "office2.sqlite")
+    second.ok("device", "enroll", "A")
+    second.ok("device", "enroll", "B")
+    second.ok("site", "import", DATA / "sites.csv")
+    imported(second, bundle_a)
+    imported(second, bundle_b)
+    assert [p["no"] for p in problems(second)] == ["ZG-2026-A-0001"]
+
+
+def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_conflict(team):
+    office, a, _b, tmp = team
+    fail(a)
+    day_ends(office, a, tmp)
+    # The office reassigns the unit while the laptop reports it fixed.
+    office.ok("issue", "assign", "ZG-2026-A-0001", "--unit", "城市管理局", "--new-unit")
+    a.ok("issue", "fixed", "ZG-2026-A-0001", "--date", "2026-11-20", "--note", "已修好")
+    report = imported(office, bundle(a, tmp / "a2.zip"))
+    assert report["conflicts"] >= 1
+    (problem,) = problems(office)
+    assert problem["unit"] == "城市管理局" and problem["status"] == "fixed"  # both changes kept
+    listed = json.loads(office.ok("sync", "conflicts", "--json").stdout)
+    assert any(c["label"] == "ZG-2026-A-0001" for c in listed)
+    assert "ZG-2026-A-0001" in office.ok("sync", "conflicts").stdout
+    # The laptop, given the office's state, ends up with the same problem.
+    imported(a, bundle(office, tmp / "office-all.zip", "--all"))
+    (on_laptop,) = problems(a)
+    assert (on_laptop["unit"], on_laptop["status"]) == (problem["unit"], problem["status"])
+    ident = listed[0]["id"][:8]
+    office.ok("sync", "resolve", ident, "--note", "以复查为准")
+    assert json.loads(office.ok("sync", "conflicts", "--json").stdout) == [] or all(
+        c["id"][:8] != ident for c in json.loads(office.ok("sync", "conflicts", "--json").stdout)
+    )
+
+
+# --- trust ------------------------------------------------------------------------------
+
+
+def test_a_bundle_from_a_device_not_enrolled_is_refused_until_enrolled(tmp_path):
+    laptop = Cli(tmp_path / "x.sqlite")
+    laptop.ok("site", "import", DATA / "sites.csv")
+    laptop.ok("device", "set", "X")
+    fail(laptop)
+    work = bundle(laptop, tmp_path / "x.zip")
+    office = Cli(tmp_path / "office.sqlite")
+    refused = office("sync", "import", work)
+    assert refused.exit_code == 2 and "未登记的设备 X" in refused.stderr
+    assert office.ok("inspection", "list", "--json").stdout.strip() in ("[]", "")
+    report = imported(office, work, extra=("--enroll",))
+    assert report["enrolled"] == ["X"] and report["new"] > 0
+
+
+def test_a_code_used_by_another_device_is_refused(team):
+    office, a, _b, tmp = team
+    imported(office, bundle(a, tmp / "a0.zip"))  # binds A to laptop A
+    impostor = Cli(tmp / "impostor.sqlite")
+    impostor.ok("site", "import", DATA / "sites.csv")
+    impostor.ok("device", "set", "A")
+    fail(impostor)
+    refused = office("sync", "import", bundle(impostor, tmp / "imp.zip"))
+    assert refused.exit_code == 2 and "已被另一台设备使用" in refused.stderr
+
+
+def test_a_hand_edited_bundle_is_refused_and_nothing_is_written(team):
+    office, a, _b, tmp = team
+    fail(a, note="原文")
+    work = bundle(a, tmp / "a1.zip")
+    edited = tmp / "edited.zip"
+    with zipfile.ZipFile(work) as src, zipfile.ZipFile(edited, "w") as dst:
+        manifest = json.loads(src.read("manifest.json"))
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "records/problems.ndjson":
+                data = data.replace("原文".encode(), "改过".encode())
+                manifest["members"][info.filename] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            if info.filename != "manifest.json":
+                dst.writestr(info.filename, data)
+        dst.writestr("manifest.json", json.dumps(manifest))
+    refused = office("sync", "import", edited)
+    assert refused.exit_code == 2 and "签名不符" in refused.stderr
+    assert problems(office) == []
+
+
+def test_a_damaged_bundle_or_a_newer_format_is_refused(team):
+    office, a, _b, tmp = team
+    fail(a)
+    work = bundle(a, tmp / "a1.zip")
+    newer = tmp / "newer.zip"
+    with zipfile.ZipFile(work) as src, zipfile.ZipFile(newer, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "manifest.json":
+                data = json.dumps({**json.loads(data), "version": 2}).encode()
+            dst.writestr(info.filename, data)
+    refused = office("sync", "import", newer)
+    assert refused.exit_code == 2 and "版本" in refused.stderr
+    damaged = tmp / "damaged.zip"
+    shutil.copy(work, damaged)
+    damaged.write_bytes(damaged.read_bytes()[:-200])
+    assert office("sync", "import", damaged).exit_code == 2
+    missing = office("sync", "import", tmp / "nope.zip")
+    assert missing.exit_code == 3 and "同步包不存在" in missing.stderr
+    assert problems(office) == []
+
+
+def test_export_needs_a_device_code(city):
+    refused = city("sync", "export", "-o", "x.zip")
+    assert refused.exit_code == 4 and "device set" in refused.stderr
