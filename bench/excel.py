@@ -73,26 +73,31 @@ def checklist(items: int) -> Checklist:
     )
 
 
+def add_sites(store: Store, kind: Checklist, count: int) -> None:
+    """`count` 点位 of the one synthetic type, ZH-0001…, spread over streets and units."""
+    for n in range(count):
+        store.save_site(
+            Site(
+                f"ZH-{n + 1:04d}",
+                f"综合点位{n + 1}号",
+                kind.site_type,
+                kind.code,
+                street=STREETS[n % len(STREETS)],
+                unit=UNITS[n % len(UNITS)],
+                partner=f"包抓单位{n % 12 + 1}",
+                address=f"示范市文明区幸福路{n + 1}号",
+            ),
+            "",
+            "",
+        )
+
+
 def build(path: Path, sites: int, items: int, fail: float, seed: int = 7) -> None:
     rng = random.Random(seed)
     kind = checklist(items)
     notes = ["地面有烟头、纸屑", "公益广告破损褪色", "店外占道经营", "非机动车乱停放", "垃圾桶满溢"]
     with Store(path) as store:
-        for n in range(sites):
-            store.save_site(
-                Site(
-                    f"ZH-{n + 1:04d}",
-                    f"综合点位{n + 1}号",
-                    kind.site_type,
-                    kind.code,
-                    street=STREETS[n % len(STREETS)],
-                    unit=UNITS[n % len(UNITS)],
-                    partner=f"包抓单位{n % 12 + 1}",
-                    address=f"示范市文明区幸福路{n + 1}号",
-                ),
-                "",
-                "",
-            )
+        add_sites(store, kind, sites)
         for n in range(sites):
             site = store.site_by_code(f"ZH-{n + 1:04d}")
             day = MONDAY + timedelta(days=n % 5)

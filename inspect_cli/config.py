@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from inspect_cli.errors import InputError
 
@@ -50,10 +51,15 @@ class Settings:
 _SECTIONS = {"rectification": RectificationSettings, "office": OfficeSettings, "notice": NoticeSettings}
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Read the user's file if there is one; missing keys keep their defaults."""
+def load_settings(path: Path | None, base: Path | None = None) -> Settings:
+    """Read the user's file if there is one; missing keys keep their defaults.
+
+    `base` is the office's settings (from its field bundle): the user's file overrides it
+    key by key, and both override the defaults.
+    """
+    start = load_settings(base) if base is not None else Settings()
     if path is None or not path.exists():
-        return Settings()
+        return start if base is None else Settings(start.rectification, start.office, start.notice, path=None)
     from inspect_cli.checklist import read_yaml
 
     problems: list[str] = []
@@ -61,7 +67,7 @@ def load_settings(path: Path | None) -> Settings:
     if problems:
         raise InputError(f"设置文件有错误：{path}", problems)
     if data is None:
-        return Settings(path=path)
+        return Settings(start.rectification, start.office, start.notice, path=path)
     if not isinstance(data, dict):
         raise InputError(f"设置文件 {path} 顶层应为键值映射")
     sections = {}
@@ -71,19 +77,25 @@ def load_settings(path: Path | None) -> Settings:
         if cls is None:
             problems.append(f"{path}:{line}: {key}: 未知的设置项（可用：{'、'.join(_SECTIONS)}）")
             continue
-        sections[key] = _section(path, key, cls, value, problems)
+        sections[key] = _section(path, key, getattr(start, key), value, problems)
     if problems:
         raise InputError(f"设置文件有 {len(problems)} 处错误", problems)
-    return Settings(path=path, **sections)
+    merged = {name: sections.get(name, getattr(start, name)) for name in _SECTIONS}
+    return Settings(path=path, **merged)
 
 
-def _section(path: Path, name: str, cls: type, value: object, problems: list[str]) -> object:
+def settings_data(settings: Settings) -> dict[str, dict[str, object]]:
+    """The settings as the file would hold them (what a field bundle hands to laptops)."""
+    return {name: asdict(getattr(settings, name)) for name in _SECTIONS}
+
+
+def _section(path: Path, name: str, defaults: Any, value: object, problems: list[str]) -> object:
+    cls = type(defaults)
     if value is None:
-        return cls()
+        return defaults
     if not isinstance(value, dict):
         problems.append(f"{path}:{getattr(value, 'line', '?')}: {name}: 应为键值映射")
-        return cls()
-    defaults = cls()
+        return defaults
     known = {f.name for f in fields(cls)}
     values = {}
     for key, item in value.items():
@@ -99,4 +111,4 @@ def _section(path: Path, name: str, cls: type, value: object, problems: list[str
             problems.append(f"{path}:{line}: {name}.{key}: 应为文字，实际为 {item!r}")
         else:
             values[key] = item.strip()
-    return cls(**values)
+    return replace(defaults, **values)

@@ -46,6 +46,19 @@ def media_dir(database: Path) -> Path:
     return database.parent / f"{database.stem}-media"
 
 
+def office_dir(database: Path) -> Path:
+    """What the office's field bundle hands this database: its checklists and settings."""
+    return database.parent / f"{database.stem}-office"
+
+
+def office_checklist_dirs(database: Path) -> list[Path]:
+    """The office's checklist folders, in the order the office loads them."""
+    root = office_dir(database) / "checklists"
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
+
+
 def shipped_checklists_dir() -> Path:
     # A wheel carries the checklists inside the package; a source checkout (and an
     # editable install) reads them from the repository's top-level folder.
@@ -55,15 +68,16 @@ def shipped_checklists_dir() -> Path:
     return _PACKAGE_DIR.parent / "checklists"
 
 
-def checklist_dirs(option: list[Path] | None = None) -> list[Path]:
-    """Shipped folder first, then the user's folders; later folders override earlier ones."""
+def checklist_dirs(option: list[Path] | None = None, office: list[Path] | None = None) -> list[Path]:
+    """Shipped folder first, then the office's (from its field bundle), then the user's folders;
+    later folders override earlier ones."""
     user: list[Path] = []
     env = os.environ.get(ENV_CHECKLISTS)
     if env:
         user.extend(Path(p).expanduser() for p in env.split(os.pathsep) if p.strip())
     if option:
         user.extend(Path(p).expanduser() for p in option)
-    return [shipped_checklists_dir(), *user]
+    return [shipped_checklists_dir(), *(office or []), *user]
 
 
 def sample_city_register() -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from inspect_cli.store import Store
-from tests.conftest import DATA, Cli, make_image
+from tests.conftest import DATA, Cli, copy_shipped, make_image
 
 
 @pytest.fixture
@@ -46,6 +46,21 @@ def day_ends(office: Cli, laptop: Cli, tmp: Path) -> None:
     imported(office, bundle(laptop, tmp / "work.zip"))
     office.ok("sync", "export", "--field", "--for", "A", "-o", tmp / "field-next.zip")
     laptop.ok("sync", "import", tmp / "field-next.zip")
+
+
+def rewritten(source: Path, target: Path, member: str, change) -> Path:
+    """A copy of a bundle with one member changed and the manifest's hash updated (the signature is not)."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        manifest = json.loads(src.read("manifest.json"))
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == member:
+                data = change(data)
+                manifest["members"][member] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            if info.filename != "manifest.json":
+                dst.writestr(info.filename, data)
+        dst.writestr("manifest.json", json.dumps(manifest))
+    return target
 
 
 def problems(cli: Cli) -> list[dict]:
@@ -235,17 +250,9 @@ def test_a_hand_edited_bundle_is_refused_and_nothing_is_written(team):
     office, a, _b, tmp = team
     fail(a, note="原文")
     work = bundle(a, tmp / "a1.zip")
-    edited = tmp / "edited.zip"
-    with zipfile.ZipFile(work) as src, zipfile.ZipFile(edited, "w") as dst:
-        manifest = json.loads(src.read("manifest.json"))
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "records/problems.ndjson":
-                data = data.replace("原文".encode(), "改过".encode())
-                manifest["members"][info.filename] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            if info.filename != "manifest.json":
-                dst.writestr(info.filename, data)
-        dst.writestr("manifest.json", json.dumps(manifest))
+    edited = rewritten(
+        work, tmp / "edited.zip", "records/problems.ndjson", lambda d: d.replace("原文".encode(), "改过".encode())
+    )
     refused = office("sync", "import", edited)
     assert refused.exit_code == 2 and "签名不符" in refused.stderr
     assert problems(office) == []
@@ -276,3 +283,126 @@ def test_a_damaged_bundle_or_a_newer_format_is_refused(team):
 def test_export_needs_a_device_code(city):
     refused = city("sync", "export", "-o", "x.zip")
     assert refused.exit_code == 4 and "device set" in refused.stderr
+
+
+# --- the field bundle -----------------------------------------------------------------------
+
+
+def test_the_field_bundle_hands_out_the_office_checklists_and_settings(tmp_path):
+    office = Cli(tmp_path / "office.sqlite")
+    office.ok("site", "import", DATA / "sites.csv")
+    office.ok("device", "set", "Z")
+    office.ok("device", "enroll", "A")
+    settings = tmp_path / "office.yaml"
+    settings.write_text("rectification:\n  default_deadline_days: 9\noffice:\n  name: 测试市创城办\n", encoding="utf-8")
+    own = copy_shipped(tmp_path / "own")
+    nmsc = own / "nmsc.yaml"
+    nmsc.write_text(nmsc.read_text(encoding="utf-8").replace('edition: "2026"', 'edition: "2026-11"'), "utf-8")
+    field = tmp_path / "field.zip"
+    office.ok("--config", settings, "--checklists", own, "sync", "export", "--field", "--for", "A", "-o", field)
+    laptop = Cli(tmp_path / "laptop.sqlite")
+    assert "已更新创城办下发的测评标准和设置" in laptop.ok("sync", "import", field).stdout
+    shown = laptop.ok("config", "show").stdout
+    assert "测试市创城办" in shown and "创城办下发的设置" in shown
+    listed = json.loads(laptop.ok("checklist", "list", "--json").stdout)
+    assert {c["code"]: c["edition"] for c in listed}["NMSC"] == "2026-11"
+    fail(laptop, day="2026-11-16")
+    (inspected,) = json.loads(laptop.ok("inspection", "list", "--json").stdout)
+    assert inspected["checklist_edition"] == "2026-11"
+
+
+def test_a_field_bundle_with_a_broken_checklist_is_refused_whole(tmp_path):
+    office = Cli(tmp_path / "office.sqlite")
+    office.ok("site", "import", DATA / "sites.csv")
+    own = copy_shipped(tmp_path / "own")
+    field = tmp_path / "field.zip"
+    office.ok("--checklists", own, "sync", "export", "--field", "-o", field)
+    broken = tmp_path / "broken.zip"
+
+    # A field bundle is unsigned unless made for a device: rebuild it with one checklist broken.
+    def break_first(data: bytes) -> bytes:
+        lines = data.decode().splitlines()
+        lines[0] = json.dumps({**json.loads(lines[0]), "text": "code: [unclosed"}, ensure_ascii=False)
+        return ("\n".join(lines) + "\n").encode()
+
+    broken = rewritten(field, tmp_path / "broken.zip", "records/checklists.ndjson", break_first)
+    laptop = Cli(tmp_path / "laptop.sqlite")
+    refused = laptop("sync", "import", broken)
+    assert refused.exit_code == 2 and "测评标准有错误" in refused.stderr
+    assert not (tmp_path / "laptop-office").exists()
+    assert laptop.ok("site", "list", "--json").stdout.strip() == "[]"
+
+
+def test_the_field_bundle_never_overwrites_the_laptops_unsent_work(team):
+    office, a, _b, tmp = team
+    fail(a, note="笔记本上的描述")
+    day_ends(office, a, tmp)
+    a.ok("issue", "fixed", "ZG-2026-A-0001", "--date", "2026-11-20", "--note", "笔记本上报")  # not sent yet
+    office.ok("sync", "export", "--field", "--for", "A", "-o", tmp / "field-again.zip")
+    a.ok("sync", "import", tmp / "field-again.zip")
+    (problem,) = problems(a)
+    assert problem["status"] == "fixed"
+    assert "笔记本上报" in a.ok("issue", "show", "ZG-2026-A-0001").stdout
+
+
+def test_a_unit_renamed_at_the_office_is_followed_on_the_laptop(team):
+    office, a, _b, tmp = team
+    a.ok("record", "NMSC-001", "gg-01", "不合格", "--note", "破损", "--date", "2026-11-18")
+    assert problems(a)[0]["unit"] == "市场监管局"
+    office.ok("unit", "rename", "市场监管局", "市市场监督管理局")
+    office.ok("sync", "export", "--field", "--for", "A", "-o", tmp / "field-2.zip")
+    a.ok("sync", "import", tmp / "field-2.zip")
+    assert problems(a)[0]["unit"] == "市市场监督管理局"
+    names = [u["name"] for u in json.loads(a.ok("unit", "list", "--json").stdout)]
+    assert "市市场监督管理局" in names and "市场监管局" not in names
+    imported(office, bundle(a, tmp / "a1.zip"))
+    assert problems(office)[0]["unit"] == "市市场监督管理局"
+    assert "市场监管局" not in [u["name"] for u in json.loads(office.ok("unit", "list", "--json").stdout)]
+
+
+def test_after_a_full_exchange_every_output_is_the_same_on_the_office_and_a_laptop(team, checklists, monkeypatch):
+    from openpyxl import load_workbook
+
+    from inspect_cli import inspection as core
+
+    office, a, b, tmp = team
+    monkeypatch.setenv("INSPECT_CLI_TODAY", "2026-11-28")
+    for laptop, site in ((a, "NMSC-001"), (b, "GJZD-001")):
+        fail(laptop, site, day="2026-11-18")
+        with Store(laptop.db) as store:
+            (current,) = store.list_inspections()
+            for item in core.detail(store, current).unanswered:
+                core.record(store, current, item.id, "pass")
+            core.finish(store, current.no)
+    imported(office, bundle(a, tmp / "a.zip"), bundle(b, tmp / "b.zip"))
+    office.ok("issue", "fixed", "ZG-2026-A-0001", "--date", "2026-11-20", "--note", "已修")
+    imported(a, bundle(office, tmp / "office.zip", "--all"))  # B's work reaches A through the office
+    outputs = {}
+    for name, cli in (("office", office), ("A", a)):
+        workbook = tmp / f"{name}.xlsx"
+        cli.ok("export", "report", "--week", "2026-W47", "-o", workbook)
+        sheets = load_workbook(workbook, read_only=True)
+        cells = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in sheets.worksheets}
+        cli.ok("notice", "--week", "2026-W47", "-o", tmp / f"{name}.md")
+        outputs[name] = (
+            cli.ok("score", "--week", "2026-W47", "--json").stdout,
+            cli.ok("issue", "stats", "--json").stdout,
+            cells,
+            (tmp / f"{name}.md").read_text(encoding="utf-8"),
+        )
+    assert json.loads(outputs["A"][0]) and "ZG-2026-B-0001" in str(outputs["A"][2])
+    assert outputs["A"] == outputs["office"]
+
+
+def test_an_office_hands_everything_on_to_another_office(team):
+    office, a, _b, tmp = team
+    fail(a, note="转交")
+    imported(office, bundle(a, tmp / "a.zip"))
+    district = Cli(tmp / "district.sqlite")
+    district.ok("device", "set", "Q")
+    report = imported(district, bundle(office, tmp / "office-all.zip", "--all"), extra=("--enroll",))
+    assert report["enrolled"] == ["Z"]
+    (problem,) = problems(district)
+    assert (problem["no"], problem["description"]) == ("ZG-2026-A-0001", "转交")
+    again = imported(district, bundle(office, tmp / "office-all-2.zip", "--all"))
+    assert again["new"] == 0 and again["updated"] == 0

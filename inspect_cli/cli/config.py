@@ -18,8 +18,15 @@ def show() -> None:
     """显示设置文件位置和生效的设置。例：inspect-cli config show"""
     settings = state.settings()
     where = state.config_path
-    say(f"设置文件：{where}" + ("" if where.exists() else "（不存在，使用默认值；可用 inspect-cli config init 生成）"))
-    rectification, office = settings.rectification, settings.office
+    office = state.office_dir / "settings.yaml"
+    if office.exists():
+        say(f"创城办下发的设置：{office}（本机设置文件中的项优先）")
+    fallback = "创城办下发的设置" if office.exists() else "默认值"
+    say(
+        f"设置文件：{where}"
+        + ("" if where.exists() else f"（不存在，使用{fallback}；可用 inspect-cli config init 生成）")
+    )
+    rectification, office_settings = settings.rectification, settings.office
     rows = [
         ["rectification.repeat_window_days", rectification.repeat_window_days, "销号后多少天内再次发现算“反复出现”"],
         [
@@ -27,12 +34,12 @@ def show() -> None:
             rectification.default_deadline_days,
             "未设时限的检查项的整改时限（工作日）",
         ],
-        ["office.name", office.name, "发文单位"],
-        ["office.return_to", office.return_to, "整改通知单的回执方式"],
+        ["office.name", office_settings.name, "发文单位"],
+        ["office.return_to", office_settings.return_to, "整改通知单的回执方式"],
         ["notice.title", settings.notice.title, "周通报标题"],
         ["notice.black_threshold", settings.notice.black_threshold, "平均得分率低于此值列入黑榜"],
         ["notice.requirements", settings.notice.requirements, "五、下步要求（每行一段）"],
-        ["notice.signature", settings.notice.signature or f"（{office.name}）", "落款"],
+        ["notice.signature", settings.notice.signature or f"（{office_settings.name}）", "落款"],
     ]
     out.print(table(["设置项", "值", "说明"], rows))
 

@@ -32,7 +32,11 @@ class AppContext:
 
     @property
     def checklist_dirs(self) -> list[Path]:
-        return paths.checklist_dirs(self.checklist_options)
+        return paths.checklist_dirs(self.checklist_options, paths.office_checklist_dirs(self.db_path))
+
+    @property
+    def office_dir(self) -> Path:
+        return paths.office_dir(self.db_path)
 
     @property
     def config_path(self) -> Path:
@@ -40,7 +44,8 @@ class AppContext:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config_path)
+            office = paths.office_dir(self.db_path) / "settings.yaml"
+            self._settings = load_settings(self.config_path, base=office)
         return self._settings
 
     def actor(self, name: str | None) -> str:

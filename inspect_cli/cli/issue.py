@@ -178,7 +178,10 @@ def show(problem: ProblemArg, as_json: JsonOption = False) -> None:
         ("问题描述", found.description or "—"),
         ("结果", f"{found.severity.label}，{found.count} 处"),
         ("责任单位", found.unit or NO_UNIT),
-        ("发现日期", f"{found.found_date}（检查 {found.inspection_no or '已删除'}）"),
+        (
+            "发现日期",
+            f"{found.found_date}（{'检查 ' + found.inspection_no if found.inspection_no else '检查记录不在本机'}）",
+        ),
         ("整改时限", str(found.deadline)),
         ("复查 / 返工", f"{found.recheck_count} 次 / {found.rework_count} 次"),
         ("反复出现", f"是，前一问题 {found.repeat_of}" if found.repeat_of else "否"),

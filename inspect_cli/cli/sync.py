@@ -84,6 +84,7 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """导出同步包，交给创城办（或下发给外业电脑）。例：inspect-cli sync export -o 张三-1128.zip"""
+    from inspect_cli.config import settings_data
     from inspect_cli.sync.exchange import export_bundle
 
     if output.suffix.lower() != ".zip":
@@ -91,13 +92,6 @@ def export(
     if for_device and not field:
         raise InputError("--for 只用于下发包（--field）")
     with progress("写入照片") as bar:
-        done = 0
-
-        def step(count: int) -> None:
-            nonlocal done
-            done += count
-            bar(done, done)
-
         report = export_bundle(
             state.store(),
             output,
@@ -105,7 +99,9 @@ def export(
             everything=everything,
             field_bundle=field,
             for_device=for_device.strip().upper() if for_device else None,
-            progress=step,
+            checklist_dirs=state.checklist_dirs if field else None,
+            settings=settings_data(state.settings()) if field else None,
+            progress=bar,
         )
     if as_json:
         print_json({"file": str(report.path), "kind": report.kind, "records": report.counts, "photos": report.photos})
@@ -128,15 +124,16 @@ def import_(
     for path in files:
         if not path.exists():
             raise NotFoundError(f"同步包不存在：{path}")
-    with progress("校验同步包") as bar:
-        done = 0
-
-        def step(count: int) -> None:
-            nonlocal done
-            done += count
-            bar(done, max(done, 1))
-
-        report = import_bundles(state.store(), files, state.media_dir, dry_run=dry_run, enroll=enroll, progress=step)
+    with progress("导入同步包") as bar:
+        report = import_bundles(
+            state.store(),
+            files,
+            state.media_dir,
+            dry_run=dry_run,
+            enroll=enroll,
+            office_dir=state.office_dir,
+            progress=bar,
+        )
     counts = {
         "new": report.new,
         "updated": report.updated,
@@ -153,6 +150,7 @@ def import_(
                 "dry_run": dry_run,
                 **counts,
                 "enrolled": report.enrolled,
+                "already_imported": report.already,
                 "by_kind": {k: dict(v) for k, v in report.by_kind.items()},
             }
         )
@@ -162,8 +160,12 @@ def import_(
         f"已导入 {len(files)} 个同步包{head}：新增 {report.new}，更新 {report.updated}，未变 {report.unchanged}，"
         f"删除 {report.deleted}，合并重复问题 {report.merged}，冲突 {report.conflicts}，照片 {report.photos}"
     )
+    if report.already:
+        say(f"以前已导入过（内容相同，跳过）：{'、'.join(report.already)}")
     if report.enrolled:
         say(f"已登记设备：{'、'.join(report.enrolled)}")
+    if report.office_files:
+        say(f"已更新创城办下发的测评标准和设置：{state.office_dir}")
     if report.conflicts:
         say("有冲突：用 inspect-cli sync conflicts 查看，inspect-cli sync resolve 处理")
 

@@ -342,6 +342,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             resolution TEXT
         );
         CREATE INDEX conflicts_record ON conflicts (kind, record_id);
+        CREATE TABLE bundles_seen (
+            manifest_sha256 TEXT PRIMARY KEY,
+            device_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            records INTEGER NOT NULL,
+            imported_at TEXT NOT NULL
+        );
 
         CREATE TABLE inspections_v8 (
             id TEXT PRIMARY KEY,

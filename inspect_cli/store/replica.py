@@ -9,6 +9,7 @@ died at, so an older copy arriving later stays dead and the delete itself travel
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -272,6 +273,13 @@ class ReplicaRows:
         return rows[0] if rows else None
 
     def _records(self, table: str, where: str, params: dict[str, object]) -> Iterator[dict[str, Any]]:
+        for record in self._raw_records(table, where, params):
+            # SQLite's JSON functions keep insertion order; a record's text must not depend on it.
+            if record.get("vv"):
+                record["vv"] = json.dumps(json.loads(record["vv"]), sort_keys=True)
+            yield record
+
+    def _raw_records(self, table: str, where: str, params: dict[str, object]) -> Iterator[dict[str, Any]]:
         conn = self.conn
         if table == "sites":
             cols = ", ".join(f"t.{c}" for c in (*SITE_COLUMNS, *VERSION_COLUMNS))
@@ -310,7 +318,7 @@ class ReplicaRows:
             sql = f"SELECT {cols}, s.code AS site FROM problems t JOIN sites s ON s.id = t.site_id WHERE {where}"
             for row in conn.execute(sql + " ORDER BY t.id", params):
                 record = dict(row)
-                record["fclock"] = json.loads(record["fclock"]) if record["fclock"] else {}
+                record["fclock"] = dict(sorted(json.loads(record["fclock"]).items())) if record["fclock"] else {}
                 yield record
         elif table == "problem_events":
             cols = ", ".join(f"t.{c}" for c in (*EVENT_COLUMNS, *VERSION_COLUMNS))
@@ -340,10 +348,37 @@ class ReplicaRows:
         ).fetchone()
         return dict(row) if row else None
 
+    def bundle_seen(self, manifest_sha256: str) -> int | None:
+        """How many records a bundle had, if exactly this bundle was merged here before."""
+        row = self.conn.execute("SELECT records FROM bundles_seen WHERE manifest_sha256 = ?", (manifest_sha256,))
+        found = row.fetchone()
+        return found[0] if found else None
+
+    def remember_bundle(self, manifest_sha256: str, device_id: str, kind: str, records: int) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO bundles_seen (manifest_sha256, device_id, kind, records, imported_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (manifest_sha256, device_id, kind, records, now_iso()),
+        )
+
+    def tombstone_ids(self) -> dict[str, set[str]]:
+        """Every deleted record's id, by kind."""
+        out: dict[str, set[str]] = {kind: set() for kind in KINDS.values()}
+        for kind, key in self.conn.execute("SELECT kind, id FROM tombstones"):
+            out.setdefault(kind, set()).add(key)
+        return out
+
     def version(self, table: str, key: str) -> tuple[int, str, str | None] | None:
         """(rev, dev, vv) of a record here, by its cross-database key."""
         row = self.conn.execute(f"SELECT rev, dev, vv FROM {table} WHERE {RECORD_KEYS[table]} = ?", (key,)).fetchone()
         return (row[0], row[1], row[2]) if row else None
+
+    def result_version(self, inspection_id: str, item_id: str) -> tuple[str, int, str, str | None] | None:
+        """(id, rev, dev, vv) of the answer to this item of this inspection here, if there is one."""
+        row = self.conn.execute(
+            "SELECT id, rev, dev, vv FROM results WHERE inspection_id = ? AND item_id = ?", (inspection_id, item_id)
+        ).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
 
     def result_key(self, inspection_id: str, item_id: str) -> str | None:
         """The id of the answer to this item of this inspection here, if there is one."""
@@ -385,8 +420,10 @@ class ReplicaRows:
         self.conn.execute("UPDATE replica SET clock = max(clock, ?), changes = changes + 1", (clock,))
         return self.conn.execute("SELECT changes FROM replica").fetchone()[0]
 
-    def put_record(self, table: str, record: dict[str, Any], cseq: int, site_id: str | None = None) -> None:
-        """Insert or replace a whole record as it came (its version included)."""
+    def put_record(
+        self, table: str, record: dict[str, Any], cseq: int, site_id: str | None = None, fresh: bool = False
+    ) -> None:
+        """Insert or replace a whole record as it came (its version included); `fresh`: not here yet."""
         conn = self.conn
         version = {"rev": record["rev"], "dev": record["dev"], "vv": record["vv"], "cseq": cseq}
         if table == "sites":
@@ -419,12 +456,13 @@ class ReplicaRows:
                 )
         elif table == "results":
             values = {c: record.get(c) for c in RESULT_COLUMNS}
-            conn.execute(
-                "DELETE FROM results WHERE inspection_id = ? AND item_id = ? AND id <> ?",
-                (record["inspection_id"], record["item_id"], record["id"]),
-            )
+            if not fresh:
+                conn.execute(
+                    "DELETE FROM results WHERE inspection_id = ? AND item_id = ? AND id <> ?",
+                    (record["inspection_id"], record["item_id"], record["id"]),
+                )
             _upsert(conn, "results", {**values, **version}, "id")
-            self._put_photos("photos", "result_id", record["id"], record.get("photos") or [], {})
+            self._put_photos("photos", "result_id", record["id"], record.get("photos") or [], {}, fresh)
         elif table == "problems":
             values = {c: record.get(c) for c in PROBLEM_COLUMNS}
             values["fclock"] = json.dumps(record.get("fclock") or {}, sort_keys=True) if record.get("fclock") else None
@@ -438,14 +476,22 @@ class ReplicaRows:
                 record["id"],
                 record.get("photos") or [],
                 {"problem_id": record["problem_id"]},
+                fresh,
             )
         else:  # pragma: no cover - a programming error
             raise ValueError(table)
 
     def _put_photos(
-        self, table: str, column: str, owner: str, photos: list[dict[str, Any]], extra: dict[str, object]
+        self,
+        table: str,
+        column: str,
+        owner: str,
+        photos: list[dict[str, Any]],
+        extra: dict[str, object],
+        fresh: bool = False,
     ) -> None:
-        self.conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (owner,))
+        if not fresh:
+            self.conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (owner,))
         for photo in photos:
             row = {**{c: photo.get(c) for c in PHOTO_COLUMNS}, column: owner, **extra}
             names = ", ".join(row)
@@ -524,6 +570,42 @@ class ReplicaRows:
             merged += len(others)
         return merged
 
+    def fold_former_names(self) -> int:
+        """Labels and units still using a name the register lists as a former name take the current one.
+
+        After the office renames or merges a unit, a laptop may still hold the old unit and
+        label new problems with it; once both meet, everything follows the register.
+        Returns how many records were relabelled.
+        """
+        conn = self.conn
+        moved = 0
+        pairs = conn.execute(
+            "SELECT a.alias, u.name, u.id FROM unit_aliases a JOIN units u ON u.id = a.unit_id ORDER BY a.alias"
+        ).fetchall()
+        for alias, name, unit_id in pairs:
+            if alias == name:
+                continue
+            twin = conn.execute("SELECT id FROM units WHERE name = ?", (alias,)).fetchone()
+            if twin:
+                conn.execute("UPDATE unit_aliases SET unit_id = ? WHERE unit_id = ?", (unit_id, twin[0]))
+                conn.execute("DELETE FROM units WHERE id = ?", (twin[0],))
+            for table, columns in (("problems", ("unit",)), ("sites", ("unit", "partner")), ("results", ("unit",))):
+                for column in columns:
+                    ids = [r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE {column} = ?", (alias,))]
+                    if ids:
+                        conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (name, alias))
+                        self._stamp(table, ids, fields=(column,))  # type: ignore[attr-defined]
+                        moved += len(ids)
+        return moved
+
+    def unit_alias_of(self, name: str) -> str | None:
+        """The current name of the unit that once was called `name`, if it is a former name."""
+        row = self.conn.execute(
+            "SELECT u.name FROM unit_aliases a JOIN units u ON u.id = a.unit_id WHERE a.alias = ? AND u.name <> ?",
+            (name, name),
+        ).fetchone()
+        return row[0] if row else None
+
     def renumber_collisions(self, table: str) -> None:
         """Two records with one number (made before device codes): the later one's number gets a suffix."""
         rows = self.conn.execute(
@@ -535,10 +617,14 @@ class ReplicaRows:
 
 
 def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, object], key: str) -> None:
-    names = ", ".join(row)
-    marks = ", ".join(f":{k}" for k in row)
-    updates = ", ".join(f"{k} = excluded.{k}" for k in row if k != key)
-    conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {updates}", row)
+    conn.execute(_upsert_sql(table, tuple(row), key), row)
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(table: str, names: tuple[str, ...], key: str) -> str:
+    updates = ", ".join(f"{k} = excluded.{k}" for k in names if k != key)
+    marks = ", ".join(f":{k}" for k in names)
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {updates}"
 
 
 def _new_id() -> str:

@@ -114,6 +114,13 @@ class BundleWriter:
         self._time = time.localtime()[:6]
         self._shown = _show(self.path, limit=None)
 
+    def note(self, **fields: Any) -> None:
+        """Add fields to the manifest (written when the bundle is finished)."""
+        reserved = {"format", "version", "members"} & fields.keys()
+        if reserved:
+            raise ValueError(f"manifest fields set by the writer: {sorted(reserved)}")
+        self._fields.update(fields)
+
     def __enter__(self) -> BundleWriter:
         try:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".part")
@@ -339,6 +346,11 @@ class Bundle:
                 if progress is not None:
                     progress(len(block))
 
+    @property
+    def manifest_sha256(self) -> str:
+        """The manifest's SHA-256: it lists every member's, so it names the bundle's whole content."""
+        return hashlib.sha256(self._manifest_bytes).hexdigest()
+
     def kinds(self) -> list[str]:
         return sorted(m[1] for name in self._members if (m := _RECORDS.fullmatch(name)))
 
@@ -373,8 +385,19 @@ class Bundle:
         """SHA-256 → member name, for every photo in the bundle."""
         return dict(self._photos)
 
-    def extract_photo(self, sha256: str, target: Path) -> None:
-        """Write the photo with this SHA-256 to `target` (folders created), verified, atomically."""
+    def check_photo(self, sha256: str) -> None:
+        """Read the photo with this SHA-256 through, verifying it, without writing it anywhere."""
+        name = self._photos.get(sha256)
+        if name is None:
+            raise BundleError(f"同步包 {self._shown} 中没有照片 {_show(sha256)}")
+        for _block in self._stream(self._members[name]):
+            pass
+
+    def extract_photo(self, sha256: str, target: Path, *, sync: bool = True) -> None:
+        """Write the photo with this SHA-256 to `target` (folders created), verified, atomically.
+
+        `sync=False` leaves flushing to disk to the caller (one `os.sync()` for many photos).
+        """
         name = self._photos.get(sha256)
         if name is None:
             raise BundleError(f"同步包 {self._shown} 中没有照片 {_show(sha256)}")
@@ -391,8 +414,9 @@ class Bundle:
                 # stream's own check proves the bytes are this photo.
                 for block in self._stream(self._members[name]):
                     out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
+                if sync:
+                    out.flush()
+                    os.fsync(out.fileno())
             os.replace(tmp, target)
         except OSError as exc:  # the stream turns its own read errors into BundleError
             raise BundleError(f"无法保存照片 {shown}：{os_reason(exc)}") from None
@@ -424,17 +448,19 @@ class Bundle:
             raise BundleError(f"同步包 {self._shown} 中的 {shown} 已损坏或被改动（内容与清单中的 SHA-256 不符）")
 
     def _record(self, member: _Member, line_number: int, line: bytes | bytearray) -> dict[str, Any]:
-        where = f"同步包 {self._shown} 中 {_show(member.name)} 第 {line_number} 行"
+        def where() -> str:  # built only for a message: this runs once per record
+            return f"同步包 {self._shown} 中 {_show(member.name)} 第 {line_number} 行"
+
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
-            raise BundleError(f"{where}不是 UTF-8 编码的文字") from None
+            raise BundleError(f"{where()}不是 UTF-8 编码的文字") from None
         try:
             record = _RECORD_DECODER.decode(text)
         except (ValueError, RecursionError):
-            raise BundleError(f"{where}不是有效的 JSON") from None
+            raise BundleError(f"{where()}不是有效的 JSON") from None
         if not isinstance(record, dict):
-            raise BundleError(f"{where}不是 JSON 对象（每行应是一条记录）")
+            raise BundleError(f"{where()}不是 JSON 对象（每行应是一条记录）")
         return record
 
 

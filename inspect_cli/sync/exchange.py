@@ -13,7 +13,10 @@ it, every record), then merges all of them in one transaction. Merging a record 
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, suppress
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_cli.dates import now_iso
-from inspect_cli.errors import InputError, StateError
+from inspect_cli.errors import InputError, InspectError, StateError
 from inspect_cli.store import Store
 from inspect_cli.store.replica import KINDS, RECORD_KEYS
 from inspect_cli.sync import KIND_LABELS
@@ -59,6 +62,8 @@ class ImportReport:
     by_kind: dict[str, Counter[str]] = field(default_factory=dict)
     enrolled: list[str] = field(default_factory=list)
     dry_run: bool = False
+    already: list[str] = field(default_factory=list)  # bundles merged here before, skipped
+    office_files: bool = False  # the office's checklists and settings were taken
 
     def count(self, table: str, outcome: str) -> None:
         self.by_kind.setdefault(table, Counter())[outcome] += 1
@@ -80,13 +85,16 @@ def export_bundle(
     everything: bool = False,
     field_bundle: bool = False,
     for_device: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    checklist_dirs: list[Path] | None = None,
+    settings: dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportReport:
     """Write a work bundle (changes not yet acknowledged, or all) or a field bundle."""
     device = store.device()
     if not device.code and not field_bundle:
         raise StateError("本机还没有设备代码：请先用 inspect-cli device set A（1–3 个字母或数字，每台电脑不同）")
-    since = 0 if (everything or field_bundle) else device.acked
+    # Rows the office sent are stored with change sequence 0 (it has them): "everything" is -1.
+    since = -1 if (everything or field_bundle) else device.acked
     manifest: dict[str, Any] = {
         "kind": FIELD if field_bundle else WORK,
         "device_id": device.id,
@@ -118,18 +126,37 @@ def export_bundle(
             counts[table] = writer.write_records(table, rows)
         if not field_bundle:
             counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(since))
+        else:
+            counts["checklists"] = writer.write_records("checklists", _checklist_files(checklist_dirs or []))
+            if settings is not None:
+                counts["settings"] = writer.write_records("settings", [settings])
         added = 0
-        for sha, stored_name in sorted(photos.items()):
+        for done, (sha, stored_name) in enumerate(sorted(photos.items()), start=1):
             source = media_dir / stored_name
             if not source.is_file():
                 raise StateError(f"照片文件缺失：{source}（记录仍在数据库中）；请把媒体文件夹一起复制过来后再导出")
             if writer.add_photo(sha, Path(stored_name).suffix, source):
                 added += 1
             if progress:
-                progress(1)
+                progress(done, len(photos))
+        writer.note(counts=counts)
         if field_bundle and for_device:
             store.mark_key_sent(for_device)
     return ExportReport(path, manifest["kind"], counts, added, since, device.changes)
+
+
+def _checklist_files(folders: list[Path]) -> Iterator[dict[str, Any]]:
+    """Every checklist file in force, by folder in load order, so a laptop loads the same set."""
+    for index, folder in enumerate(folders):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise InputError(f"无法读取测评标准文件 {path}：{exc}") from None
+                yield {"folder": index, "path": path.relative_to(folder).as_posix(), "text": text}
 
 
 def _collect_photos(rows: Iterator[dict[str, Any]], photos: dict[str, str]) -> Iterator[dict[str, Any]]:
@@ -149,24 +176,49 @@ def import_bundles(
     *,
     dry_run: bool = False,
     enroll: bool = False,
-    progress: Callable[[int], None] | None = None,
+    office_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Merge bundles into this database: all checked first, then written in one transaction."""
     report = ImportReport([p.name for p in paths], dry_run=dry_run)
     with ExitStack() as stack:
-        bundles = [stack.enter_context(open_bundle(p)) for p in paths]
-        plans = [_check_source(store, b, enroll) for b in bundles]
-        for bundle in bundles:
-            bundle.verify_members(progress)
-        _check_records(store, bundles, media_dir)
+        opened = [stack.enter_context(open_bundle(p)) for p in paths]
+        plans = [_check_source(store, b, enroll) for b in opened]
+        # A bundle merged here before changes nothing if merged again (merging only ever
+        # moves a record forward), so exactly the same bundle is not read twice.
+        bundles, fresh_plans, seen = [], [], set()
+        for bundle, plan in zip(opened, plans, strict=True):
+            sha = bundle.manifest_sha256
+            known = store.bundle_seen(sha)
+            if known is not None or sha in seen:
+                report.unchanged += known or 0
+                report.already.append(bundle.path.name)
+                continue
+            seen.add(sha)
+            bundles.append(bundle)
+            fresh_plans.append(plan)
+        staged = _stage_office_files(bundles, office_dir) if office_dir is not None else None
+        if staged is not None:
+            stack.callback(shutil.rmtree, staged, True)
+        # Photos this database lacks are read, verified and staged in a second thread while
+        # the records merge (hashing and disk writes leave the interpreter free). Photos it
+        # already has are never read: nothing of them is used.
+        photos = _PhotoStager(bundles, media_dir, dry_run)
+        stack.callback(photos.discard)
+        # Records (as each manifest counts them) and photos to fetch: the progress bar's total.
+        total = sum(sum((b.manifest.get("counts") or {}).values()) for b in bundles) + len(photos.wanted)
+        tick = _Ticker(progress, total)
         written: list[Path] = []
         try:
             with store.atomic():
-                for bundle, plan in zip(bundles, plans, strict=True):
+                dead = store.tombstone_ids()
+                for bundle, plan in zip(bundles, fresh_plans, strict=True):
                     _apply_source(store, bundle, plan, report)
-                    _merge_bundle(store, bundle, report)
-                    if not dry_run:
-                        report.photos += _extract_photos(bundle, media_dir, written)
+                counts = _merge_all(store, bundles, report, dead, photos.available, tick)
+                for bundle, plan in zip(bundles, fresh_plans, strict=True):
+                    store.remember_bundle(bundle.manifest_sha256, plan.device_id, plan.kind, counts[bundle.path])
+                report.photos = photos.install(written, tick)
+                store.fold_former_names()
                 report.merged = store.dedupe_problems()
                 store.renumber_collisions("inspections")
                 store.renumber_collisions("problems")
@@ -179,7 +231,26 @@ def import_bundles(
                 with suppress(OSError):
                     path.unlink()
             raise
+        if staged is not None and office_dir is not None and not dry_run:
+            _install_office_files(staged, office_dir)
+            report.office_files = True
     return report
+
+
+class _Ticker:
+    """Progress as (done, total), told to the caller every few hundred steps."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
+        self.progress = progress
+        self.total = max(total, 1)
+        self.done = 0
+        self._told = 0
+
+    def add(self, count: int = 1) -> None:
+        self.done += count
+        if self.progress is not None and (self.done - self._told >= 500 or self.done >= self.total):
+            self._told = self.done
+            self.progress(min(self.done, self.total), self.total)
 
 
 class _DryRun(Exception):
@@ -289,47 +360,6 @@ _DATES = {
 }
 
 
-def _check_records(store: Store, bundles: list[Bundle], media_dir: Path) -> None:
-    """Every record well formed, and everything it refers to present here or in a bundle."""
-    ids: dict[str, set[str]] = {t: set() for t in TABLES}
-    refs: dict[str, set[str]] = {"sites": set(), "inspections": set(), "problems": set()}
-    photos_needed: dict[str, str] = {}
-    photos_in = set()
-    for bundle in bundles:
-        photos_in.update(bundle.photos())
-        for table in (*TABLES, "tombstones"):
-            for line, record in enumerate(bundle.records(table), start=1):
-                where = f"同步包 {bundle.path.name} 的{KIND_LABELS[table]}第 {line} 条"
-                _check_record(table, record, where)
-                if table == "tombstones":
-                    continue
-                ids[table].add(str(record[RECORD_KEYS[table]]))
-                if table in ("inspections", "problems"):
-                    refs["sites"].add(record["site"])
-                if table == "results":
-                    refs["inspections"].add(record["inspection_id"])
-                if table == "problem_events":
-                    refs["problems"].add(record["problem_id"])
-                for photo in record.get("photos") or ():
-                    photos_needed.setdefault(photo["sha256"], f"{where}的照片")
-    missing_sites = refs["sites"] - ids["sites"] - set(store.site_ids(refs["sites"]))
-    if missing_sites:
-        raise BundleError(
-            f"同步包引用了本库和包中都没有的点位：{'、'.join(sorted(missing_sites)[:5])}；请先导入点位台账"
-        )
-    for table, label in (("inspections", "检查"), ("problems", "整改问题")):
-        wanted = refs[table] - ids[table]
-        missing = wanted - store.existing(table, wanted) - store.buried(KINDS[table], wanted)
-        if missing:
-            raise BundleError(
-                f"同步包引用了本库和包中都没有的{label}（{len(missing)} 条，如 {sorted(missing)[0]}）；"
-                "请先导入更早的同步包，或让对方用 sync export --all 导出"
-            )
-    for sha, where in photos_needed.items():
-        if sha not in photos_in and not _photo_here(sha, media_dir):
-            raise BundleError(f"{where}不在包中，本机也没有（{sha[:12]}…）；请让对方重新导出")
-
-
 def _check_record(table: str, record: dict[str, Any], where: str) -> None:
     for name in _REQUIRED[table]:
         if record.get(name) in (None, ""):
@@ -365,46 +395,134 @@ def _check_record(table: str, record: dict[str, Any], where: str) -> None:
 # --- merging ---------------------------------------------------------------------------------
 
 
-def _merge_bundle(store: Store, bundle: Bundle, report: ImportReport) -> None:
-    clock = int(bundle.manifest.get("clock") or 0)
-    cseq = store.next_change(clock)
-    for tomb in bundle.records("tombstones"):
-        _merge_tombstone(store, tomb, cseq, report)
+def _merge_all(
+    store: Store,
+    bundles: list[Bundle],
+    report: ImportReport,
+    dead: dict[str, set[str]],
+    photo_here: Callable[[str], bool],
+    tick: _Ticker,
+) -> dict[Path, int]:
+    """Check and merge every record of every bundle, kind by kind; how many records each bundle had.
+
+    Kind by kind across all bundles, so a record always finds what it refers to, whichever
+    order the bundles came in. Runs inside the import's transaction: the first bad record
+    raises and nothing stays written.
+    """
+    clock = max(int(b.manifest.get("clock") or 0) for b in bundles) if bundles else 0
+    change = store.next_change(clock)
+    # What the office sent it has already: stored with change sequence 0, it is not sent
+    # back in this laptop's next bundle (merges the office would make the same way too).
+    office = store.device().office_id
+    cseqs = {
+        b.path: 0 if b.manifest.get("kind") == FIELD or b.manifest.get("device_id") == office else change
+        for b in bundles
+    }
+    counts: dict[Path, int] = {b.path: 0 for b in bundles}
+    for bundle in bundles:
+        for line, tomb in enumerate(bundle.records("tombstones"), start=1):
+            _check_record("tombstones", tomb, f"同步包 {bundle.path.name} 的{KIND_LABELS['tombstones']}第 {line} 条")
+            _merge_tombstone(store, tomb, cseqs[bundle.path], report)
+            dead.setdefault(tomb["kind"], set()).add(tomb["id"])
+            counts[bundle.path] += 1
+            tick.add()
     site_ids: dict[str, str] = {}
+    known: dict[str, set[str]] = {"inspections": set(), "problems": set()}
     for table in TABLES:
-        for record in bundle.records(table):
-            key = str(record[RECORD_KEYS[table]])
-            if table not in ("sites", "units") and store.tombstone(KINDS[table], key):
-                _lost_to_delete(store, table, key, record)
-                report.count(table, "unchanged")
-                continue
-            if table == "results" and store.tombstone("inspection", record["inspection_id"]):
-                report.count(table, "unchanged")
-                continue
-            if table == "problem_events" and store.tombstone("problem", record["problem_id"]):
-                report.count(table, "unchanged")
-                continue
-            if table == "results":
-                # One answer per item of an inspection: answers given twice (on two replicas)
-                # meet under the smaller id.
-                present = store.result_key(record["inspection_id"], record["item_id"])
-                if present and present != key:
-                    record = {**record, "id": min(present, key)}
-                    key = present
-            local = store.record(table, key)
-            merged = merge(table, local, record)
-            report.count(table, merged.outcome.value)
-            if merged.record is None:
-                continue
-            if merged.outcome is Outcome.CONFLICT:
-                store.add_conflict(table, key, _label(record), merged.kept, merged.lost)
-            site_id = None
-            if table in ("inspections", "problems"):
-                code = merged.record["site"]
-                if code not in site_ids:
-                    site_ids.update(store.site_ids([code]))
-                site_id = site_ids[code]
-            store.put_record(table, merged.record, cseq, site_id)
+        for bundle in bundles:
+            for line, record in enumerate(bundle.records(table), start=1):
+                where = f"同步包 {bundle.path.name} 的{KIND_LABELS[table]}第 {line} 条"
+                _check_record(table, record, where)
+                _check_references(store, table, record, where, site_ids, known, dead, photo_here)
+                _merge_record(store, table, record, cseqs[bundle.path], report, dead, site_ids)
+                if table in known:
+                    known[table].add(record["id"])
+                counts[bundle.path] += 1
+                tick.add()
+    return counts
+
+
+def _check_references(
+    store: Store,
+    table: str,
+    record: dict[str, Any],
+    where: str,
+    site_ids: dict[str, str],
+    known: dict[str, set[str]],
+    dead: dict[str, set[str]],
+    photo_here: Callable[[str], bool],
+) -> None:
+    """What a record refers to is here (merged already, kind by kind) or was deleted here."""
+    if table in ("inspections", "problems"):
+        code = record["site"]
+        if code not in site_ids:
+            site_ids.update(store.site_ids([code]))
+        if code not in site_ids:
+            raise BundleError(f"{where}的点位 {str(code)[:40]} 在本库和包中都没有；请先导入点位台账或下发包")
+    parent = {
+        "results": ("inspections", "inspection_id", "检查"),
+        "problem_events": ("problems", "problem_id", "整改问题"),
+    }
+    if table in parent:
+        kind, column, label = parent[table]
+        ref = record[column]
+        if ref not in known[kind] and ref not in dead[KINDS[kind]]:
+            if not store.existing(kind, [ref]):
+                raise BundleError(
+                    f"{where}所属的{label}（{str(ref)[:36]}）在本库和包中都没有；"
+                    "请先导入更早的同步包，或让对方用 sync export --all 导出"
+                )
+            known[kind].add(ref)
+    for photo in record.get("photos") or ():
+        if not photo_here(photo["sha256"]):
+            raise BundleError(f"{where}的照片不在包中，本机也没有（{photo['sha256'][:12]}…）；请让对方重新导出")
+
+
+def _merge_record(
+    store: Store,
+    table: str,
+    record: dict[str, Any],
+    cseq: int,
+    report: ImportReport,
+    dead: dict[str, set[str]],
+    site_ids: dict[str, str],
+) -> None:
+    key = str(record[RECORD_KEYS[table]])
+    if table == "units" and store.unit_alias_of(key):
+        report.count(table, "unchanged")  # renamed or merged here: the register's name stands
+        return
+    if table not in ("sites", "units") and key in dead[KINDS[table]]:
+        _lost_to_delete(store, table, key, record)
+        report.count(table, "unchanged")
+        return
+    if (table == "results" and record["inspection_id"] in dead["inspection"]) or (
+        table == "problem_events" and record["problem_id"] in dead["problem"]
+    ):
+        report.count(table, "unchanged")
+        return
+    if table == "results":
+        # One answer per item of an inspection: answers given twice (on two replicas)
+        # meet under the smaller id.
+        found = store.result_version(record["inspection_id"], record["item_id"])
+        here = found[1:] if found else None
+        if found and found[0] != key:
+            record = {**record, "id": min(found[0], key)}
+            key = found[0]
+    else:
+        here = store.version(table, key)
+    # Most records of a bundle are already here unchanged: the version alone says so.
+    if here is not None and dominated(vector(record), vector({"rev": here[0], "dev": here[1], "vv": here[2]})):
+        report.count(table, "unchanged")
+        return
+    local = store.record(table, key) if here is not None else None
+    merged = merge(table, local, record)
+    report.count(table, merged.outcome.value)
+    if merged.record is None:
+        return
+    if merged.outcome is Outcome.CONFLICT:
+        store.add_conflict(table, key, _label(record), merged.kept, merged.lost)
+    site_id = site_ids[merged.record["site"]] if table in ("inspections", "problems") else None
+    store.put_record(table, merged.record, cseq, site_id, fresh=here is None)
 
 
 def _merge_tombstone(store: Store, tomb: dict[str, Any], cseq: int, report: ImportReport) -> None:
@@ -437,22 +555,187 @@ def _label(record: dict[str, Any]) -> str:
     return str(record.get("id", ""))[:8]
 
 
+def _stage_office_files(bundles: list[Bundle], office_dir: Path) -> Path | None:
+    """The newest field bundle's checklists and settings, written beside the office folder and checked.
+
+    They replace the office folder only after the records are merged, so a refused import
+    leaves the folder as it was.
+    """
+    from inspect_cli.checklist import load_checklists
+    from inspect_cli.config import load_settings
+    from inspect_cli.errors import ChecklistError
+
+    fields_in = [b for b in bundles if b.manifest.get("kind") == FIELD and "checklists" in b.kinds()]
+    if not fields_in:
+        return None
+    bundle = max(fields_in, key=lambda b: str(b.manifest.get("created") or ""))
+    name = bundle.path.name
+    try:
+        office_dir.parent.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{office_dir.name}-", dir=office_dir.parent))
+    except OSError as exc:
+        raise InputError(f"无法写入 {office_dir.parent}：{exc.strerror or exc}") from None
+    try:
+        folders: set[int] = set()
+        for line, record in enumerate(bundle.records("checklists"), start=1):
+            folder, relative, text = record.get("folder"), str(record.get("path") or ""), record.get("text")
+            parts = relative.split("/")
+            if (
+                not isinstance(folder, int)
+                or not 0 <= folder < 100
+                or not isinstance(text, str)
+                or not relative
+                or "\\" in relative
+                or ":" in relative
+                or any(p in ("", ".", "..") for p in parts)
+                or Path(relative).suffix.lower() not in (".yaml", ".yml")
+            ):
+                raise BundleError(f"下发包 {name} 的测评标准第 {line} 条无效（{relative[:60]}）")
+            target = staged / "checklists" / str(folder) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            folders.add(folder)
+        try:
+            load_checklists([staged / "checklists" / str(f) for f in sorted(folders)])
+        except ChecklistError as exc:
+            first = exc.details[0] if exc.details else exc.message
+            shown = first.replace(str(staged / "checklists"), "下发包")
+            raise BundleError(f"下发包 {name} 中的测评标准有错误：{shown}") from None
+        for record in bundle.records("settings"):
+            import yaml
+
+            path = staged / "settings.yaml"
+            path.write_text(yaml.safe_dump(record, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            try:
+                load_settings(path)
+            except InputError as exc:
+                raise BundleError(
+                    f"下发包 {name} 中的设置无效：{exc.details[0] if exc.details else exc.message}"
+                ) from None
+    except OSError as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise InputError(f"无法写入 {office_dir.parent}：{exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return staged
+
+
+def _install_office_files(staged: Path, office_dir: Path) -> None:
+    office_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("checklists", "settings.yaml"):
+        source, target = staged / name, office_dir / name
+        if not source.exists():
+            continue
+        old = office_dir / f".old-{name}"
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+        if target.exists():
+            target.rename(old)
+        source.rename(target)
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+
+
 def _photo_here(sha: str, media_dir: Path) -> bool:
     folder = media_dir / sha[:2]
     return folder.is_dir() and any(folder.glob(f"{sha}.*"))
 
 
-def _extract_photos(bundle: Bundle, media_dir: Path, written: list[Path]) -> int:
-    count = 0
-    for sha, member in sorted(bundle.photos().items()):
-        suffix = Path(member).suffix
-        target = media_dir / sha[:2] / f"{sha}{suffix}"
-        if target.exists():
-            continue
-        try:
-            bundle.extract_photo(sha, target)
-        except OSError as exc:
-            raise InputError(f"无法把照片保存到媒体文件夹 {media_dir}：{exc.strerror or exc}") from None
-        written.append(target)
-        count += 1
-    return count
+class _PhotoStager:
+    """Reads, verifies and stages the photos this database lacks, in a process of its own.
+
+    Hashing and copying photos runs beside the merging of records (which keeps this process
+    busy), so a day's bundles from many laptops take about as long as the larger of the
+    two. Staged beside the media folder and flushed to disk once, so the photos are on disk
+    before the records that name them are committed; moved into place by `install`.
+    """
+
+    def __init__(self, bundles: list[Bundle], media_dir: Path, dry_run: bool) -> None:
+        self.media_dir = media_dir
+        self.wanted: dict[str, tuple[Path, str]] = {}
+        for bundle in bundles:
+            for sha, member in bundle.photos().items():
+                if sha not in self.wanted and not _photo_here(sha, media_dir):
+                    self.wanted[sha] = (bundle.path, Path(member).suffix)
+        self.folder: Path | None = None
+        self._pool: Any = None
+        self._job: Any = None
+        if not self.wanted:
+            return
+        if not dry_run:
+            try:
+                media_dir.mkdir(parents=True, exist_ok=True)
+                self.folder = Path(tempfile.mkdtemp(prefix=".incoming-", dir=media_dir))
+            except OSError as exc:
+                raise InputError(f"无法写入媒体文件夹 {media_dir}：{exc.strerror or exc}") from None
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        jobs = sorted((str(path), sha, suffix) for sha, (path, suffix) in self.wanted.items())
+        # spawn: the same on every platform, and the child shares nothing with this process's
+        # database connection.
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._job = self._pool.submit(stage_photos, jobs, str(self.folder) if self.folder else None)
+
+    def available(self, sha: str) -> bool:
+        """A photo a record names: in one of the bundles, or here already."""
+        return sha in self.wanted or _photo_here(sha, self.media_dir)
+
+    def install(self, written: list[Path], tick: _Ticker) -> int:
+        """Wait for the staging, then move the photos into the media folder (same disk: renames)."""
+        if self._job is None:
+            return 0
+        from concurrent.futures import TimeoutError as Pending
+
+        shown = 0
+        while True:
+            try:
+                failure = self._job.result(timeout=0.2)
+                break
+            except Pending:
+                if self.folder is not None:
+                    done = sum(1 for _ in self.folder.iterdir())
+                    tick.add(done - shown)
+                    shown = done
+        if failure:
+            raise BundleError(failure)
+        if self.folder is None:
+            return 0
+        tick.add(len(self.wanted) - shown)
+        for sha, (_path, suffix) in sorted(self.wanted.items()):
+            source, target = self.folder / f"{sha}{suffix}", self.media_dir / sha[:2] / f"{sha}{suffix}"
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source.replace(target)
+            except OSError as exc:
+                raise InputError(f"无法把照片保存到媒体文件夹 {target.parent}：{exc.strerror or exc}") from None
+            written.append(target)
+        return len(self.wanted)
+
+    def discard(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def stage_photos(jobs: list[tuple[str, str, str]], folder: str | None) -> str | None:
+    """In the photo process: verify (and with a folder, copy) each photo; the error, if any, as text."""
+    opened: dict[str, Bundle] = {}
+    try:
+        for path, sha, suffix in jobs:
+            if path not in opened:
+                opened[path] = open_bundle(Path(path))
+            if folder is None:
+                opened[path].check_photo(sha)
+            else:
+                opened[path].extract_photo(sha, Path(folder) / f"{sha}{suffix}", sync=False)
+        if folder is not None:
+            os.sync()
+    except InspectError as exc:
+        return exc.message
+    except OSError as exc:
+        return f"无法写入媒体文件夹 {folder}：{exc.strerror or exc}"
+    finally:
+        for bundle in opened.values():
+            bundle.close()
+    return None

@@ -105,8 +105,12 @@ def _merge_fields(winner: dict[str, Any], loser: dict[str, Any]) -> dict[str, An
     return record
 
 
+# When a record was written is not a difference a person has to settle.
+_NOT_COMPARED = _NOT_DATA | {"created_at", "updated_at", "recorded_at", "at"}
+
+
 def _differences(kept: dict[str, Any], other: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    names = sorted(n for n in set(kept) | set(other) if n not in _NOT_DATA and kept.get(n) != other.get(n))
+    names = sorted(n for n in set(kept) | set(other) if n not in _NOT_COMPARED and kept.get(n) != other.get(n))
     ours = {n: kept.get(n) for n in names}
     theirs = {n: other.get(n) for n in names}
     if names:
