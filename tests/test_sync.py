@@ -208,7 +208,7 @@ def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_confl
     assert any(c["label"] == "ZG-2026-A-0001" for c in listed)
     assert "ZG-2026-A-0001" in office.ok("sync", "conflicts").stdout
     # The laptop, given the office's state, ends up with the same problem.
-    imported(a, bundle(office, tmp / "office-all.zip", "--all"))
+    imported(a, bundle(office, tmp / "office-all.zip", "--all", "--for", "A"))
     (on_laptop,) = problems(a)
     assert (on_laptop["unit"], on_laptop["status"]) == (problem["unit"], problem["status"])
     ident = listed[0]["id"][:8]
@@ -376,7 +376,7 @@ def test_after_a_full_exchange_every_output_is_the_same_on_the_office_and_a_lapt
             core.finish(store, current.no)
     imported(office, bundle(a, tmp / "a.zip"), bundle(b, tmp / "b.zip"))
     office.ok("issue", "fixed", "ZG-2026-A-0001", "--date", "2026-11-20", "--note", "已修")
-    imported(a, bundle(office, tmp / "office.zip", "--all"))  # B's work reaches A through the office
+    imported(a, bundle(office, tmp / "office.zip", "--all", "--for", "A"))  # B's work reaches A through the office
     outputs = {}
     for name, cli in (("office", office), ("A", a)):
         workbook = tmp / f"{name}.xlsx"
@@ -400,9 +400,145 @@ def test_an_office_hands_everything_on_to_another_office(team):
     imported(office, bundle(a, tmp / "a.zip"))
     district = Cli(tmp / "district.sqlite")
     district.ok("device", "set", "Q")
-    report = imported(district, bundle(office, tmp / "office-all.zip", "--all"), extra=("--enroll",))
+    report = imported(district, bundle(office, tmp / "office-all.zip", "--all", "--for", "A"), extra=("--enroll",))
     assert report["enrolled"] == ["Z"]
     (problem,) = problems(district)
     assert (problem["no"], problem["description"]) == ("ZG-2026-A-0001", "转交")
     again = imported(district, bundle(office, tmp / "office-all-2.zip", "--all"))
     assert again["new"] == 0 and again["updated"] == 0
+
+
+def remanifested(source: Path, target: Path, **changes) -> Path:
+    """A copy of a bundle with manifest fields changed (and its signature dropped)."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        manifest = {**json.loads(src.read("manifest.json")), **changes}
+        for info in src.infolist():
+            if info.filename not in ("manifest.json", "manifest.sig"):
+                dst.writestr(info.filename, src.read(info.filename))
+        dst.writestr("manifest.json", json.dumps(manifest))
+    return target
+
+
+def test_numbers_made_before_device_codes_on_two_laptops_both_survive(tmp_path):
+    office = Cli(tmp_path / "office.sqlite")
+    works = []
+    for code in ("A", "B"):
+        laptop = Cli(tmp_path / f"{code}.sqlite")
+        laptop.ok("site", "import", DATA / "sites.csv")
+        fail(laptop, note=f"{code} 看到")  # JC-2026-0001 and ZG-2026-0001 on both
+        laptop.ok("device", "set", code)
+        works.append(bundle(laptop, tmp_path / f"{code}.zip"))
+    imported(office, *works, extra=("--enroll",))
+    numbers = sorted(i["no"] for i in json.loads(office.ok("inspection", "list", "--json").stdout))
+    assert numbers[0] == "JC-2026-0001" and numbers[1].startswith("JC-2026-0001-") and len(numbers) == 2
+    other = Cli(tmp_path / "office2.sqlite")
+    imported(other, *reversed(works), extra=("--enroll",))
+    assert sorted(i["no"] for i in json.loads(other.ok("inspection", "list", "--json").stdout)) == numbers
+
+
+def test_bundles_from_the_office_must_carry_the_laptops_signature(team):
+    office, a, b, tmp = team
+    unsigned = tmp / "field-unsigned.zip"
+    office.ok("sync", "export", "--field", "-o", unsigned)  # not made --for A: no signature
+    refused = a("sync", "import", unsigned)
+    assert refused.exit_code == 2 and "没有签名" in refused.stderr
+    fail(b)
+    office_id = json.loads(office.ok("device", "show", "--json").stdout)["device_id"]
+    forged = remanifested(bundle(b, tmp / "b.zip"), tmp / "forged.zip", device_id=office_id)
+    refused = a("sync", "import", forged)
+    assert refused.exit_code == 2 and "没有签名" in refused.stderr
+    mine = bundle(a, tmp / "mine.zip", "--all")
+    refused = a("sync", "import", mine)
+    assert refused.exit_code == 2 and "本机自己导出" in refused.stderr
+    # The key travels once: later field bundles for A are signed but do not carry it.
+    office.ok("sync", "export", "--field", "--for", "A", "-o", tmp / "field-later.zip")
+    with zipfile.ZipFile(tmp / "field-later.zip") as z:
+        assert "device_key" not in json.loads(z.read("manifest.json"))
+    a.ok("sync", "import", tmp / "field-later.zip")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"clock": "x"}, {"since": [1]}, {"device_key": "zz"}, {"acks": {"a": "b"}}, {"kind": "other"}, {"device_id": 7}],
+)
+def test_a_manifest_with_wrong_types_is_refused_in_one_line(team, changes):
+    office, a, _b, tmp = team
+    fail(a)
+    bad = remanifested(bundle(a, tmp / "a.zip"), tmp / "bad.zip", **changes)
+    refused = office("sync", "import", bad)
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "程序内部错误" not in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("member", "change"),
+    [
+        ("records/problems.ndjson", lambda r: {**r, "site": ["NMSC-001"]}),
+        ("records/inspections.ndjson", lambda r: {**r, "items": [1, 2]}),
+        ("records/problems.ndjson", lambda r: {**r, "vv": json.dumps({"x": "a"})}),
+        ("records/results.ndjson", lambda r: {**r, "rev": None}),
+        ("records/results.ndjson", lambda r: {**r, "photos": [{"sha256": "../x", "stored_name": "a.jpg"}]}),
+    ],
+)
+def test_a_record_with_wrong_types_is_refused_in_one_line(tmp_path, member, change):
+    laptop = Cli(tmp_path / "x.sqlite")
+    laptop.ok("site", "import", DATA / "sites.csv")
+    laptop.ok("device", "set", "X")
+    fail(laptop)
+
+    def edit(data: bytes) -> bytes:
+        lines = data.decode().splitlines()
+        lines[0] = json.dumps(change(json.loads(lines[0])), ensure_ascii=False)
+        return ("\n".join(lines) + "\n").encode()
+
+    bad = rewritten(bundle(laptop, tmp_path / "x.zip"), tmp_path / "bad.zip", member, edit)
+    office = Cli(tmp_path / "office.sqlite")
+    office.ok("site", "import", DATA / "sites.csv")
+    refused = office("sync", "import", bad, "--enroll")
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "程序内部错误" not in refused.stderr
+    assert problems(office) == []
+
+
+def test_a_problem_the_office_ends_is_ended_on_the_laptop_by_the_next_field_bundle(team):
+    office, a, _b, tmp = team
+    fail(a)
+    fail(a, "GJZD-001")
+    day_ends(office, a, tmp)
+    office.ok("issue", "dismiss", "ZG-2026-A-0001", "--reason", "不属实")
+    office.ok("inspection", "delete", "JC-2026-A-0002", "--yes")
+    office.ok("sync", "export", "--field", "--for", "A", "-o", tmp / "field-3.zip")
+    a.ok("sync", "import", tmp / "field-3.zip")
+    assert [(p["no"], p["status"]) for p in json.loads(a.ok("issue", "list", "--json").stdout)] == [
+        ("ZG-2026-A-0001", "dismissed")
+    ]
+    assert [i["no"] for i in json.loads(a.ok("inspection", "list", "--json").stdout)] == ["JC-2026-A-0001"]
+
+
+def test_work_a_delete_did_not_see_is_kept_as_a_conflict(team):
+    office, a, _b, tmp = team
+    fail(a)
+    day_ends(office, a, tmp)
+    # The office reports the problem fixed while the laptop deletes the inspection that found it.
+    office.ok("issue", "fixed", "ZG-2026-A-0001", "--date", "2026-11-20", "--note", "已更换广告牌")
+    a.ok("inspection", "delete", "JC-2026-A-0001", "--yes")
+    report = imported(office, bundle(a, tmp / "a2.zip"))
+    assert problems(office) == [] and report["conflicts"] >= 2
+    kept = json.loads(office.ok("sync", "conflicts", "--json").stdout)
+    notes = [c["other"].get("note") for c in kept if c["kind"] == "problem_events"]
+    assert "已更换广告牌" in notes
+    assert any(c["kind"] == "problems" and c["label"] == "ZG-2026-A-0001" for c in kept)
+    assert "已删除" in office.ok("sync", "conflicts").stdout
+
+
+def test_a_unit_renamed_and_renamed_back_settles_on_every_side(team):
+    office, a, _b, tmp = team
+    fail(a)
+    day_ends(office, a, tmp)
+    office.ok("unit", "rename", "市场监管局", "市市场监督管理局")
+    day_ends(office, a, tmp)
+    office.ok("unit", "rename", "市市场监督管理局", "市场监管局")
+    for _ in range(3):  # and a few more days: nothing flips back and forth
+        day_ends(office, a, tmp)
+    for cli in (office, a):
+        assert problems(cli)[0]["unit"] == "市场监管局"
+        names = [u["name"] for u in json.loads(cli.ok("unit", "list", "--json").stdout)]
+        assert "市场监管局" in names and "市市场监督管理局" not in names

@@ -72,15 +72,21 @@ class Team:
         for store in self.stores.values():
             store.close()
 
-    def send(self, src: str, dst: str, everything: bool) -> None:
+    def export(self, src: str, dst: str, everything: bool) -> Path:
+        """A bundle from `src` meant for `dst` (the office signs what it sends a laptop with its key)."""
         path = self.root / f"b{next(self.serial)}-{src}.zip"
-        export_bundle(self.stores[src], path, self.media(src), everything=everything)
+        mine = dst if src == "office" and dst != "office" else None
+        export_bundle(self.stores[src], path, self.media(src), everything=everything, for_device=mine)
         self.saved.append(path)
-        import_bundles(self.stores[dst], [path], self.media(dst))
+        return path
+
+    def send(self, src: str, dst: str, everything: bool) -> None:
+        if src != dst:
+            import_bundles(self.stores[dst], [self.export(src, dst, everything)], self.media(dst))
 
     def field(self, laptop: str) -> None:
         path = self.root / f"f{next(self.serial)}.zip"
-        export_bundle(self.stores["office"], path, self.media("office"), field_bundle=True)
+        export_bundle(self.stores["office"], path, self.media("office"), field_bundle=True, for_device=laptop)
         import_bundles(self.stores[laptop], [path], self.media(laptop))
 
     def apply(self, op: tuple) -> None:
@@ -144,14 +150,11 @@ class Team:
 
     def exchange_all(self) -> None:
         """Everyone sends everything to everyone, twice, in different orders."""
-        bundles = {}
-        for name in NAMES:
-            bundles[name] = self.root / f"all-{name}-{next(self.serial)}.zip"
-            export_bundle(self.stores[name], bundles[name], self.media(name), everything=True)
+        bundles = {(src, dst): self.export(src, dst, True) for src in NAMES for dst in NAMES if src != dst}
         for index, name in enumerate(NAMES):
-            order = list(NAMES[index:] + NAMES[:index])
-            import_bundles(self.stores[name], [bundles[n] for n in order], self.media(name))
-            import_bundles(self.stores[name], [bundles[n] for n in reversed(order)], self.media(name))
+            order = [n for n in NAMES[index:] + NAMES[:index] if n != name]
+            import_bundles(self.stores[name], [bundles[n, name] for n in order], self.media(name))
+            import_bundles(self.stores[name], [bundles[n, name] for n in reversed(order)], self.media(name))
 
 
 def canonical(store: Store) -> dict:

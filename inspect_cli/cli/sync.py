@@ -79,7 +79,8 @@ def export(
         bool, typer.Option("--field", help="下发包：点位台账、单位名录、未完成整改的问题及照片（创城办用）")
     ] = False,
     for_device: Annotated[
-        str | None, typer.Option("--for", metavar="CODE", help="下发包的接收设备：同时下发它的签名密钥")
+        str | None,
+        typer.Option("--for", metavar="CODE", help="接收的设备：用它的密钥签名（首个下发包同时下发密钥）"),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -89,8 +90,6 @@ def export(
 
     if output.suffix.lower() != ".zip":
         raise InputError(f"同步包应以 .zip 结尾：{output}")
-    if for_device and not field:
-        raise InputError("--for 只用于下发包（--field）")
     with progress("写入照片") as bar:
         report = export_bundle(
             state.store(),

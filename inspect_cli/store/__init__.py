@@ -315,6 +315,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             id TEXT UNIQUE,
             key TEXT NOT NULL,
             key_sent INTEGER NOT NULL DEFAULT 0,
+            field_sent INTEGER NOT NULL DEFAULT 0,
             enrolled_at TEXT NOT NULL,
             received INTEGER NOT NULL DEFAULT 0,
             last_import TEXT
@@ -481,6 +482,15 @@ def sqlite_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+# Answers are named by their inspection and item, so the same answer given on two replicas
+# (both hold the inspection) is one record with one id everywhere.
+_ANSWERS = uuid.UUID("6f1d2c3e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
+
+
+def answer_id(inspection_id: str, item_id: str) -> str:
+    return str(uuid.uuid5(_ANSWERS, f"{inspection_id}/{item_id}"))
 
 
 def _escape_like(text: str) -> str:
@@ -1040,7 +1050,7 @@ class Store(ReplicaMixin, ReplicaRows):
                 " count = excluded.count, note = excluded.note, recorded_at = excluded.recorded_at,"
                 " recorded_by = excluded.recorded_by, unit = excluded.unit",
                 (
-                    new_id(),
+                    answer_id(inspection_id, record.item_id),
                     inspection_id,
                     record.item_id,
                     record.result.value,

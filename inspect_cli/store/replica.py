@@ -20,9 +20,13 @@ from typing import Any
 
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import InputError, StateError
+from inspect_cli.store.versions import compact, joined, vector
 
 # The device code goes into every number (JC-2026-A-0007): short, unambiguous, typed by hand.
 DEVICE_CODE = re.compile(r"[A-Z0-9]{1,3}")
+
+# Rows that die with their parent: (table, column naming the parent).
+CHILDREN = {"inspections": ("results", "inspection_id"), "problems": ("problem_events", "problem_id")}
 
 # Which tables replicate, and the tombstone kind their deletes leave.
 KINDS = {
@@ -116,6 +120,20 @@ class ReplicaMixin:
         with self.atomic():  # type: ignore[attr-defined]
             self.conn.execute("UPDATE devices SET key_sent = 1 WHERE code = ?", (code,))
 
+    def field_sent(self, code: str | None) -> int | None:
+        """This database's change sequence when it last made a field bundle for the device
+        (for any device, when `code` is None); None if it never did."""
+        if code is None:
+            row = self.conn.execute("SELECT min(field_sent) FROM devices WHERE field_sent > 0").fetchone()
+        else:
+            row = self.conn.execute("SELECT field_sent FROM devices WHERE code = ? AND field_sent > 0", (code,))
+            row = row.fetchone()
+        return row[0] if row and row[0] is not None else None
+
+    def mark_field_sent(self, code: str, changes: int) -> None:
+        with self.atomic():  # type: ignore[attr-defined]
+            self.conn.execute("UPDATE devices SET field_sent = ? WHERE code = ?", (changes, code))
+
     def device_acks(self) -> dict[str, int]:
         """How far this database has received each enrolled device's changes."""
         rows = self.conn.execute("SELECT id, received FROM devices WHERE id IS NOT NULL")
@@ -129,12 +147,15 @@ class ReplicaMixin:
             (device_id, now_iso(), since, upto, upto, code),
         )
 
-    def accept_field_bundle(self, office_id: str, code: str | None, key: str | None, acked: int | None) -> None:
+    def accept_field_bundle(
+        self, office_id: str, code: str | None, key: str | None, acked: int | None, keep_key: bool = False
+    ) -> None:
+        """Take the office's identity, this device's code and key (the first time), and its acknowledgement."""
         me = self.device()
         self.conn.execute("UPDATE replica SET office_id = ?", (office_id if office_id != me.id else None,))
         if code and not me.code:
-            self.conn.execute("UPDATE replica SET device_code = ?", (code,))
-        if key:
+            self.conn.execute("UPDATE replica SET device_code = ?", (check_device_code(code),))
+        if key and not keep_key:
             self.conn.execute("UPDATE replica SET key = ?", (key,))
         if acked is not None:
             self.conn.execute("UPDATE replica SET acked = max(acked, ?)", (int(acked),))
@@ -182,16 +203,31 @@ class ReplicaMixin:
             )
 
     def _bury(self, table: str, ids: list[str]) -> None:
-        """Leave a tombstone for rows about to be deleted, at their version plus this write."""
+        """Leave a tombstone for rows about to be deleted.
+
+        Its version is the row's at this write, joined with the versions of the row's
+        children (an inspection's answers, a problem's history): what the delete saw. A
+        change elsewhere that it did not see is then recognised when it meets the delete.
+        """
         if not ids:
             return
         self._stamp(table, ids)
-        for chunk in _chunks(ids):
-            where = ",".join("?" * len(chunk))
+        child = CHILDREN.get(table)
+        now = now_iso()
+        for key in ids:
+            row = self.conn.execute(f"SELECT rev, dev, vv FROM {table} WHERE id = ?", (key,)).fetchone()
+            if row is None:
+                continue
+            seen = vector({"rev": row[0], "dev": row[1], "vv": row[2]})
+            if child is not None:
+                for rev, dev, vv in self.conn.execute(
+                    f"SELECT rev, dev, vv FROM {child[0]} WHERE {child[1]} = ?", (key,)
+                ).fetchall():
+                    seen = joined(seen, vector({"rev": rev, "dev": dev, "vv": vv}))
             self.conn.execute(
                 "INSERT OR REPLACE INTO tombstones (kind, id, rev, dev, vv, cseq, deleted_at)"
-                f" SELECT ?, id, rev, dev, vv, cseq, ? FROM {table} WHERE id IN ({where})",
-                (KINDS[table], now_iso(), *chunk),
+                " SELECT ?, id, rev, dev, ?, cseq, ? FROM " + table + " WHERE id = ?",
+                (KINDS[table], compact(row[0], row[1], seen), now, key),
             )
 
 
@@ -250,21 +286,21 @@ class ReplicaRows:
 
     # --- reading --------------------------------------------------------------
 
-    def changed_rows(self, table: str, since: int, only: str | None = None) -> Iterator[dict[str, Any]]:
+    def changed_rows(self, table: str, since: int, ended_since: int | None = None) -> Iterator[dict[str, Any]]:
         """Records of `table` changed after change sequence `since`, whole, in bundle form.
 
-        `only` narrows problems (and their events) to the ones still to be fixed: what a
-        field bundle carries.
+        With `ended_since` (a field bundle), problems and their history narrow to those still
+        to be fixed, plus those that changed after `ended_since` whatever their state, so a
+        problem closed, dismissed or merged at the office is closed on the laptops too.
         """
         where = "t.cseq > :since"
-        if only == "active" and table == "problems":
-            where += " AND t.status IN ('open', 'fixed', 'deferred') AND t.merged_into IS NULL"
-        if only == "active" and table == "problem_events":
-            where += (
-                " AND t.problem_id IN (SELECT id FROM problems WHERE status IN ('open', 'fixed', 'deferred')"
-                " AND merged_into IS NULL)"
-            )
-        yield from self._records(table, where, {"since": since})
+        active = "status IN ('open', 'fixed', 'deferred') AND merged_into IS NULL"
+        if ended_since is not None and table == "problems":
+            where += f" AND (({active.replace('status', 't.status').replace('merged_into', 't.merged_into')})"
+            where += " OR t.cseq > :ended)"
+        if ended_since is not None and table == "problem_events":
+            where += f" AND t.problem_id IN (SELECT id FROM problems WHERE ({active}) OR cseq > :ended)"
+        yield from self._records(table, where, {"since": since, "ended": ended_since})
 
     def record(self, table: str, key: str) -> dict[str, Any] | None:
         """One record in bundle form, by its cross-database key."""
@@ -335,9 +371,19 @@ class ReplicaRows:
         )
         return [dict(r) for r in rows]
 
-    def tombstones_since(self, since: int) -> Iterator[dict[str, Any]]:
+    def children(self, table: str, parent: str) -> list[tuple[str, dict[str, Any]]]:
+        """(table, record) of each row that dies with this one."""
+        child = CHILDREN.get(table)
+        if child is None:
+            return []
+        return [(child[0], r) for r in self._records(child[0], f"t.{child[1]} = :parent", {"parent": parent})]
+
+    def tombstones_since(self, since: int, kinds: tuple[str, ...] = tuple(KINDS.values())) -> Iterator[dict[str, Any]]:
+        marks = ",".join("?" * len(kinds))
         rows = self.conn.execute(
-            "SELECT kind, id, rev, dev, vv, deleted_at FROM tombstones WHERE cseq > ? ORDER BY kind, id", (since,)
+            "SELECT kind, id, rev, dev, vv, deleted_at FROM tombstones"
+            f" WHERE cseq > ? AND kind IN ({marks}) ORDER BY kind, id",
+            (since, *kinds),
         )
         for row in rows:
             yield dict(row)
@@ -436,15 +482,27 @@ class ReplicaRows:
             current = conn.execute("SELECT id FROM units WHERE name = ?", (record["name"],)).fetchone()
             unit_id = current[0] if current else _new_id()
             _upsert(conn, "units", {**values, **version, "id": unit_id}, "id")
-            for alias in record.get("aliases") or []:
-                if alias != record["name"]:
+            # The unit's former names as this version lists them; a former name two units
+            # claim (renamed two ways at once) stays with the later version, on every replica.
+            aliases = [a for a in record.get("aliases") or [] if a != record["name"]]
+            marks = ",".join("?" * len(aliases))
+            conn.execute(f"DELETE FROM unit_aliases WHERE unit_id = ? AND alias NOT IN ({marks})", (unit_id, *aliases))
+            conn.execute("DELETE FROM unit_aliases WHERE alias = ?", (record["name"],))
+            for alias in aliases:
+                owner = conn.execute(
+                    "SELECT u.id, u.rev, u.dev FROM unit_aliases a JOIN units u ON u.id = a.unit_id WHERE a.alias = ?",
+                    (alias,),
+                ).fetchone()
+                if owner is None:
                     conn.execute(
-                        "INSERT INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)"
-                        " ON CONFLICT (alias) DO UPDATE SET unit_id = excluded.unit_id",
+                        "INSERT INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)",
                         (alias, unit_id, record.get("updated_at") or now_iso()),
                     )
+                elif owner[0] != unit_id and (record["rev"], record["dev"]) > (owner[1], owner[2]):
+                    conn.execute("UPDATE unit_aliases SET unit_id = ? WHERE alias = ?", (unit_id, alias))
         elif table == "inspections":
             values = {c: record.get(c) for c in INSPECTION_COLUMNS}
+            values["no"] = self._free_number("inspections", record)
             values["inspectors"] = json.dumps(record.get("inspectors") or [], ensure_ascii=False)
             fresh = conn.execute("SELECT 1 FROM inspections WHERE id = ?", (record["id"],)).fetchone() is None
             _upsert(conn, "inspections", {**values, **version, "site_id": site_id}, "id")
@@ -465,6 +523,7 @@ class ReplicaRows:
             self._put_photos("photos", "result_id", record["id"], record.get("photos") or [], {}, fresh)
         elif table == "problems":
             values = {c: record.get(c) for c in PROBLEM_COLUMNS}
+            values["no"] = self._free_number("problems", record)
             values["fclock"] = json.dumps(record.get("fclock") or {}, sort_keys=True) if record.get("fclock") else None
             _upsert(conn, "problems", {**values, **version, "site_id": site_id}, "id")
         elif table == "problem_events":
@@ -480,6 +539,22 @@ class ReplicaRows:
             )
         else:  # pragma: no cover - a programming error
             raise ValueError(table)
+
+    def _free_number(self, table: str, record: dict[str, Any]) -> str:
+        """The record's number, unless another record has it (numbers made before device codes).
+
+        Of the two, the one made later (created_at, then id) takes a suffix from its id, the
+        same choice on every replica.
+        """
+        row = self.conn.execute(
+            f"SELECT id, created_at, no FROM {table} WHERE no = ? AND id <> ?", (record["no"], record["id"])
+        ).fetchone()
+        if row is None:
+            return str(record["no"])
+        if (str(record["created_at"]), str(record["id"])) > (row[1], row[0]):
+            return f"{record['no']}-{str(record['id'])[:4].upper()}"
+        self.conn.execute(f"UPDATE {table} SET no = ? WHERE id = ?", (f"{row[2]}-{row[0][:4].upper()}", row[0]))
+        return str(record["no"])
 
     def _put_photos(
         self,
@@ -598,22 +673,14 @@ class ReplicaRows:
                         moved += len(ids)
         return moved
 
-    def unit_alias_of(self, name: str) -> str | None:
-        """The current name of the unit that once was called `name`, if it is a former name."""
+    def unit_alias_of(self, name: str) -> tuple[str, int, str] | None:
+        """(current name, rev, dev) of the unit that once was called `name`, if it is a former name."""
         row = self.conn.execute(
-            "SELECT u.name FROM unit_aliases a JOIN units u ON u.id = a.unit_id WHERE a.alias = ? AND u.name <> ?",
+            "SELECT u.name, u.rev, u.dev FROM unit_aliases a JOIN units u ON u.id = a.unit_id"
+            " WHERE a.alias = ? AND u.name <> ?",
             (name, name),
         ).fetchone()
-        return row[0] if row else None
-
-    def renumber_collisions(self, table: str) -> None:
-        """Two records with one number (made before device codes): the later one's number gets a suffix."""
-        rows = self.conn.execute(
-            f"SELECT a.id FROM {table} a JOIN {table} b ON a.no = b.no AND a.id <> b.id"
-            " WHERE (a.created_at, a.id) > (b.created_at, b.id)"
-        ).fetchall()
-        for (row_id,) in rows:
-            self.conn.execute(f"UPDATE {table} SET no = no || '-' || upper(substr(id, 1, 4)) WHERE id = ?", (row_id,))
+        return (row[0], row[1], row[2]) if row else None
 
 
 def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, object], key: str) -> None:

@@ -14,6 +14,7 @@ it, every record), then merges all of them in one transaction. Merging a record 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -108,25 +109,34 @@ def export_bundle(
     if field_bundle:
         manifest["office_id"] = device.office_id or device.id
         manifest["acks"] = store.device_acks()
-        if for_device:
-            enrolled = store.enrolled_device(for_device)
-            if enrolled is None:
-                raise StateError(f"设备 {for_device} 还没有登记：请先用 inspect-cli device enroll {for_device}")
-            manifest["for_device"] = enrolled["code"]
+    if for_device:
+        # Made for one laptop: signed with its key, which travels only in its first field bundle.
+        enrolled = store.enrolled_device(for_device)
+        if enrolled is None:
+            raise StateError(f"设备 {for_device} 还没有登记：请先用 inspect-cli device enroll {for_device}")
+        manifest["for_device"] = enrolled["code"]
+        if field_bundle and not enrolled["key_sent"]:
             manifest["device_key"] = enrolled["key"]
-            key = bytes.fromhex(enrolled["key"])
+        key = bytes.fromhex(enrolled["key"])
+    # A field bundle carries the problems still to fix, and those that ended since the last
+    # field bundle for that laptop (for any laptop, when made for none).
+    ended_since = None
+    if field_bundle:
+        sent = store.field_sent(manifest.get("for_device"))
+        ended_since = device.changes if sent is None else sent
     counts: dict[str, int] = {}
     photos: dict[str, str] = {}
     with BundleWriter(path, manifest, key) as writer:
         for table in TABLES:
             if field_bundle and table in ("inspections", "results"):
                 continue
-            only = "active" if field_bundle else None
-            rows = _collect_photos(store.changed_rows(table, since, only), photos)
+            rows = _collect_photos(store.changed_rows(table, since, ended_since), photos)
             counts[table] = writer.write_records(table, rows)
         if not field_bundle:
             counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(since))
         else:
+            # What was deleted here since the last field bundle is deleted on the laptops too.
+            counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(ended_since or 0))
             counts["checklists"] = writer.write_records("checklists", _checklist_files(checklist_dirs or []))
             if settings is not None:
                 counts["settings"] = writer.write_records("settings", [settings])
@@ -141,7 +151,8 @@ def export_bundle(
                 progress(done, len(photos))
         writer.note(counts=counts)
         if field_bundle and for_device:
-            store.mark_key_sent(for_device)
+            store.mark_key_sent(manifest["for_device"])
+            store.mark_field_sent(manifest["for_device"], device.changes)
     return ExportReport(path, manifest["kind"], counts, added, since, device.changes)
 
 
@@ -220,8 +231,6 @@ def import_bundles(
                 report.photos = photos.install(written, tick)
                 store.fold_former_names()
                 report.merged = store.dedupe_problems()
-                store.renumber_collisions("inspections")
-                store.renumber_collisions("problems")
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -266,31 +275,41 @@ class _Source:
 
 
 def _check_source(store: Store, bundle: Bundle, enroll: bool) -> _Source:
-    """Refuse a bundle this database does not trust; what to record about its device."""
+    """Refuse a bundle this database does not trust; what to record about its device.
+
+    A laptop trusts the first field bundle it takes (that is how it receives its key);
+    from then on every bundle from the office must be signed with that key. The office
+    trusts an enrolled laptop's bundles, signed with the laptop's key once it was handed out.
+    """
     m = bundle.manifest
     name = bundle.path.name
-    kind, device_id, code = m.get("kind"), m.get("device_id"), m.get("device_code")
-    if kind not in (WORK, FIELD) or not isinstance(device_id, str) or not device_id:
-        raise BundleError(f"同步包 {name} 缺少来源设备信息，不能导入")
+    _check_manifest(m, name)
+    kind, device_id = m["kind"], m["device_id"]
+    code = str(m.get("device_code") or "").upper()
     me = store.device()
-    if kind == FIELD:
-        office = m.get("office_id")
+    key = store.device_key()
+    if device_id == me.id:
+        raise BundleError(f"同步包 {name} 是本机自己导出的，不需要导入")
+    from_office = kind == FIELD or (me.office_id is not None and device_id == me.office_id)
+    if from_office:
+        office = m.get("office_id") if kind == FIELD else device_id
         if me.office_id and office != me.office_id and not enroll:
-            raise BundleError(f"下发包 {name} 来自另一个创城办（与本机以前收到的不同）；确认无误后加 --enroll 导入")
-        target = m.get("for_device")
+            raise BundleError(f"同步包 {name} 来自另一个创城办（与本机以前收到的不同）；确认无误后加 --enroll 导入")
+        target = str(m.get("for_device") or "").upper()
         if target and me.code and target != me.code:
             raise BundleError(f"下发包 {name} 是给设备 {target} 的，本机代码是 {me.code}")
-        if m.get("device_key"):
-            _verify(bundle, bytes.fromhex(str(m["device_key"])))
-        return _Source(FIELD, device_id, str(code or ""))
-    if not isinstance(code, str) or not code:
-        raise BundleError(f"同步包 {name} 没有设备代码，不能导入")
-    if device_id == me.id or device_id == me.office_id:
-        key = store.device_key()
-        if bundle.signed and key:
+        if key and not enroll:
+            if not bundle.signed:
+                raise BundleError(f"同步包 {name} 没有签名：本机已登记，创城办给本机的同步包须用 --for {me.code} 导出")
             _verify(bundle, bytes.fromhex(key))
+        elif m.get("device_key"):
+            _verify(bundle, bytes.fromhex(m["device_key"]))
+        if kind == FIELD:
+            return _Source(FIELD, device_id, code, enroll=enroll)
         return _Source(WORK, device_id, code)
-    if code == me.code:
+    if not code:
+        raise BundleError(f"同步包 {name} 没有设备代码，不能导入")
+    if me.code and code == me.code.upper():
         raise BundleError(f"同步包 {name} 的设备代码 {code} 与本机相同，但来自另一台设备；每台电脑的代码必须不同")
     known = store.enrolled_device(code)
     if known is None:
@@ -305,6 +324,35 @@ def _check_source(store: Store, bundle: Bundle, enroll: bool) -> _Source:
     if known["key_sent"]:
         _verify(bundle, bytes.fromhex(known["key"]))
     return _Source(WORK, device_id, code)
+
+
+def _check_manifest(m: dict[str, Any], name: str) -> None:
+    """The manifest fields this module relies on, of the types it relies on."""
+
+    def bad(what: str) -> BundleError:
+        return BundleError(f"同步包 {name} 的清单无效：{what}")
+
+    if m.get("kind") not in (WORK, FIELD):
+        raise bad("类型（kind）未知")
+    for field_name in ("device_id",):
+        if not isinstance(m.get(field_name), str) or not m[field_name] or len(m[field_name]) > 64:
+            raise bad(f"缺少来源设备（{field_name}）")
+    for field_name in ("device_code", "office_id", "for_device", "created"):
+        if m.get(field_name) is not None and (not isinstance(m[field_name], str) or len(m[field_name]) > 64):
+            raise bad(f"{field_name} 应为文字")
+    for field_name in ("clock", "since", "upto"):
+        value = m.get(field_name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+            raise bad(f"{field_name} 应为整数")
+    key = m.get("device_key")
+    if key is not None and not (isinstance(key, str) and re.fullmatch(r"[0-9a-f]{64}", key)):
+        raise bad("设备密钥格式不对")
+    for field_name in ("acks", "counts"):
+        value = m.get(field_name, {})
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in value.items()
+        ):
+            raise bad(f"{field_name} 应为“名称: 整数”的映射")
 
 
 def _verify(bundle: Bundle, key: bytes) -> None:
@@ -324,6 +372,7 @@ def _apply_source(store: Store, bundle: Bundle, source: _Source, report: ImportR
             code=m.get("for_device"),
             key=m.get("device_key"),
             acked=(m.get("acks") or {}).get(store.device().id),
+            keep_key=bool(store.device_key()) and not source.enroll,
         )
         return
     if source.enroll:
@@ -360,19 +409,51 @@ _DATES = {
 }
 
 
+# Fields whose type the merge relies on; any other field is stored as it came (SQLite keeps
+# whatever type it is given, and the CHECK constraints hold the choices).
+_TEXT_FIELDS = (
+    "id", "code", "name", "site", "no", "inspection_id", "problem_id", "item_id", "kind", "dev", "prior",
+    "repeat_of", "action", "unit", "note", "description", "created_at", "updated_at", "recorded_at", "at",
+)  # fmt: skip
+_INT_FIELDS = ("rev", "year", "seq", "count", "rework_count", "recheck_count")
+_LIST_FIELDS = {"items": dict, "photos": dict, "aliases": str, "inspectors": str}
+
+
 def _check_record(table: str, record: dict[str, Any], where: str) -> None:
     for name in _REQUIRED[table]:
         if record.get(name) in (None, ""):
             raise BundleError(f"{where}缺少 {name}")
-    if table != "tombstones" or record.get("rev") is not None:
-        if not isinstance(record.get("rev"), int) or not isinstance(record.get("dev"), str):
-            raise BundleError(f"{where}缺少版本信息（rev/dev）")
-        vv = record.get("vv")
-        if vv is not None:
-            try:
-                vector(record)
-            except (ValueError, TypeError):
-                raise BundleError(f"{where}的版本信息无效") from None
+    if not isinstance(record.get("rev"), int) or not isinstance(record.get("dev"), str):
+        raise BundleError(f"{where}缺少版本信息（rev/dev）")
+    for name in _TEXT_FIELDS:
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise BundleError(f"{where}的 {name} 应为文字")
+    for name in _INT_FIELDS:
+        value = record.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise BundleError(f"{where}的 {name} 应为整数")
+    for name, kind in _LIST_FIELDS.items():
+        value = record.get(name)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, kind) for v in value)):
+            raise BundleError(f"{where}的 {name} 格式不对")
+    try:
+        version = vector(record)
+    except (ValueError, TypeError):
+        raise BundleError(f"{where}的版本信息无效") from None
+    if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in version.items()):
+        raise BundleError(f"{where}的版本信息无效")
+    clocks = record.get("fclock")
+    if clocks is not None and not (
+        isinstance(clocks, dict)
+        and all(
+            isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and isinstance(c[1], str)
+            for c in clocks.values()
+        )
+    ):
+        raise BundleError(f"{where}的字段版本（fclock）无效")
+    for item in record.get("items") or ():
+        if not isinstance(item.get("item_id"), str) or not isinstance(item.get("score"), int | float):
+            raise BundleError(f"{where}的检查项格式不对")
     for (kind, name), allowed in _CHOICES.items():
         if kind == table and record.get(name) not in allowed:
             raise BundleError(f"{where}的 {name} 无效：{str(record.get(name))[:40]}")
@@ -385,10 +466,17 @@ def _check_record(table: str, record: dict[str, Any], where: str) -> None:
         except ValueError:
             raise BundleError(f"{where}的日期 {name} 无效：{str(value)[:40]}") from None
     for photo in record.get("photos") or ():
-        if not isinstance(photo, dict) or not isinstance(photo.get("sha256"), str) or len(photo["sha256"]) != 64:
+        sha = photo.get("sha256")
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
             raise BundleError(f"{where}的照片信息无效")
-        stored = str(photo.get("stored_name") or "")
-        if not stored or stored.startswith(("/", "\\")) or ".." in stored.replace("\\", "/").split("/"):
+        stored = photo.get("stored_name")
+        if (
+            not isinstance(stored, str)
+            or not stored
+            or stored.startswith(("/", "\\"))
+            or ":" in stored
+            or ".." in stored.replace("\\", "/").split("/")
+        ):
             raise BundleError(f"{where}的照片文件名无效")
 
 
@@ -434,7 +522,7 @@ def _merge_all(
                 where = f"同步包 {bundle.path.name} 的{KIND_LABELS[table]}第 {line} 条"
                 _check_record(table, record, where)
                 _check_references(store, table, record, where, site_ids, known, dead, photo_here)
-                _merge_record(store, table, record, cseqs[bundle.path], report, dead, site_ids)
+                _merge_record(store, table, record, (cseqs[bundle.path], change), report, dead, site_ids)
                 if table in known:
                     known[table].add(record["id"])
                 counts[bundle.path] += 1
@@ -482,22 +570,30 @@ def _merge_record(
     store: Store,
     table: str,
     record: dict[str, Any],
-    cseq: int,
+    cseqs: tuple[int, int],
     report: ImportReport,
     dead: dict[str, set[str]],
     site_ids: dict[str, str],
 ) -> None:
     key = str(record[RECORD_KEYS[table]])
-    if table == "units" and store.unit_alias_of(key):
-        report.count(table, "unchanged")  # renamed or merged here: the register's name stands
-        return
+    if table == "units":
+        renamed = store.unit_alias_of(key)
+        if renamed is not None and (renamed[1], renamed[2]) > (record["rev"], record["dev"]):
+            report.count(table, "unchanged")  # renamed or merged here later: the register's name stands
+            return
+        # Otherwise the name is current again (renamed back): put_record takes it off the former names.
     if table not in ("sites", "units") and key in dead[KINDS[table]]:
         _lost_to_delete(store, table, key, record)
         report.count(table, "unchanged")
         return
-    if (table == "results" and record["inspection_id"] in dead["inspection"]) or (
-        table == "problem_events" and record["problem_id"] in dead["problem"]
-    ):
+    parent = {"results": ("inspection", "inspection_id"), "problem_events": ("problem", "problem_id")}.get(table)
+    if parent and record[parent[1]] in dead[parent[0]]:
+        # Its inspection or problem was deleted: an answer or a history entry the delete did
+        # not see is kept for a person to see.
+        tomb = store.tombstone(parent[0], record[parent[1]])
+        unseen = tomb is not None and not dominated(vector(record), vector(tomb))
+        if unseen and store.add_conflict(table, key, _label(record), {"_deleted": True, "_by": tomb["dev"]}, record):
+            report.conflicts += 1
         report.count(table, "unchanged")
         return
     if table == "results":
@@ -522,6 +618,9 @@ def _merge_record(
     if merged.outcome is Outcome.CONFLICT:
         store.add_conflict(table, key, _label(record), merged.kept, merged.lost)
     site_id = site_ids[merged.record["site"]] if table in ("inspections", "problems") else None
+    # Stored as the sender sent it, the sender's acknowledgement covers it; a merge of both
+    # sides is new to the office too and goes out in this database's next bundle.
+    cseq = cseqs[0] if merged.as_sent else cseqs[1]
     store.put_record(table, merged.record, cseq, site_id, fresh=here is None)
 
 
@@ -534,10 +633,14 @@ def _merge_tombstone(store: Store, tomb: dict[str, Any], cseq: int, report: Impo
         report.count("tombstones", "unchanged")
         return
     local = store.record(table, tomb["id"]) if table not in ("sites", "units") else None
-    if local is not None and not dominated(vector(local), vector(tomb)):
-        # Changed here after the other side deleted it: the delete wins, the change is kept to see.
-        store.add_conflict(table, tomb["id"], _label(local), {"_deleted": True, "_by": tomb["dev"]}, local)
-        report.conflicts += 1
+    if local is not None:
+        # Changed here (or its answers, its history) after the other side deleted it: the
+        # delete wins everywhere alike, and what it did not see is kept for a person to see.
+        deleted = {"_deleted": True, "_by": tomb["dev"]}
+        for kind, record in [(table, local), *store.children(table, tomb["id"])]:
+            unseen = not dominated(vector(record), vector(tomb))
+            if unseen and store.add_conflict(kind, str(record.get("id")), _label(record), deleted, record):
+                report.conflicts += 1
     store.put_tombstone(tomb, cseq)
     report.count("tombstones", "deleted")
 

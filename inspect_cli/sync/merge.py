@@ -12,10 +12,13 @@ never on the order they arrived in, which is what makes merging order-independen
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from inspect_cli.store.versions import compact, dominated, joined, vector
+
+__all__ = ["compact", "dominated", "joined", "vector"]
 
 # What is compared and kept per record; the rest (version, nested lists) is handled apart.
 _NOT_DATA = frozenset({"rev", "dev", "vv", "fclock", "no"})
@@ -37,26 +40,8 @@ class Merged:
     # For a conflict: the values kept and the values that lost, of the fields that differ.
     kept: dict[str, Any] = field(default_factory=dict)
     lost: dict[str, Any] = field(default_factory=dict)
-
-
-def vector(record: dict[str, Any]) -> dict[str, int]:
-    if record.get("vv"):
-        raw = record["vv"]
-        return dict(json.loads(raw) if isinstance(raw, str) else raw)
-    return {record["dev"]: record["rev"]} if record.get("dev") else {}
-
-
-def dominated(a: dict[str, int], b: dict[str, int]) -> bool:
-    """Every change in `a` is known to `b`."""
-    return all(b.get(device, 0) >= clock for device, clock in a.items())
-
-
-def joined(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return {device: max(a.get(device, 0), b.get(device, 0)) for device in sorted(a.keys() | b.keys())}
-
-
-def compact(rev: int, dev: str, vv: dict[str, int]) -> str | None:
-    return None if vv == {dev: rev} else json.dumps(vv, sort_keys=True)
+    # The record stored is the one that came, as it came (new, or it had seen ours).
+    as_sent: bool = False
 
 
 def stamp(record: dict[str, Any]) -> tuple[int, str]:
@@ -66,12 +51,16 @@ def stamp(record: dict[str, Any]) -> tuple[int, str]:
 def merge(table: str, local: dict[str, Any] | None, incoming: dict[str, Any]) -> Merged:
     """The record to keep when `incoming` arrives where `local` is stored."""
     if local is None:
-        return Merged(Outcome.NEW, incoming)
+        return Merged(Outcome.NEW, incoming, as_sent=True)
     mine, theirs = vector(local), vector(incoming)
     if dominated(theirs, mine):
         return Merged(Outcome.UNCHANGED)
     if dominated(mine, theirs):
-        return Merged(Outcome.UPDATED, {**incoming, "no": local.get("no", incoming.get("no"))})
+        return Merged(
+            Outcome.UPDATED,
+            {**incoming, "no": local.get("no", incoming.get("no"))},
+            as_sent="no" not in local or local["no"] == incoming.get("no"),
+        )
     winner, loser = (incoming, local) if stamp(incoming) > stamp(local) else (local, incoming)
     version = joined(mine, theirs)
     record = _merge_fields(winner, loser) if table == "problems" else dict(winner)
