@@ -110,6 +110,18 @@ def test_the_current_release_database_migrates_with_every_record_kept(tmp_path):
         assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
+def test_a_database_of_this_release_opens_with_its_replication_state(tmp_path):
+    """release-v8: an office that enrolled laptop A and merged a bundle with a delete in it."""
+    path = tmp_path / "v8.sqlite"
+    path.write_bytes(gzip.decompress((DATA / "release-v8.sqlite.gz").read_bytes()))
+    office = Cli(path)
+    shown = json.loads(office.ok("device", "show", "--json").stdout)
+    assert shown["code"] == "Z" and [d["code"] for d in shown["enrolled"]] == ["A"]
+    assert "JC-2026-A-0001" in office.ok("inspection", "list").stdout
+    with Store(path) as store:
+        assert store.conn.execute("SELECT count(*) FROM tombstones").fetchone()[0] == 2
+
+
 # --- bundles both ways ------------------------------------------------------------------------
 
 
@@ -132,7 +144,9 @@ def test_the_next_work_bundle_carries_only_what_the_office_has_not_acknowledged(
     office, a, _b, tmp = team
     fail(a)
     day_ends(office, a, tmp)
+    assert json.loads(a.ok("device", "show", "--json").stdout)["unsent"] == 0
     fail(a, "GJZD-001")
+    assert json.loads(a.ok("device", "show", "--json").stdout)["unsent"] > 0
     with zipfile.ZipFile(bundle(a, tmp / "a2.zip")) as z:
         inspections = z.read("records/inspections.ndjson").decode().splitlines()
     assert len(inspections) == 1 and "JC-2026-A-0002" in inspections[0]

@@ -32,15 +32,17 @@ def show(as_json: JsonOption = False) -> None:
                 "device_id": me.id,
                 "code": me.code,
                 "office_id": me.office_id,
-                "acknowledged": me.acked,
-                "changes": me.changes,
+                "unsent": store.unsent() if me.office_id else None,
                 "enrolled": [{k: v for k, v in d.items() if k != "key"} for d in devices],
             }
         )
         return
     say(f"本机设备代码：{me.code or '（未设置，用 inspect-cli device set A 设置）'}")
     say(f"本机设备 ID：{me.id}")
-    say(f"未发送的修改：{me.changes - me.acked} 处（创城办已确认到第 {me.acked} 处）")
+    if me.office_id:
+        say(f"尚未交给创城办的记录：{store.unsent()} 条（用 inspect-cli sync export -o 文件.zip 导出）")
+    elif devices:
+        say("本机是创城办（登记了外业电脑，没有上级下发包）")
     if devices:
         rows = [
             [d["code"], d["id"] or "（尚未导入过）", "是" if d["key_sent"] else "否", d["last_import"] or "—"]

@@ -120,6 +120,14 @@ class ReplicaMixin:
         with self.atomic():  # type: ignore[attr-defined]
             self.conn.execute("UPDATE devices SET key_sent = 1 WHERE code = ?", (code,))
 
+    def unsent(self) -> int:
+        """How many records changed here that the office has not acknowledged yet."""
+        acked = self.device().acked
+        total = 0
+        for table in (*KINDS, "tombstones"):
+            total += self.conn.execute(f"SELECT count(*) FROM {table} WHERE cseq > ?", (acked,)).fetchone()[0]
+        return total
+
     def field_sent(self, code: str | None) -> int | None:
         """This database's change sequence when it last made a field bundle for the device
         (for any device, when `code` is None); None if it never did."""
