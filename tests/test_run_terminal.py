@@ -91,6 +91,9 @@ def test_two_then_enter_in_a_real_terminal_answers_one_item(city, tmp_path, monk
     terminal = Terminal()
     try:
         terminal.start(command, env)
+        # A database without a device code asks for one, once; the inspector may skip it.
+        terminal.wait_for("请输入本机代码")
+        terminal.keys("b", "Enter")
         terminal.wait_for("[1/18] gg-01")
         terminal.keys("2", "Enter")  # one write: the terminal hands both keys over at once
         shown = terminal.wait_for("填写问题")
@@ -116,4 +119,6 @@ def test_two_then_enter_in_a_real_terminal_answers_one_item(city, tmp_path, monk
     finally:
         terminal.close()
     assert len(answers(city.db)) == 1
+    with Store(city.db) as store:
+        assert store.device().code == "B" and store.device().code_asked
     print(shown)  # what the terminal showed with the form open (pytest -s)

@@ -556,3 +556,15 @@ def test_a_unit_renamed_and_renamed_back_settles_on_every_side(team):
         assert problems(cli)[0]["unit"] == "市场监管局"
         names = [u["name"] for u in json.loads(cli.ok("unit", "list", "--json").stdout)]
         assert "市场监管局" in names and "市市场监督管理局" not in names
+
+
+def test_the_device_code_is_asked_for_once(store, monkeypatch, capsys):
+    from inspect_cli.cli import run
+
+    typed = iter(["长长的"])
+    monkeypatch.setattr("builtins.input", lambda: next(typed))
+    run._ask_device_code_once(store)  # an invalid code: said so, and not asked again
+    assert "设备代码“长长的”无效" in capsys.readouterr().err
+    assert store.device().code is None and store.device().code_asked
+    monkeypatch.setattr("builtins.input", lambda: pytest.fail("asked twice"))
+    run._ask_device_code_once(store)

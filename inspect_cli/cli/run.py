@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from rich.text import Text
 
 from inspect_cli import inspection as core
 from inspect_cli.checklist import Item
@@ -14,11 +15,14 @@ from inspect_cli.cli.args import SiteArg, unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import confirm, out, say, table, warn
 from inspect_cli.dates import parse_date
-from inspect_cli.errors import InputError
+from inspect_cli.errors import InputError, InspectError
 from inspect_cli.media import split_photo_paths
 from inspect_cli.models import InspectionDetail, Result, ResultRecord, needs_photo
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import format_points, format_rate, score_inspection
+
+if TYPE_CHECKING:
+    from inspect_cli.store import Store
 
 KEYS = {"1": Result.PASS, "2": Result.FAIL, "3": Result.SEVERE, "0": Result.NA}
 PROMPT = "结果 [1 合格 / 2 不合格 / 3 严重不合格 / 0 不适用 / Enter {enter} / b 上一项 / q 保存退出]："
@@ -61,6 +65,27 @@ def on_terminal(command: str) -> bool:
     return True
 
 
+def _ask_device_code_once(store: Store) -> None:
+    """A laptop without a device code is asked for one the first time it inspects on screen."""
+    me = store.device()
+    if me.code or me.code_asked:
+        return
+    say("本机还没有设备代码。几台电脑的数据要合并时，编号中带上它才不会重复（如 JC-2026-A-0001）。")
+    out.print(
+        Text("请输入本机代码（1–3 个字母或数字，每台电脑不同；直接回车跳过，以后可用 device set 设置）："), end=""
+    )
+    try:
+        answer = input().strip()
+    except EOFError:
+        answer = ""
+    if answer:
+        try:
+            say(f"本机设备代码：{store.set_device_code(answer).code}")
+        except InspectError as exc:
+            warn(f"{exc.message}；以后可用 inspect-cli device set 设置")
+    store.code_asked()
+
+
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("record")(record)
@@ -78,6 +103,8 @@ def run(
     found = core_site(site)
     date = parse_date(day, "检查日期") if day else None
     terminal = on_terminal("run")
+    if terminal:
+        _ask_device_code_once(store)
     try:
         detail, resumed = core.start(store, checklists, found, date, inspector, again)
     except core.AlreadyInspected as exc:

@@ -307,7 +307,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             changes INTEGER NOT NULL DEFAULT 0,
             acked INTEGER NOT NULL DEFAULT 0,
             key TEXT,
-            office_id TEXT
+            office_id TEXT,
+            code_asked INTEGER NOT NULL DEFAULT 0
         );
         INSERT INTO replica (id, device_id, clock, changes) VALUES (1, {_SQL_UUID4}, 1, 1);
         CREATE TABLE devices (

@@ -49,6 +49,7 @@ class Device:
     changes: int
     acked: int
     office_id: str | None
+    code_asked: bool = False
 
 
 def check_device_code(text: str) -> str:
@@ -68,9 +69,14 @@ class ReplicaMixin:
 
     def device(self) -> Device:
         row = self.conn.execute(
-            "SELECT device_id, device_code, clock, changes, acked, office_id FROM replica"
+            "SELECT device_id, device_code, clock, changes, acked, office_id, code_asked FROM replica"
         ).fetchone()
-        return Device(*row)
+        return Device(*row[:6], code_asked=bool(row[6]))
+
+    def code_asked(self) -> None:
+        """The person was asked for this device's code once (and may have skipped it)."""
+        with self.atomic():  # type: ignore[attr-defined]
+            self.conn.execute("UPDATE replica SET code_asked = 1")
 
     def set_device_code(self, text: str) -> Device:
         """Give this database its code; numbers made from now on carry it."""
