@@ -220,7 +220,9 @@ def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_confl
     assert problem["unit"] == "城市管理局" and problem["status"] == "fixed"  # both changes kept
     listed = json.loads(office.ok("sync", "conflicts", "--json").stdout)
     assert any(c["label"] == "ZG-2026-A-0001" for c in listed)
-    assert "ZG-2026-A-0001" in office.ok("sync", "conflicts").stdout
+    shown = office.ok("sync", "conflicts").stdout
+    assert "ZG-2026-A-0001" in shown and "责任单位：城市管理局（Z）" in shown and "状态：已整改待复查（A）" in shown
+    assert "两边的修改都已保留" in shown  # nothing lost: each side changed other fields
     # The laptop, given the office's state, ends up with the same problem.
     imported(a, bundle(office, tmp / "office-all.zip", "--all", "--for", "A"))
     (on_laptop,) = problems(a)
@@ -568,3 +570,16 @@ def test_the_device_code_is_asked_for_once(store, monkeypatch, capsys):
     assert store.device().code is None and store.device().code_asked
     monkeypatch.setattr("builtins.input", lambda: pytest.fail("asked twice"))
     run._ask_device_code_once(store)
+
+
+def test_a_field_changed_on_both_sides_keeps_the_losing_value_in_the_conflict(team):
+    office, a, _b, tmp = team
+    fail(a)
+    day_ends(office, a, tmp)
+    office.ok("issue", "deadline", "ZG-2026-A-0001", "2026-12-01")
+    a.ok("issue", "deadline", "ZG-2026-A-0001", "2026-12-05")
+    imported(office, bundle(a, tmp / "a2.zip"))
+    (conflict,) = json.loads(office.ok("sync", "conflicts", "--json").stdout)
+    deadlines = {conflict["kept"]["deadline"], conflict["other"]["deadline"]}
+    assert deadlines == {"2026-12-01", "2026-12-05"}
+    assert problems(office)[0]["deadline"] == conflict["kept"]["deadline"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -223,10 +222,64 @@ def _device_codes() -> dict[str, str]:
     return codes
 
 
+# How fields and values read in the conflict list.
+_FIELDS = {
+    "unit": "责任单位",
+    "unit_locked": "单位已指定",
+    "status": "状态",
+    "deadline": "整改时限",
+    "deadline_locked": "时限已指定",
+    "fixed_date": "上报整改日期",
+    "closed_date": "销号日期",
+    "description": "问题描述",
+    "count": "处数",
+    "severity": "严重程度",
+    "rework_count": "返工次数",
+    "recheck_count": "复查次数",
+    "result": "结果",
+    "note": "说明",
+    "inspectors": "检查人",
+    "finished_at": "完成时间",
+    "name": "名称",
+    "address": "地址",
+    "street": "街道",
+    "partner": "包抓单位",
+    "contact": "联系人",
+    "phone": "电话",
+    "action": "处理",
+    "date": "日期",
+    "inspection_id": "发现检查",
+}
+
+
+def _shown_value(name: str, value: Any) -> str:
+    from inspect_cli.models import ProblemStatus, Result
+
+    if name.endswith("_locked"):
+        return "是" if value else "否"
+    if value is None or value == "":
+        return "（空）"
+    if name == "status" and value in {s.value for s in ProblemStatus}:
+        return ProblemStatus(value).label
+    if name in ("result", "severity") and value in {r.value for r in Result}:
+        return Result(value).label
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
 def _values(values: dict[str, Any], codes: dict[str, str]) -> str:
     if values.get("_deleted"):
         return f"已删除（{codes.get(values.get('_by') or '', '另一台设备')}）"
     shown = {k: v for k, v in values.items() if not k.startswith("_") and k not in ("photos", "items", "fclock")}
+    if not shown:
+        return "（无丢失：两边的修改都已保留）"
+    sources = values.get("_from") or {}
+    parts = []
+    for name, value in list(shown.items())[:8]:
+        who = f"（{codes.get(sources[name], sources[name][:8])}）" if name in sources else ""
+        parts.append(f"{_FIELDS.get(name, name)}：{_shown_value(name, value)}{who}")
     who = codes.get(values.get("_by") or "", str(values.get("_by") or "")[:8])
-    when = str(values.get("_at") or "")[:16]
-    return f"{json.dumps(shown, ensure_ascii=False)[:200]}（{who} {when}）"
+    when = str(values.get("_at") or "")[:16].replace("T", " ")
+    tail = f"（{who} {when}）" if who else (f"（{when}）" if when else "")
+    return "；".join(parts)[:300] + tail

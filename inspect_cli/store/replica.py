@@ -602,7 +602,8 @@ class ReplicaRows:
         kept_text = json.dumps(kept, ensure_ascii=False, sort_keys=True)
         other_text = json.dumps(other, ensure_ascii=False, sort_keys=True)
         seen = self.conn.execute(
-            "SELECT 1 FROM conflicts WHERE kind = ? AND record_id = ? AND other = ?", (kind, record_id, other_text)
+            "SELECT 1 FROM conflicts WHERE kind = ? AND record_id = ? AND kept = ? AND other = ?",
+            (kind, record_id, kept_text, other_text),
         ).fetchone()
         if seen:
             return False

@@ -67,11 +67,52 @@ def merge(table: str, local: dict[str, Any] | None, incoming: dict[str, Any]) ->
     record.update(rev=winner["rev"], dev=winner["dev"], vv=compact(winner["rev"], winner["dev"], version))
     if "no" in local:
         record["no"] = local["no"]
+    if table == "problems":
+        kept, lost = _field_changes(local, incoming, record, loser)
+        if not kept:
+            return Merged(Outcome.UPDATED, record)
+        return Merged(Outcome.CONFLICT, record, kept, lost)
     kept, lost = _differences(record, loser)
     if not lost:
         # Both sides made the same change: nothing for a person to decide.
         return Merged(Outcome.UPDATED, record)
     return Merged(Outcome.CONFLICT, record, kept, lost)
+
+
+def _field_changes(
+    local: dict[str, Any], incoming: dict[str, Any], merged: dict[str, Any], loser: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A problem changed on two sides: what each side changed, and what was lost.
+
+    `kept` holds every field either side changed since they last agreed, with its merged
+    value, and `_from` says whose change it is; `lost` holds the losing value of a field
+    both sides changed (empty when both sides' changes stand).
+    """
+    known_here, known_there = vector(local), vector(incoming)
+    clocks_here, clocks_there = local.get("fclock") or {}, incoming.get("fclock") or {}
+    merged_clocks = merged.get("fclock") or {}
+    kept: dict[str, Any] = {}
+    lost: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in sorted(set(clocks_here) | set(clocks_there)):
+        here = tuple(clocks_here.get(name) or (0, ""))
+        there = tuple(clocks_there.get(name) or (0, ""))
+        if here == there or local.get(name) == incoming.get(name):
+            continue
+        kept[name] = merged.get(name)
+        sources[name] = str((merged_clocks.get(name) or ("", ""))[1])
+        # A write one side made without knowing the other side's write to the same field.
+        new_here = here != (0, "") and known_there.get(str(here[1]), 0) < int(here[0])
+        new_there = there != (0, "") and known_here.get(str(there[1]), 0) < int(there[0])
+        if new_here and new_there:
+            lost[name] = loser.get(name)
+    if kept:
+        kept["_from"] = sources
+        kept["_at"] = merged.get("updated_at")
+    if lost:
+        lost["_by"] = loser.get("dev")
+        lost["_at"] = loser.get("updated_at")
+    return kept, lost
 
 
 def _merge_fields(winner: dict[str, Any], loser: dict[str, Any]) -> dict[str, Any]:
