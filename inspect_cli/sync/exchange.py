@@ -824,6 +824,8 @@ class _PhotoStager:
 def stage_photos(jobs: list[tuple[str, str, str]], folder: str | None) -> str | None:
     """In the photo process: verify (and with a folder, copy) each photo; the error, if any, as text."""
     opened: dict[str, Bundle] = {}
+    # One flush of everything at the end where the system has it (not on Windows: each file then).
+    flush_once = hasattr(os, "sync")
     try:
         for path, sha, suffix in jobs:
             if path not in opened:
@@ -831,8 +833,8 @@ def stage_photos(jobs: list[tuple[str, str, str]], folder: str | None) -> str | 
             if folder is None:
                 opened[path].check_photo(sha)
             else:
-                opened[path].extract_photo(sha, Path(folder) / f"{sha}{suffix}", sync=False)
-        if folder is not None:
+                opened[path].extract_photo(sha, Path(folder) / f"{sha}{suffix}", sync=not flush_once)
+        if folder is not None and flush_once:
             os.sync()
     except InspectError as exc:
         return exc.message
