@@ -583,3 +583,18 @@ def test_a_field_changed_on_both_sides_keeps_the_losing_value_in_the_conflict(te
     deadlines = {conflict["kept"]["deadline"], conflict["other"]["deadline"]}
     assert deadlines == {"2026-12-01", "2026-12-05"}
     assert problems(office)[0]["deadline"] == conflict["kept"]["deadline"]
+
+
+def test_a_unit_edited_on_a_laptop_while_the_office_renames_it_keeps_both_changes(team):
+    office, a, _b, tmp = team
+    register = tmp / "units.csv"
+    register.write_text("单位名称,联系人,电话\n市场监管局,王科长,0371-99999999\n", encoding="utf-8")
+    a.ok("unit", "import", register)
+    office.ok("unit", "rename", "市场监管局", "市市场监督管理局")
+    imported(office, bundle(a, tmp / "a.zip"))
+    office.ok("sync", "export", "--field", "--for", "A", "-o", tmp / "field-2.zip")
+    a.ok("sync", "import", tmp / "field-2.zip")
+    for cli in (office, a):
+        (unit,) = [u for u in json.loads(cli.ok("unit", "list", "--json").stdout) if "市场" in u["name"]]
+        assert (unit["name"], unit["contact"], unit["phone"]) == ("市市场监督管理局", "王科长", "0371-99999999")
+        assert "市场监管局" in unit["aliases"]

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspect_cli import inspection, rectification, sites
+from inspect_cli import inspection, rectification, sites, units
 from inspect_cli.errors import InspectError
 from inspect_cli.models import ProblemStatus
 from inspect_cli.queries import GroupBy, ranking
@@ -31,6 +31,7 @@ SITES = ("NMSC-001", "GJZD-001", "JMXQ-001")
 ITEMS = (0, 1, 2)
 DAYS = (date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18))
 UNITS = ("城市管理局", "市场监管局")
+UNIT_NAMES = ("市场监管局", "市市场监督管理局", "市场监督管理局")
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,11 @@ class Team:
                 register = self.root / f"site-{next(self.serial)}.csv"
                 register.write_text(header + "\n" + ",".join(cells) + "\n", encoding="utf-8")
                 sites.import_register(store, self.checklists, register)
+            elif kind == "rename":
+                # The 责任单位 of NMSC-001 renamed: to a new name, or back to one it had.
+                current = store.site_by_code(SITES[0]).unit
+                if current:
+                    units.rename_unit(store, current, UNIT_NAMES[args[0]])
             elif kind == "delete":
                 found = store.list_inspections()
                 if found:
@@ -179,6 +185,7 @@ operation = st.one_of(
     st.tuples(st.just("delete"), replica, index),
     st.tuples(st.just("finish"), replica, index),
     st.tuples(st.just("site"), replica, st.integers(0, 2), st.integers(0, 3)),
+    st.tuples(st.just("rename"), replica, st.integers(0, 2)),
     st.tuples(st.just("fixed"), replica, index),
     st.tuples(st.just("recheck"), replica, index, st.booleans()),
     st.tuples(st.just("assign"), replica, index, st.sampled_from(UNITS)),

@@ -365,7 +365,7 @@ class Store(ReplicaMixin, ReplicaRows):
                 f"UPDATE units SET {assignments}, updated_at = :updated_at WHERE id = :id",
                 {**values, "updated_at": now_iso(), "id": unit_id},
             )
-            self._stamp("units", [unit_id])
+            self._stamp("units", [unit_id], fields=tuple(values))
 
     def rename_unit(
         self,
@@ -388,12 +388,14 @@ class Store(ReplicaMixin, ReplicaRows):
         now = now_iso()
         with self.atomic() as conn:
             # Renaming back to a former name: it is the current name again, no longer an alias.
+            holders = [r[0] for r in conn.execute("SELECT unit_id FROM unit_aliases WHERE alias = ?", (new,))]
             conn.execute("DELETE FROM unit_aliases WHERE alias = ?", (new,))
             conn.execute("UPDATE units SET name = ?, updated_at = ? WHERE id = ?", (new, now, unit_id))
             conn.execute(
                 "INSERT OR REPLACE INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)", (old, unit_id, now)
             )
-            self._stamp("units", [unit_id])
+            self._stamp("units", [unit_id], fields=("name", "aliases"))
+            self._stamp("units", [h for h in holders if h != unit_id], fields=("aliases",))
             return self._relabel_unit(names, new, action, note, actor, day)
 
     def merge_units(
@@ -421,9 +423,10 @@ class Store(ReplicaMixin, ReplicaRows):
                 "INSERT OR REPLACE INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)",
                 [(alias, target_id, now) for alias in aliases],
             )
+            self._bury("units", [source_id])
             conn.execute("DELETE FROM units WHERE id = ?", (source_id,))
             conn.execute("UPDATE units SET updated_at = ? WHERE id = ?", (now, target_id))
-            self._stamp("units", [target_id])
+            self._stamp("units", [target_id], fields=("aliases",))
             return self._relabel_unit(names, target, action, note, actor, day)
 
     def _relabel_unit(

@@ -206,7 +206,7 @@ class ReplicaMixin:
             " rev = :rev, dev = :me, cseq = :cseq"
         )
         clocks = [f for f in fields if f != "updated_at"]
-        if table == "problems" and clocks:
+        if table in ("problems", "units") and clocks:
             paths = ", ".join(f"'$.{f}', json_array(:rev, :me)" for f in clocks)
             sets += f", fclock = json_set(coalesce(fclock, '{{}}'), {paths})"
         for chunk in _chunks(ids):
@@ -257,7 +257,7 @@ SITE_COLUMNS = (
     "code", "name", "site_type", "type_code", "district", "street", "community", "grid", "address", "unit",
     "partner", "contact", "phone", "lng", "lat", "name_initials", "name_pinyin", "created_at", "updated_at",
 )  # fmt: skip
-UNIT_COLUMNS = ("name", "short_name", "contact", "phone", "kind", "created_at", "updated_at")
+UNIT_COLUMNS = ("name", "short_name", "contact", "phone", "kind", "created_at", "updated_at")  # and id, fclock
 INSPECTION_COLUMNS = (
     "id", "no", "year", "device", "seq", "date", "inspectors", "status", "site_type", "checklist_code",
     "checklist_edition", "created_at", "finished_at",
@@ -285,7 +285,7 @@ VERSION_COLUMNS = ("rev", "dev", "vv")
 # How each kind's records are keyed across databases.
 RECORD_KEYS = {
     "sites": "code",
-    "units": "name",
+    "units": "id",
     "inspections": "id",
     "results": "id",
     "problems": "id",
@@ -336,13 +336,15 @@ class ReplicaRows:
             for row in conn.execute(f"SELECT {cols} FROM sites t WHERE {where} ORDER BY t.code", params):
                 yield dict(row)
         elif table == "units":
-            cols = ", ".join(f"t.{c}" for c in (*UNIT_COLUMNS, *VERSION_COLUMNS))
-            for row in conn.execute(f"SELECT t.id AS _id, {cols} FROM units t WHERE {where} ORDER BY t.name", params):
+            cols = ", ".join(f"t.{c}" for c in ("id", *UNIT_COLUMNS, *VERSION_COLUMNS, "fclock"))
+            for row in conn.execute(f"SELECT {cols} FROM units t WHERE {where} ORDER BY t.id", params):
                 record = dict(row)
-                local = record.pop("_id")
+                record["fclock"] = dict(sorted(json.loads(record["fclock"]).items())) if record["fclock"] else {}
                 record["aliases"] = [
                     r[0]
-                    for r in conn.execute("SELECT alias FROM unit_aliases WHERE unit_id = ? ORDER BY alias", (local,))
+                    for r in conn.execute(
+                        "SELECT alias FROM unit_aliases WHERE unit_id = ? ORDER BY alias", (record["id"],)
+                    )
                 ]
                 yield record
         elif table == "inspections":
@@ -493,8 +495,21 @@ class ReplicaRows:
             _upsert(conn, "sites", row, "id")
         elif table == "units":
             values = {c: record.get(c) for c in UNIT_COLUMNS}
-            current = conn.execute("SELECT id FROM units WHERE name = ?", (record["name"],)).fetchone()
-            unit_id = current[0] if current else _new_id()
+            values["fclock"] = json.dumps(record.get("fclock") or {}, sort_keys=True) if record.get("fclock") else None
+            unit_id = record["id"]
+            # A unit elsewhere may hold the name this version takes (renamed two ways at once):
+            # the name stays with the later version, the other keeps its own as a former name.
+            holder = conn.execute(
+                "SELECT id, rev, dev FROM units WHERE name = ? AND id <> ?", (record["name"], unit_id)
+            ).fetchone()
+            if holder is not None:
+                loser = unit_id if (holder[1], holder[2]) > (record["rev"], record["dev"]) else holder[0]
+                if loser == unit_id:
+                    values["name"] = f"{record['name']}（{unit_id[:4]}）"
+                else:
+                    conn.execute(
+                        "UPDATE units SET name = name || '（' || substr(id, 1, 4) || '）' WHERE id = ?", (loser,)
+                    )
             _upsert(conn, "units", {**values, **version, "id": unit_id}, "id")
             # The unit's former names as this version lists them; a former name two units
             # claim (renamed two ways at once) stays with the later version, on every replica.
@@ -664,7 +679,9 @@ class ReplicaRows:
         """Labels and units still using a name the register lists as a former name take the current one.
 
         After the office renames or merges a unit, a laptop may still hold the old unit and
-        label new problems with it; once both meet, everything follows the register.
+        label new problems with it; once both meet, everything follows the register. Derived
+        from the register every replica holds, so it is not a change of its own (no new
+        version): each replica relabels the same way, and nothing goes back and forth.
         Returns how many records were relabelled.
         """
         conn = self.conn
@@ -684,9 +701,35 @@ class ReplicaRows:
                     ids = [r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE {column} = ?", (alias,))]
                     if ids:
                         conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (name, alias))
-                        self._stamp(table, ids, fields=(column,))  # type: ignore[attr-defined]
                         moved += len(ids)
         return moved
+
+    def unit_identity(self, record: dict[str, Any]) -> str:
+        """The id a unit arriving from elsewhere has here.
+
+        Units made before replication got an id per database; the same unit (by name, or a
+        former name) met under two ids takes the smaller one everywhere, so every replica
+        ends with one id per unit.
+        """
+        conn = self.conn
+        key = str(record["id"])
+        if conn.execute("SELECT 1 FROM units WHERE id = ?", (key,)).fetchone():
+            return key
+        names = [record["name"], *(record.get("aliases") or [])]
+        marks = ",".join("?" * len(names))
+        row = conn.execute(
+            f"SELECT id FROM units WHERE name IN ({marks})"
+            f" UNION SELECT unit_id FROM unit_aliases WHERE alias IN ({marks}) OR alias = ? ORDER BY 1 LIMIT 1",
+            (*names, *names, record["name"]),
+        ).fetchone()
+        if row is None:
+            return key
+        here = str(row[0])
+        if key < here:
+            conn.execute("UPDATE unit_aliases SET unit_id = ? WHERE unit_id = ?", (key, here))
+            conn.execute("UPDATE units SET id = ? WHERE id = ?", (key, here))
+            return key
+        return here
 
     def unit_alias_of(self, name: str) -> tuple[str, int, str] | None:
         """(current name, rev, dev) of the unit that once was called `name`, if it is a former name."""

@@ -402,6 +402,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX problems_merged ON problems (merged_into) WHERE merged_into IS NOT NULL;
 
         {_add_version_columns("sites", "units", "results", "problem_events")}
+        ALTER TABLE units ADD COLUMN fclock TEXT;
         UPDATE sites SET dev = (SELECT device_id FROM replica);
         UPDATE units SET dev = (SELECT device_id FROM replica);
         UPDATE inspections SET dev = (SELECT device_id FROM replica);

@@ -386,7 +386,7 @@ def _apply_source(store: Store, bundle: Bundle, source: _Source, report: ImportR
 
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "sites": ("code", "name", "site_type", "type_code", "created_at", "updated_at"),
-    "units": ("name", "created_at", "updated_at"),
+    "units": ("id", "name", "created_at", "updated_at"),
     "inspections": ("id", "no", "year", "seq", "site", "date", "status", "site_type", "checklist_code",
                     "checklist_edition", "created_at"),
     "results": ("id", "inspection_id", "item_id", "result", "count", "recorded_at"),
@@ -577,12 +577,9 @@ def _merge_record(
 ) -> None:
     key = str(record[RECORD_KEYS[table]])
     if table == "units":
-        renamed = store.unit_alias_of(key)
-        if renamed is not None and (renamed[1], renamed[2]) > (record["rev"], record["dev"]):
-            report.count(table, "unchanged")  # renamed or merged here later: the register's name stands
-            return
-        # Otherwise the name is current again (renamed back): put_record takes it off the former names.
-    if table not in ("sites", "units") and key in dead[KINDS[table]]:
+        key = store.unit_identity(record)
+        record = {**record, "id": key}
+    if table != "sites" and key in dead[KINDS[table]]:
         _lost_to_delete(store, table, key, record)
         report.count(table, "unchanged")
         return
@@ -632,7 +629,7 @@ def _merge_tombstone(store: Store, tomb: dict[str, Any], cseq: int, report: Impo
             store.put_tombstone({**present, **tomb}, cseq)
         report.count("tombstones", "unchanged")
         return
-    local = store.record(table, tomb["id"]) if table not in ("sites", "units") else None
+    local = store.record(table, tomb["id"]) if table != "sites" else None
     if local is not None:
         # Changed here (or its answers, its history) after the other side deleted it: the
         # delete wins everywhere alike, and what it did not see is kept for a person to see.

@@ -22,7 +22,9 @@ __all__ = ["compact", "dominated", "joined", "vector"]
 
 # What is compared and kept per record; the rest (version, nested lists) is handled apart.
 _NOT_DATA = frozenset({"rev", "dev", "vv", "fclock", "no"})
-# Problem fields two replicas may both change; merged field by field.
+# Records merged field by field: two sides' changes to different fields both stand.
+FIELD_MERGED = ("problems", "units")
+# Fields merged field by field (the rest identify the record).
 _PROBLEM_SKIP = frozenset({"id", "no", "year", "device", "seq", "site", "prior", "created_at"})
 
 
@@ -63,11 +65,11 @@ def merge(table: str, local: dict[str, Any] | None, incoming: dict[str, Any]) ->
         )
     winner, loser = (incoming, local) if stamp(incoming) > stamp(local) else (local, incoming)
     version = joined(mine, theirs)
-    record = _merge_fields(winner, loser) if table == "problems" else dict(winner)
+    record = _merge_fields(winner, loser) if table in FIELD_MERGED else dict(winner)
     record.update(rev=winner["rev"], dev=winner["dev"], vv=compact(winner["rev"], winner["dev"], version))
     if "no" in local:
         record["no"] = local["no"]
-    if table == "problems":
+    if table in FIELD_MERGED:
         kept, lost = _field_changes(local, incoming, record, loser)
         if not kept:
             return Merged(Outcome.UPDATED, record)
