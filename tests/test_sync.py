@@ -111,15 +111,20 @@ def test_the_current_release_database_migrates_with_every_record_kept(tmp_path):
 
 
 def test_a_database_of_this_release_opens_with_its_replication_state(tmp_path):
-    """release-v8: an office that enrolled laptop A and merged a bundle with a delete in it."""
+    """release-v8: an office that enrolled laptop A, merged a bundle with a delete in it and
+    renamed a unit."""
     path = tmp_path / "v8.sqlite"
     path.write_bytes(gzip.decompress((DATA / "release-v8.sqlite.gz").read_bytes()))
     office = Cli(path)
     shown = json.loads(office.ok("device", "show", "--json").stdout)
     assert shown["code"] == "Z" and [d["code"] for d in shown["enrolled"]] == ["A"]
     assert "JC-2026-A-0001" in office.ok("inspection", "list").stdout
+    assert "市市场监督管理局" in office.ok("unit", "list").stdout
     with Store(path) as store:
         assert store.conn.execute("SELECT count(*) FROM tombstones").fetchone()[0] == 2
+        # Every record reads back as a bundle carries it (the fixture holds no photo files).
+        for table in ("sites", "units", "inspections", "results", "problems", "problem_events"):
+            assert list(store.changed_rows(table, -1))
 
 
 # --- bundles both ways ------------------------------------------------------------------------
