@@ -31,7 +31,8 @@ from excel import add_sites, checklist  # bench/ is on sys.path when run as a sc
 from inspect_cli import inspection as core
 from inspect_cli.models import Photo
 from inspect_cli.store import Store
-from inspect_cli.sync.exchange import export_bundle, import_bundles
+from inspect_cli.sync.exchange import import_bundles
+from inspect_cli.sync.export import export_bundle
 
 OUT = Path(__file__).resolve().parent / "out"
 MONDAY = date(2026, 11, 16)

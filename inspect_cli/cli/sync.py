@@ -87,7 +87,7 @@ def export(
 ) -> None:
     """导出同步包，交给创城办（或下发给外业电脑）。例：inspect-cli sync export -o 张三-1128.zip"""
     from inspect_cli.config import settings_data
-    from inspect_cli.sync.exchange import export_bundle
+    from inspect_cli.sync.export import export_bundle
 
     if output.suffix.lower() != ".zip":
         raise InputError(f"同步包应以 .zip 结尾：{output}")

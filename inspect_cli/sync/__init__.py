@@ -10,3 +10,8 @@ KIND_LABELS = {
     "problem_events": "问题记录",
     "tombstones": "删除记录",
 }
+
+WORK = "work"
+FIELD = "field"
+# Kinds in the order they are written and merged: what a record refers to comes first.
+TABLES = ("sites", "units", "inspections", "results", "problems", "problem_events")
