@@ -442,13 +442,6 @@ class ReplicaRows:
         ).fetchone()
         return (row[0], row[1], row[2], row[3]) if row else None
 
-    def result_key(self, inspection_id: str, item_id: str) -> str | None:
-        """The id of the answer to this item of this inspection here, if there is one."""
-        row = self.conn.execute(
-            "SELECT id FROM results WHERE inspection_id = ? AND item_id = ?", (inspection_id, item_id)
-        ).fetchone()
-        return row[0] if row else None
-
     def site_ids(self, codes: Iterable[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for chunk in _chunks(sorted(set(codes))):
@@ -462,20 +455,6 @@ class ReplicaRows:
             marks = ",".join("?" * len(chunk))
             found.update(r[0] for r in self.conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk))
         return found
-
-    def buried(self, kind: str, ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(ids))):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT id FROM tombstones WHERE kind = ? AND id IN ({marks})", (kind, *chunk)
-                )
-            )
-        return found
-
-    # --- writing (inside the caller's transaction) ---------------------------------
 
     def next_change(self, clock: int) -> int:
         """A change sequence for rows an import writes; the Lamport clock moves past `clock`."""
@@ -730,15 +709,6 @@ class ReplicaRows:
             conn.execute("UPDATE units SET id = ? WHERE id = ?", (key, here))
             return key
         return here
-
-    def unit_alias_of(self, name: str) -> tuple[str, int, str] | None:
-        """(current name, rev, dev) of the unit that once was called `name`, if it is a former name."""
-        row = self.conn.execute(
-            "SELECT u.name, u.rev, u.dev FROM unit_aliases a JOIN units u ON u.id = a.unit_id"
-            " WHERE a.alias = ? AND u.name <> ?",
-            (name, name),
-        ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
 
 
 def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, object], key: str) -> None:
