@@ -202,18 +202,15 @@ def _merge_record(
     if table == "units":
         key = store.unit_identity(record)
         record = {**record, "id": key}
-    if table != "sites" and key in dead[KINDS[table]]:
-        _lost_to_delete(store, table, key, record)
-        report.count(table, "unchanged")
-        return
+    # Deleted here, or its inspection or problem was: what the delete did not see is kept.
     parent = {"results": ("inspection", "inspection_id"), "problem_events": ("problem", "problem_id")}.get(table)
-    if parent and record[parent[1]] in dead[parent[0]]:
-        # Its inspection or problem was deleted: an answer or a history entry the delete did
-        # not see is kept for a person to see.
-        tomb = store.tombstone(parent[0], record[parent[1]])
-        unseen = tomb is not None and not dominated(vector(record), vector(tomb))
-        if unseen and store.add_conflict(table, key, _label(record), {"_deleted": True, "_by": tomb["dev"]}, record):
-            report.conflicts += 1
+    dead_as = (KINDS[table], key) if table != "sites" and key in dead[KINDS[table]] else None
+    if dead_as is None and parent and record[parent[1]] in dead[parent[0]]:
+        dead_as = (parent[0], record[parent[1]])
+    if dead_as is not None:
+        tomb = store.tombstone(*dead_as)
+        if tomb is not None:
+            _keep_unseen(store, tomb, [(table, record)], report)
         report.count(table, "unchanged")
         return
     if table == "results":
@@ -254,21 +251,21 @@ def _merge_tombstone(store: Store, tomb: dict[str, Any], cseq: int, report: Impo
         return
     local = store.record(table, tomb["id"]) if table != "sites" else None
     if local is not None:
-        # Changed here (or its answers, its history) after the other side deleted it: the
-        # delete wins everywhere alike, and what it did not see is kept for a person to see.
-        deleted = {"_deleted": True, "_by": tomb["dev"]}
-        for kind, record in [(table, local), *store.children(table, tomb["id"])]:
-            unseen = not dominated(vector(record), vector(tomb))
-            if unseen and store.add_conflict(kind, str(record.get("id")), _label(record), deleted, record):
-                report.conflicts += 1
+        # Changed here (or its answers, its history) after the other side deleted it.
+        _keep_unseen(store, tomb, [(table, local), *store.children(table, tomb["id"])], report)
     store.put_tombstone(tomb, cseq)
     report.count("tombstones", "deleted")
 
 
-def _lost_to_delete(store: Store, table: str, key: str, record: dict[str, Any]) -> None:
-    tomb = store.tombstone(KINDS[table], key)
-    if tomb is not None and not dominated(vector(record), vector(tomb)):
-        store.add_conflict(table, key, _label(record), {"_deleted": True, "_by": tomb["dev"]}, record)
+def _keep_unseen(
+    store: Store, tomb: dict[str, Any], records: list[tuple[str, dict[str, Any]]], report: ImportReport
+) -> None:
+    """The delete wins everywhere alike; each record version it did not see is kept as a conflict."""
+    deleted = {"_deleted": True, "_by": tomb["dev"]}
+    for table, record in records:
+        unseen = not dominated(vector(record), vector(tomb))
+        if unseen and store.add_conflict(table, str(record.get("id")), _label(record), deleted, record):
+            report.conflicts += 1
 
 
 def _label(record: dict[str, Any]) -> str:
