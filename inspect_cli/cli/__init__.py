@@ -37,8 +37,13 @@ def _version(value: bool) -> None:
 @app.callback()
 def _global(
     db: Annotated[
-        Path | None,
-        typer.Option("--db", help="数据库文件（默认为用户数据目录；也可用环境变量 INSPECT_CLI_DB）", metavar="PATH"),
+        str | None,
+        typer.Option(
+            "--db",
+            help="数据库：文件路径，或服务器地址 postgresql://用户:密码@主机:5432/库名"
+            "（默认为用户数据目录里的文件；也可用环境变量 INSPECT_CLI_DB）",
+            metavar="PATH|URL",
+        ),
     ] = None,
     checklists: Annotated[
         list[Path] | None,

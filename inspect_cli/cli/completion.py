@@ -106,10 +106,10 @@ def _complete(ctx: typer.Context, incomplete: str, query: Callable[[Lookup], Ite
     return list(found.items())
 
 
-def _database(ctx: typer.Context) -> Path:
+def _database(ctx: typer.Context) -> Path | str:
     """The database the command line being completed names: --db, $INSPECT_CLI_DB, the default."""
     option = ctx.find_root().params.get("db")
-    return paths.db_path(Path(option) if option else None)
+    return paths.db_path(str(option) if option else None)
 
 
 # --- --install-completion [SHELL] / --show-completion [SHELL] ---------------------------

@@ -14,7 +14,7 @@ from inspect_cli.store import Store
 
 @dataclass
 class AppContext:
-    db_option: Path | None = None
+    db_option: str | None = None
     checklist_options: list[Path] = field(default_factory=list)
     config_option: Path | None = None
     debug: bool = False
@@ -23,7 +23,7 @@ class AppContext:
     _settings: Settings | None = None
 
     @property
-    def db_path(self) -> Path:
+    def db_path(self) -> Path | str:
         return paths.db_path(self.db_option)
 
     @property
@@ -81,7 +81,7 @@ class AppContext:
 state = AppContext()
 
 
-def configure(db: Path | None, checklists: list[Path] | None, config: Path | None, debug: bool) -> None:
+def configure(db: str | None, checklists: list[Path] | None, config: Path | None, debug: bool) -> None:
     state.close()
     state.db_option = db
     state.checklist_options = list(checklists or [])

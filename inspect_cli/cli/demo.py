@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from inspect_cli import paths
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, say, table
 from inspect_cli.dates import today
@@ -20,7 +21,7 @@ def demo() -> None:
     """在空数据库中建立示例城市（84 个点位、两周检查）并显示本周街道排名。例：inspect-cli --db demo.sqlite demo"""
     store = state.store()
     report = build_sample_city(store, state.checklists(), today(), state.media_dir)
-    say(f"示例城市已建立：{state.db_path}")
+    say(f"示例城市已建立：{paths.db_label(state.db_path)}")
     say(
         f"点位 {report.sites} 个，检查 {report.inspections} 次（{report.weeks[0][0]} 至 {report.weeks[-1][1]}），"
         f"发现问题 {report.problems} 个"

@@ -1,14 +1,13 @@
-"""The SQLite store: the only module that speaks SQL.
+"""The store: the only package that speaks SQL, on SQLite or PostgreSQL.
 
-Writes run in `BEGIN IMMEDIATE` transactions so a second process waits for the lock
-(busy timeout) instead of failing half-way; WAL mode lets readers go on meanwhile.
+Writes run in transactions that take the write lock first (see engine.py), so a second
+process waits instead of failing half-way; on SQLite, WAL mode lets readers go on meanwhile.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,18 +15,19 @@ from dataclasses import asdict
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspect_cli.checklist import Checklist, Item
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import NotFoundError, StateError, StoreError
 from inspect_cli.models import Inspection, Photo, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
-from inspect_cli.store.replica import ReplicaMixin, ReplicaRows
+from inspect_cli.store.replica import NEXT_EVENT_ORD, ReplicaMixin, ReplicaRows
 from inspect_cli.store.schema import APPLICATION_ID, MIGRATIONS
 
-__all__ = ["APPLICATION_ID", "MIGRATIONS", "Store", "StoreError"]
+if TYPE_CHECKING:
+    from inspect_cli.store.engine import Connection, Record, Target
 
-BUSY_TIMEOUT_SECONDS = 30
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "Store", "StoreError"]
 
 # Site columns that are not part of a Site: search helpers and the row's version.
 _SITE_INTERNAL = frozenset({"name_initials", "name_pinyin", "rev", "dev", "vv", "cseq"})
@@ -47,34 +47,14 @@ _PROBLEM_ORDER = {
     "deadline": " ORDER BY p.deadline, p.year, p.seq",
     "unit": " ORDER BY coalesce(p.unit, ''), p.deadline, p.year, p.seq",
 }
+_SET_ALIAS = (
+    "INSERT INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (alias) DO UPDATE SET unit_id = excluded.unit_id, created_at = excluded.created_at"
+)
 _INSPECTION_SELECT = """
     SELECT i.*, s.code AS site_code, s.name AS site_name, s.street AS street
     FROM inspections i JOIN sites s ON s.id = i.site_id
 """
-
-
-_SQLITE_MESSAGES = {
-    "file is not a database": "不是 SQLite 数据库文件（可能是其他程序的文件），未做任何修改",
-    "database disk image is malformed": "数据库文件已损坏，请用备份恢复",
-    "unable to open database file": "无法打开（路径不存在、是文件夹或没有权限）",
-    "attempt to write a readonly database": "数据库是只读的（文件或所在文件夹没有写权限），未写入任何内容",
-    "readonly database": "数据库是只读的（文件或所在文件夹没有写权限），未写入任何内容",
-    "database or disk is full": "磁盘已满，未写入任何内容；请清理磁盘后重试",
-    "database is locked": f"数据库被其他程序占用（已等待 {BUSY_TIMEOUT_SECONDS} 秒），未写入任何内容；请稍后重试",
-    "disk i/o error": "读写磁盘出错（磁盘已满、已拔出或损坏），未写入任何内容",
-    # Checked before writing, so only another process writing the same record at the same
-    # moment gets here.
-    "unique constraint failed": "另一个操作同时写入了同一条记录，本次未写入任何内容；请重试",
-}
-
-
-def sqlite_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
-    """A Chinese one-line StoreError for what SQLite reports about the file or the disk."""
-    text = str(exc).lower()
-    for key, message in _SQLITE_MESSAGES.items():
-        if key in text:
-            return StoreError(f"数据库 {path}：{message}")
-    return StoreError(f"数据库 {path} 出错：{exc}")
 
 
 def new_id() -> str:
@@ -102,9 +82,10 @@ def _like(text: str) -> str:
 class _Where:
     """A WHERE clause built from optional filters, with named parameters."""
 
-    def __init__(self) -> None:
+    def __init__(self, like: str = "LIKE") -> None:
         self.clauses: list[str] = []
         self.params: dict[str, object] = {}
+        self.like = like
 
     def add(self, clause: str, **params: object) -> None:
         self.clauses.append(clause)
@@ -112,7 +93,7 @@ class _Where:
 
     def contains(self, column: str, name: str, text: str) -> None:
         """`column` contains `text` (case and LIKE wildcards taken literally)."""
-        self.add(f"{column} LIKE :{name} ESCAPE '\\'", **{name: _like(text.strip())})
+        self.add(f"{column} {self.like} :{name} ESCAPE '\\'", **{name: _like(text.strip())})
 
     @property
     def sql(self) -> str:
@@ -120,53 +101,75 @@ class _Where:
 
 
 class Store(ReplicaMixin, ReplicaRows):
-    """A connection to one inspect-cli database; use as a context manager."""
+    """A connection to one inspect-cli database (a SQLite file or a PostgreSQL database)."""
 
     def __init__(self, path: Path | str = ":memory:") -> None:
+        from inspect_cli.store import engine
+
+        self.target: Target = engine.target(path)
         self.path = path
+        self.label = self.target.label
         self._depth = 0
         self._tick: tuple[int, int, str] | None = None
+        self._errors = engine.DatabaseError
+        sqlite_file = self.target.path
         try:
-            if path != ":memory:":
-                if Path(path).is_dir():
-                    raise StoreError(f"数据库路径是一个文件夹，不是数据库文件：{path}")
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            if sqlite_file is not None:
+                if sqlite_file.is_dir():
+                    raise StoreError(f"数据库路径是一个文件夹，不是数据库文件：{sqlite_file}")
+                sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"无法创建数据库目录 {Path(path).parent}：{exc.strerror or exc}") from None
-        except sqlite3.Error as exc:
-            raise sqlite_error(exc, path) from None
+            raise StoreError(f"无法创建数据库目录 {sqlite_file.parent}：{exc.strerror or exc}") from None
+        self.conn, self._engine = engine.connect(self.target)
+        self.dialect = self.conn.dialect
         try:
-            self.conn.row_factory = sqlite3.Row
-            # Before anything that writes (WAL, migrations): a foreign file stays untouched.
-            self._check_identity()
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-            if path != ":memory:":
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                # FULL makes each committed answer survive a power cut, not only a crash.
-                self.conn.execute("PRAGMA synchronous = FULL")
-            # Off while migrating: rebuilding a table drops the old one, which with foreign
-            # keys on would cascade into its children (SQLite's documented 12-step rebuild).
-            self.migrate()
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-                try:
-                    self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                except sqlite3.OperationalError:
-                    pass  # a read-only copy of an earlier release's database: marked when next writable
-        except sqlite3.Error as exc:
-            self.conn.close()
-            raise sqlite_error(exc, path) from None
-        except StoreError:
-            self.conn.close()
+            if self.dialect.name == "sqlite":
+                self._open_sqlite()
+            else:
+                self._open_server()
+        except self._errors as exc:
+            self.close()
+            raise self.dialect.message(exc, self.target) from None
+        except BaseException:
+            self.close()
             raise
+
+    def _open_sqlite(self) -> None:
+        # Before anything that writes (WAL, migrations): a foreign file stays untouched.
+        self._check_identity()
+        if self.target.path is not None:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            # FULL makes each committed answer survive a power cut, not only a crash.
+            self.conn.execute("PRAGMA synchronous = FULL")
+        # Off while migrating: rebuilding a table drops the old one, which with foreign
+        # keys on would cascade into its children (SQLite's documented 12-step rebuild).
+        self.migrate()
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            try:
+                self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            except self._errors:
+                pass  # a read-only copy of an earlier release's database: marked when next writable
+
+    def _open_server(self) -> None:
+        tables = self._tables()
+        if tables and "schema_migrations" not in tables:
+            raise StoreError(f"数据库 {self.label} 里已有其他程序的表，不是 inspect-cli 的数据库，未做任何修改")
+        self.migrate()
+
+    def _tables(self) -> set[str]:
+        if self.dialect.name == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        else:
+            sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        return {row[0] for row in self.conn.execute(sql)}
 
     def _check_identity(self) -> None:
         """Refuse a database another program made; an empty file or an earlier release's is ours."""
         app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         if app_id == APPLICATION_ID:
             return
-        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = self._tables()
         if app_id != 0 or (tables and "schema_migrations" not in tables):
             raise StoreError(f"{self.path} 不是 inspect-cli 的数据库（可能是其他程序的文件），未做任何修改")
 
@@ -178,9 +181,10 @@ class Store(ReplicaMixin, ReplicaRows):
 
     def close(self) -> None:
         self.conn.close()
+        self._engine.dispose()
 
     @contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
+    def atomic(self) -> Iterator[Connection]:
         """One write transaction; nested calls join the outer one."""
         if self._depth:
             self._depth += 1
@@ -190,79 +194,111 @@ class Store(ReplicaMixin, ReplicaRows):
                 self._depth -= 1
             return
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise sqlite_error(exc, self.path) from None
+            self.conn.begin_write()
+        except self._errors as exc:
+            self._rollback()
+            raise self.dialect.message(exc, self.target) from None
         self._depth = 1
         self._tick = None
         try:
             yield self.conn
-        except sqlite3.Error as exc:
+        except self._errors as exc:
             self._rollback()
-            raise sqlite_error(exc, self.path) from None
+            raise self.dialect.message(exc, self.target) from None
         except BaseException:
             self._rollback()
             raise
         else:
             try:
-                self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+                self.conn.commit()
+            except self._errors as exc:
                 self._rollback()
-                raise sqlite_error(exc, self.path) from None
+                raise self.dialect.message(exc, self.target) from None
         finally:
             self._depth = 0
             self._tick = None
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the database, whatever others write meanwhile (exports)."""
+        if self._depth or self.conn.in_transaction:
+            yield
+            return
+        try:
+            self.conn.begin_read()
+        except self._errors as exc:
+            self._rollback()
+            raise self.dialect.message(exc, self.target) from None
+        try:
+            yield
+        finally:
+            self._rollback()
+
     def _rollback(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        try:
+            self.conn.rollback()
+        except self._errors:
+            pass  # the connection is gone; the server rolled the transaction back itself
 
     # --- migrations -----------------------------------------------------------
 
     def migrate(self) -> list[int]:
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        applied = {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
+        """Run the migrations this database lacks, each in its own write transaction."""
+        from inspect_cli.store import schema
+
+        done: list[int] = []
+        # Read first: a database already up to date (or read-only) is not locked for writing.
+        while self._pending(self._applied_versions(create=False)):
+            with self.atomic():
+                applied = self._applied_versions(create=True)  # again, now that no one else migrates
+                if not self._pending(applied):
+                    break
+                if not applied and self.dialect.name != "sqlite":
+                    # A server database starts at the schema tables' version (see schema.py).
+                    done.extend(schema.create_server_schema(self.conn))
+                    continue
+                version, name, steps = next(m for m in MIGRATIONS if m[0] not in applied)
+                schema.run_migration(self.conn, steps)
+                if self.dialect.name == "sqlite":
+                    broken = self.conn.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken:
+                        raise StoreError(
+                            f"数据库 {self.label} 升级到架构版本 {version} 时发现无效的引用（{broken[0]}），未做任何修改"
+                        )
+                self.conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, now_iso()),
+                )
+                done.append(version)
+        return done
+
+    def _pending(self, applied: set[int]) -> bool:
         newer = [v for v in applied if v > MIGRATIONS[-1][0]]
         if newer:
             raise StoreError(f"数据库由更新版本的 inspect-cli 创建（架构版本 {max(newer)}），请升级后再用")
-        done = []
-        for version, name, sql in MIGRATIONS:
-            if version in applied:
-                continue
-            # executescript would commit on its own; the explicit BEGIN keeps each
-            # migration and its bookkeeping row in one transaction.
-            script = (
-                f"BEGIN IMMEDIATE;\n{sql}\n;INSERT INTO schema_migrations VALUES ({version}, '{name}', '{now_iso()}');"
+        return any(m[0] not in applied for m in MIGRATIONS)
+
+    def _applied_versions(self, create: bool) -> set[int]:
+        if "schema_migrations" not in self._tables():
+            if not create:
+                return set()
+            self.conn.execute(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
-            try:
-                self.conn.executescript(script)
-                broken = self.conn.execute("PRAGMA foreign_key_check").fetchone()
-                if broken:
-                    raise StoreError(
-                        f"数据库 {self.path} 升级到架构版本 {version} 时发现无效的引用（{broken[0]}），未做任何修改"
-                    )
-                self.conn.execute("COMMIT")
-            except (sqlite3.Error, StoreError):
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
-            done.append(version)
-        return done
+        return {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
 
     def schema_versions(self) -> list[int]:
         return [row[0] for row in self.conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
 
     # --- sites ----------------------------------------------------------------
 
-    def _site(self, row: sqlite3.Row) -> Site:
+    def _site(self, row: Record) -> Site:
         data = {k: row[k] for k in row.keys() if k not in _SITE_INTERNAL}
         return Site(**data)
 
     def site_by_code(self, code: str) -> Site | None:
-        row = self.conn.execute("SELECT * FROM sites WHERE code = ?", (code.strip(),)).fetchone()
+        where = self.dialect.equal_nocase("code", "?")
+        row = self.conn.execute(f"SELECT * FROM sites WHERE {where}", (code.strip(),)).fetchone()
         return self._site(row) if row else None
 
     def site_by_id(self, site_id: str) -> Site:
@@ -278,7 +314,9 @@ class Store(ReplicaMixin, ReplicaRows):
         return [self._site(r) for r in rows]
 
     def site_codes_with_prefix(self, prefix: str) -> list[str]:
-        rows = self.conn.execute("SELECT code FROM sites WHERE code LIKE ? ESCAPE '\\'", (_like(prefix)[1:],))
+        rows = self.conn.execute(
+            f"SELECT code FROM sites WHERE code {self.dialect.like} ? ESCAPE '\\'", (_like(prefix)[1:],)
+        )
         return [r[0] for r in rows]
 
     def save_site(self, site: Site, initials: str, pinyin: str) -> Site:
@@ -312,17 +350,20 @@ class Store(ReplicaMixin, ReplicaRows):
         unit: str | None = None,
         search: str | None = None,
     ) -> list[Site]:
-        where = _Where()
+        where = _Where(self.dialect.like)
+        like = self.dialect.like
         if site_type:
             where.add("site_type = :type", type=site_type)
         if street:
             where.contains("street", "street", street)
         if unit:
-            where.add("(unit LIKE :unit ESCAPE '\\' OR partner LIKE :unit ESCAPE '\\')", unit=_like(unit.strip()))
+            where.add(
+                f"(unit {like} :unit ESCAPE '\\' OR partner {like} :unit ESCAPE '\\')", unit=_like(unit.strip())
+            )
         if search:
             where.add(
-                "(lower(code) LIKE :s ESCAPE '\\' OR name LIKE :s ESCAPE '\\'"
-                " OR name_initials LIKE :s ESCAPE '\\' OR name_pinyin LIKE :s ESCAPE '\\')",
+                f"(lower(code) {like} :s ESCAPE '\\' OR name {like} :s ESCAPE '\\'"
+                f" OR name_initials {like} :s ESCAPE '\\' OR name_pinyin {like} :s ESCAPE '\\')",
                 s=_like(search.strip().lower()),
             )
         sql = "SELECT * FROM sites" + where.sql + " ORDER BY code"
@@ -391,9 +432,7 @@ class Store(ReplicaMixin, ReplicaRows):
             holders = [r[0] for r in conn.execute("SELECT unit_id FROM unit_aliases WHERE alias = ?", (new,))]
             conn.execute("DELETE FROM unit_aliases WHERE alias = ?", (new,))
             conn.execute("UPDATE units SET name = ?, updated_at = ? WHERE id = ?", (new, now, unit_id))
-            conn.execute(
-                "INSERT OR REPLACE INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)", (old, unit_id, now)
-            )
+            conn.execute(_SET_ALIAS, (old, unit_id, now))
             self._stamp("units", [unit_id], fields=("name", "aliases"))
             self._stamp("units", [h for h in holders if h != unit_id], fields=("aliases",))
             return self._relabel_unit(names, new, action, note, actor, day)
@@ -419,10 +458,7 @@ class Store(ReplicaMixin, ReplicaRows):
         now = now_iso()
         with self.atomic() as conn:
             conn.execute("UPDATE unit_aliases SET unit_id = ? WHERE unit_id = ?", (target_id, source_id))
-            conn.executemany(
-                "INSERT OR REPLACE INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)",
-                [(alias, target_id, now) for alias in aliases],
-            )
+            conn.executemany(_SET_ALIAS, [(alias, target_id, now) for alias in aliases])
             self._bury("units", [source_id])
             conn.execute("DELETE FROM units WHERE id = ?", (source_id,))
             conn.execute("UPDATE units SET updated_at = ? WHERE id = ?", (now, target_id))
@@ -468,7 +504,7 @@ class Store(ReplicaMixin, ReplicaRows):
 
     # --- inspections ----------------------------------------------------------
 
-    def _inspection(self, row: sqlite3.Row) -> Inspection:
+    def _inspection(self, row: Record) -> Inspection:
         return Inspection(
             id=row["id"],
             no=row["no"],
@@ -538,7 +574,8 @@ class Store(ReplicaMixin, ReplicaRows):
     def inspection(self, ref: str) -> Inspection:
         """Look an inspection up by its number (JC-2026-0001) or UUID."""
         ref = ref.strip()
-        row = self.conn.execute(_INSPECTION_SELECT + " WHERE i.no = ? OR i.id = ?", (ref, ref)).fetchone()
+        number = self.dialect.equal_nocase("i.no", "?")
+        row = self.conn.execute(_INSPECTION_SELECT + f" WHERE {number} OR i.id = ?", (ref, ref)).fetchone()
         if row is None and re.fullmatch(r"[0-9a-fA-F-]{8,}", ref):
             rows = self.conn.execute(_INSPECTION_SELECT + " WHERE i.id LIKE ?", (ref.lower() + "%",)).fetchall()
             row = rows[0] if len(rows) == 1 else None
@@ -565,7 +602,7 @@ class Store(ReplicaMixin, ReplicaRows):
         status: str | None = None,
         finished_only: bool = False,
     ) -> list[Inspection]:
-        where = _Where()
+        where = _Where(self.dialect.like)
         if date_from:
             where.add("i.date >= :from", **{"from": date_from.isoformat()})
         if date_to:
@@ -575,10 +612,9 @@ class Store(ReplicaMixin, ReplicaRows):
         if street:
             where.contains("s.street", "street", street)
         if inspector:
-            where.add(
-                "EXISTS (SELECT 1 FROM json_each(i.inspectors) WHERE json_each.value = :inspector)",
-                inspector=inspector.strip(),
-            )
+            # The names are stored as a JSON list; the name as JSON text is in it exactly once listed.
+            quoted = json.dumps(inspector.strip(), ensure_ascii=False)
+            where.add(f"i.inspectors LIKE :inspector ESCAPE '\\'", inspector=_like(quoted))
         if status:
             where.add("i.status = :status", status=status)
         if finished_only:
@@ -709,7 +745,7 @@ class Store(ReplicaMixin, ReplicaRows):
 
     # --- rectification problems -------------------------------------------------
 
-    def _problem(self, row: sqlite3.Row) -> Problem:
+    def _problem(self, row: Record) -> Problem:
         def day(value: str | None) -> date | None:
             return date.fromisoformat(value) if value else None
 
@@ -749,7 +785,8 @@ class Store(ReplicaMixin, ReplicaRows):
     def problem(self, ref: str) -> Problem:
         """A problem by its number (ZG-2026-0042) or UUID."""
         ref = ref.strip()
-        row = self.conn.execute(_PROBLEM_SELECT + " WHERE p.no = ? OR p.id = ?", (ref, ref)).fetchone()
+        number = self.dialect.equal_nocase("p.no", "?")
+        row = self.conn.execute(_PROBLEM_SELECT + f" WHERE {number} OR p.id = ?", (ref, ref)).fetchone()
         if row is not None and row["merged_into"]:
             # Found on two laptops and merged: the number still finds the problem it became.
             row = self.conn.execute(_PROBLEM_SELECT + " WHERE p.id = ?", (row["merged_into"],)).fetchone()
@@ -854,7 +891,7 @@ class Store(ReplicaMixin, ReplicaRows):
         with self.atomic() as conn:
             conn.execute(
                 "INSERT INTO problem_events (id, problem_id, at, date, action, from_status, to_status, actor, note,"
-                " inspection_id, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f" inspection_id, count, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {NEXT_EVENT_ORD.format('?')})",
                 (
                     event_id,
                     problem_id,
@@ -867,6 +904,7 @@ class Store(ReplicaMixin, ReplicaRows):
                     note,
                     inspection_id,
                     count,
+                    problem_id,
                 ),
             )
             self.set_event_photos(problem_id, event_id, photos or [])
@@ -954,7 +992,7 @@ class Store(ReplicaMixin, ReplicaRows):
 
     def first_event_id(self, problem_id: str, action: str) -> str | None:
         row = self.conn.execute(
-            "SELECT id FROM problem_events WHERE problem_id = ? AND action = ? ORDER BY at, rowid LIMIT 1",
+            "SELECT id FROM problem_events WHERE problem_id = ? AND action = ? ORDER BY at, ord, id LIMIT 1",
             (problem_id, action),
         ).fetchone()
         return row[0] if row else None
@@ -965,16 +1003,16 @@ class Store(ReplicaMixin, ReplicaRows):
 
     def problem_events(self, problem_id: str) -> list[ProblemEvent]:
         """A problem's history, with the history of any problem merged into it (found on another laptop)."""
-        owners = "(SELECT ?1 UNION ALL SELECT id FROM problems WHERE merged_into = ?1)"
+        owners = "(SELECT :problem UNION ALL SELECT id FROM problems WHERE merged_into = :problem)"
         rows = self.conn.execute(
             "SELECT e.*, i.no AS inspection_no, p.no AS problem_no FROM problem_events e"
             " JOIN problems p ON p.id = e.problem_id LEFT JOIN inspections i ON i.id = e.inspection_id"
-            f" WHERE e.problem_id IN {owners} ORDER BY e.at, e.rowid",
-            (problem_id,),
+            f" WHERE e.problem_id IN {owners} ORDER BY e.at, e.ord, e.id",
+            {"problem": problem_id},
         ).fetchall()
         photos: dict[str, list[Photo]] = {}
         for p in self.conn.execute(
-            f"SELECT * FROM problem_photos WHERE problem_id IN {owners} ORDER BY position", (problem_id,)
+            f"SELECT * FROM problem_photos WHERE problem_id IN {owners} ORDER BY position", {"problem": problem_id}
         ):
             photos.setdefault(p["event_id"], []).append(
                 Photo(p["sha256"], p["stored_name"], p["original_path"], p["added_at"])
@@ -1134,7 +1172,7 @@ class Store(ReplicaMixin, ReplicaRows):
         found_to: date | None = None,
         inspection_id: str | None = None,
     ) -> Iterator[Problem]:
-        where = _Where()
+        where = _Where(self.dialect.like)
         where.add("p.merged_into IS NULL")  # a problem found twice and merged counts once
         if statuses:
             marks = ", ".join(f":st{i}" for i in range(len(statuses)))
@@ -1164,7 +1202,7 @@ class Store(ReplicaMixin, ReplicaRows):
             yield self._problem(row)
 
 
-def _item(row: sqlite3.Row) -> Item:
+def _item(row: Record) -> Item:
     return Item(
         id=row["item_id"],
         text=row["text"],
@@ -1187,57 +1225,68 @@ def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
 
 class Lookup:
     """A read-only view of a database for shell completion: quick, and never creates,
-    migrates or locks the file (a Tab press must leave it exactly as it was)."""
+    migrates or locks it (a Tab press must leave the database exactly as it was)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Any, like: str = "LIKE", sqlite: bool = True) -> None:
         self.conn = conn
+        self.like = like
+        self.sqlite = sqlite
 
     @classmethod
     @contextmanager
-    def open(cls, path: Path) -> Iterator[Lookup | None]:
+    def open(cls, database: Path | str) -> Iterator[Lookup | None]:
         """None when there is no database file there."""
-        if not path.is_file():
-            yield None
+        if isinstance(database, Path):
+            from inspect_cli.store.sqlite_file import connect_file
+
+            if not database.is_file():
+                yield None
+                return
+            # The standard library alone: a Tab press should not wait for SQLAlchemy to load.
+            raw = connect_file(database, read_only=True)
+            try:
+                yield cls(raw)
+            finally:
+                raw.close()
             return
-        path = path.resolve()
-        # While another inspect-cli holds the database, its changes may still sit in the
-        # write-ahead log, which a plain read-only connection reads. Otherwise the file is
-        # complete on its own, and `immutable` reads it without creating -wal/-shm files.
-        live = Path(f"{path}-wal").exists()
-        uri = path.as_uri() + ("?mode=ro" if live else "?mode=ro&immutable=1")
-        conn = sqlite3.connect(uri, uri=True, timeout=0.5)
+        from inspect_cli.store import engine
+
+        conn, sa_engine = engine.connect(engine.target(database), read_only=True)
         try:
-            yield cls(conn)
+            yield cls(conn, conn.dialect.like, sqlite=False)
         finally:
             conn.close()
+            sa_engine.dispose()
 
     def sites(self, column: str, prefix: str, limit: int) -> Iterator[tuple[str, str, str]]:
         """(value of `column`, code, name) of sites whose code, name or initials start with `prefix`."""
         if column not in ("code", "name", "name_initials"):
             raise ValueError(column)
         yield from self.conn.execute(
-            f"SELECT {column}, code, name FROM sites WHERE {column} LIKE ? ESCAPE '\\' ORDER BY {column} LIMIT ?",
+            f"SELECT {column}, code, name FROM sites WHERE {column} {self.like} ? ESCAPE '\\' ORDER BY {column} LIMIT ?",
             (_starts(prefix), limit),
         )
 
     def units(self, prefix: str, limit: int) -> Iterator[tuple[str, str]]:
         """(name, description) of units named or short-named `prefix`…"""
         pattern = _starts(prefix)
-        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units'").fetchone():
+        if self.sqlite and not self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units'"
+        ).fetchone():
             # A database from before the register, not migrated yet (completion never migrates).
             for sql in (
-                "SELECT DISTINCT unit, '' FROM sites WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
-                "SELECT DISTINCT partner, '' FROM sites WHERE partner LIKE ? ESCAPE '\\' ORDER BY partner LIMIT ?",
-                "SELECT DISTINCT unit, '' FROM problems WHERE unit LIKE ? ESCAPE '\\' ORDER BY unit LIMIT ?",
+                f"SELECT DISTINCT unit, '' FROM sites WHERE unit {self.like} ? ESCAPE '\\' ORDER BY unit LIMIT ?",
+                f"SELECT DISTINCT partner, '' FROM sites WHERE partner {self.like} ? ESCAPE '\\' ORDER BY partner LIMIT ?",
+                f"SELECT DISTINCT unit, '' FROM problems WHERE unit {self.like} ? ESCAPE '\\' ORDER BY unit LIMIT ?",
             ):
                 yield from self.conn.execute(sql, (pattern, limit))
             return
         yield from self.conn.execute(
-            "SELECT name, coalesce(short_name, '') FROM units WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+            f"SELECT name, coalesce(short_name, '') FROM units WHERE name {self.like} ? ESCAPE '\\' ORDER BY name LIMIT ?",
             (pattern, limit),
         )
         yield from self.conn.execute(
-            "SELECT short_name, name FROM units WHERE short_name LIKE ? ESCAPE '\\' ORDER BY short_name LIMIT ?",
+            f"SELECT short_name, name FROM units WHERE short_name {self.like} ? ESCAPE '\\' ORDER BY short_name LIMIT ?",
             (pattern, limit),
         )
 
@@ -1245,7 +1294,7 @@ class Lookup:
         """(number, site code, site name, item) of problems, unfinished ones and the newest first."""
         yield from self.conn.execute(
             "SELECT p.no, s.code, s.name, p.item_text FROM problems p JOIN sites s ON s.id = p.site_id"
-            " WHERE p.no LIKE ? ESCAPE '\\'"
+            f" WHERE p.no {self.like} ? ESCAPE '\\'"
             " ORDER BY p.status IN ('open', 'fixed', 'deferred') DESC, p.year DESC, p.seq DESC LIMIT ?",
             (_starts(prefix), limit),
         )
@@ -1254,7 +1303,7 @@ class Lookup:
         """(number, site code, site name, date) of inspections, unfinished ones and the newest first."""
         yield from self.conn.execute(
             "SELECT i.no, s.code, s.name, i.date FROM inspections i JOIN sites s ON s.id = i.site_id"
-            " WHERE i.no LIKE ? ESCAPE '\\' ORDER BY i.status = 'open' DESC, i.year DESC, i.seq DESC LIMIT ?",
+            f" WHERE i.no {self.like} ? ESCAPE '\\' ORDER BY i.status = 'open' DESC, i.year DESC, i.seq DESC LIMIT ?",
             (_starts(prefix), limit),
         )
 

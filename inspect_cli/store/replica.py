@@ -12,15 +12,20 @@ from __future__ import annotations
 import functools
 import json
 import re
-import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import InputError, StateError
 from inspect_cli.store.versions import compact, joined, vector
+
+if TYPE_CHECKING:
+    from inspect_cli.store.engine import Connection, Dialect
+
+# An event's place in its problem's history, for events written within the same second.
+NEXT_EVENT_ORD = "(SELECT coalesce(max(o.ord), 0) + 1 FROM problem_events o WHERE o.problem_id = {})"
 
 # The device code goes into every number (JC-2026-A-0007): short, unambiguous, typed by hand.
 DEVICE_CODE = re.compile(r"[A-Z0-9]{1,3}")
@@ -62,7 +67,8 @@ def check_device_code(text: str) -> str:
 class ReplicaMixin:
     """The replication part of Store (which provides `conn`, `atomic` and `_tick`)."""
 
-    conn: sqlite3.Connection
+    conn: Connection
+    dialect: Dialect
     _tick: tuple[int, int, str] | None
 
     # --- this device ------------------------------------------------------------
@@ -172,7 +178,7 @@ class ReplicaMixin:
         if key and not keep_key:
             self.conn.execute("UPDATE replica SET key = ?", (key,))
         if acked is not None:
-            self.conn.execute("UPDATE replica SET acked = max(acked, ?)", (int(acked),))
+            self.conn.execute(f"UPDATE replica SET acked = {self.dialect.greatest}(acked, ?)", (int(acked),))
 
     # --- numbering and versions ------------------------------------------------
 
@@ -194,27 +200,24 @@ class ReplicaMixin:
         return self._tick
 
     def _stamp(self, table: str, ids: list[str], fields: tuple[str, ...] = ()) -> None:
-        """Mark rows as written by this device now; `fields` are the problem fields written."""
+        """Mark rows as written by this device now; `fields` are the problem or unit fields written."""
         if not ids:
             return
         rev, cseq, me = self._now_version()
-        # Right-hand sides see the row before the update: the old dev and rev.
-        sets = (
-            "vv = CASE WHEN vv IS NULL AND dev IN (:me, '') THEN NULL"
-            " WHEN vv IS NULL THEN json_object(dev, rev, :me, :rev)"
-            " ELSE json_set(vv, '$.\"' || :me || '\"', :rev) END,"
-            " rev = :rev, dev = :me, cseq = :cseq"
-        )
-        clocks = [f for f in fields if f != "updated_at"]
-        if table in ("problems", "units") and clocks:
-            paths = ", ".join(f"'$.{f}', json_array(:rev, :me)" for f in clocks)
-            sets += f", fclock = json_set(coalesce(fclock, '{{}}'), {paths})"
+        clocks = [f for f in fields if f != "updated_at"] if table in ("problems", "units") else []
+        columns = "id, rev, dev, vv" + (", fclock" if clocks else "")
+        updates = []
         for chunk in _chunks(ids):
-            named = {f"i{n}": v for n, v in enumerate(chunk)}
-            where = ",".join(f":i{n}" for n in range(len(chunk)))
-            self.conn.execute(
-                f"UPDATE {table} SET {sets} WHERE id IN ({where})", {"rev": rev, "me": me, "cseq": cseq, **named}
-            )
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", chunk):
+                update = {"id": row[0], "vv": _written(row[1], row[2], row[3], me, rev), "rev": rev, "me": me}
+                if clocks:
+                    fclock = json.loads(row[4]) if row[4] else {}
+                    fclock.update({f: [rev, me] for f in clocks})
+                    update["fclock"] = _json(fclock)
+                updates.append(update)
+        sets = "vv = :vv, rev = :rev, dev = :me, cseq = :cseq" + (", fclock = :fclock" if clocks else "")
+        self.conn.executemany(f"UPDATE {table} SET {sets} WHERE id = :id", [{**u, "cseq": cseq} for u in updates])
 
     def _bury(self, table: str, ids: list[str]) -> None:
         """Leave a tombstone for rows about to be deleted.
@@ -229,7 +232,7 @@ class ReplicaMixin:
         child = CHILDREN.get(table)
         now = now_iso()
         for key in ids:
-            row = self.conn.execute(f"SELECT rev, dev, vv FROM {table} WHERE id = ?", (key,)).fetchone()
+            row = self.conn.execute(f"SELECT rev, dev, vv, cseq FROM {table} WHERE id = ?", (key,)).fetchone()
             if row is None:
                 continue
             seen = vector({"rev": row[0], "dev": row[1], "vv": row[2]})
@@ -239,14 +242,32 @@ class ReplicaMixin:
                 ).fetchall():
                     seen = joined(seen, vector({"rev": rev, "dev": dev, "vv": vv}))
             self.conn.execute(
-                "INSERT OR REPLACE INTO tombstones (kind, id, rev, dev, vv, cseq, deleted_at)"
-                " SELECT ?, id, rev, dev, ?, cseq, ? FROM " + table + " WHERE id = ?",
-                (KINDS[table], compact(row[0], row[1], seen), now, key),
+                _PUT_TOMBSTONE, (KINDS[table], key, row[0], row[1], compact(row[0], row[1], seen), row[3], now)
             )
 
 
 def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _written(rev: int, dev: str, vv: str | None, me: str, now: int) -> str | None:
+    """The version vector of a row this device writes at Lamport time `now` (NULL: {dev: rev})."""
+    if vv is None:
+        if dev in (me, ""):
+            return None
+        return _json({dev: rev, me: now})
+    return _json({**json.loads(vv), me: now})
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_PUT_TOMBSTONE = (
+    "INSERT INTO tombstones (kind, id, rev, dev, vv, cseq, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev, dev = excluded.dev, vv = excluded.vv,"
+    " cseq = excluded.cseq, deleted_at = excluded.deleted_at"
+)
 
 
 # --- rows as they travel in bundles ------------------------------------------------------
@@ -296,7 +317,8 @@ RECORD_KEYS = {
 class ReplicaRows:
     """Reading and writing whole records for bundles (part of Store)."""
 
-    conn: sqlite3.Connection
+    conn: Connection
+    dialect: Dialect
 
     # --- reading --------------------------------------------------------------
 
@@ -418,8 +440,8 @@ class ReplicaRows:
 
     def remember_bundle(self, manifest_sha256: str, device_id: str, kind: str, records: int) -> None:
         self.conn.execute(
-            "INSERT OR IGNORE INTO bundles_seen (manifest_sha256, device_id, kind, records, imported_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO bundles_seen (manifest_sha256, device_id, kind, records, imported_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (manifest_sha256) DO NOTHING",
             (manifest_sha256, device_id, kind, records, now_iso()),
         )
 
@@ -458,7 +480,9 @@ class ReplicaRows:
 
     def next_change(self, clock: int) -> int:
         """A change sequence for rows an import writes; the Lamport clock moves past `clock`."""
-        self.conn.execute("UPDATE replica SET clock = max(clock, ?), changes = changes + 1", (clock,))
+        self.conn.execute(
+            f"UPDATE replica SET clock = {self.dialect.greatest}(clock, ?), changes = changes + 1", (clock,)
+        )
         return self.conn.execute("SELECT changes FROM replica").fetchone()[0]
 
     def put_record(
@@ -469,7 +493,8 @@ class ReplicaRows:
         version = {"rev": record["rev"], "dev": record["dev"], "vv": record["vv"], "cseq": cseq}
         if table == "sites":
             values = {c: record.get(c) for c in SITE_COLUMNS}
-            current = conn.execute("SELECT id FROM sites WHERE code = ?", (record["code"],)).fetchone()
+            same = self.dialect.equal_nocase("code", "?")
+            current = conn.execute(f"SELECT id FROM sites WHERE {same}", (record["code"],)).fetchone()
             row = {**values, **version, "id": current[0] if current else _new_id()}
             _upsert(conn, "sites", row, "id")
         elif table == "units":
@@ -493,8 +518,8 @@ class ReplicaRows:
             # The unit's former names as this version lists them; a former name two units
             # claim (renamed two ways at once) stays with the later version, on every replica.
             aliases = [a for a in record.get("aliases") or [] if a != record["name"]]
-            marks = ",".join("?" * len(aliases))
-            conn.execute(f"DELETE FROM unit_aliases WHERE unit_id = ? AND alias NOT IN ({marks})", (unit_id, *aliases))
+            keep = f" AND alias NOT IN ({','.join('?' * len(aliases))})" if aliases else ""
+            conn.execute(f"DELETE FROM unit_aliases WHERE unit_id = ?{keep}", (unit_id, *aliases))
             conn.execute("DELETE FROM unit_aliases WHERE alias = ?", (record["name"],))
             for alias in aliases:
                 owner = conn.execute(
@@ -536,7 +561,7 @@ class ReplicaRows:
             _upsert(conn, "problems", {**values, **version, "site_id": site_id}, "id")
         elif table == "problem_events":
             values = {c: record.get(c) for c in EVENT_COLUMNS}
-            _upsert(conn, "problem_events", {**values, **version}, "id")
+            conn.execute(_upsert_sql("problem_events", (*values, *version), "id", _EVENT_ORD), {**values, **version})
             self._put_photos(
                 "problem_photos",
                 "event_id",
@@ -554,8 +579,9 @@ class ReplicaRows:
         Of the two, the one made later (created_at, then id) takes a suffix from its id, the
         same choice on every replica.
         """
+        same = self.dialect.equal_nocase("no", "?")
         row = self.conn.execute(
-            f"SELECT id, created_at, no FROM {table} WHERE no = ? AND id <> ?", (record["no"], record["id"])
+            f"SELECT id, created_at, no FROM {table} WHERE {same} AND id <> ?", (record["no"], record["id"])
         ).fetchone()
         if row is None:
             return str(record["no"])
@@ -648,7 +674,7 @@ class ReplicaRows:
             conn.execute("UPDATE problems SET merged_into = NULL WHERE id = ? AND merged_into IS NOT NULL", (survivor,))
             for other in others:
                 conn.execute(
-                    "UPDATE problems SET merged_into = ? WHERE id = ? AND merged_into IS NOT ?",
+                    "UPDATE problems SET merged_into = ? WHERE id = ? AND (merged_into IS NULL OR merged_into <> ?)",
                     (survivor, other, survivor),
                 )
             merged += len(others)
@@ -711,15 +737,23 @@ class ReplicaRows:
         return here
 
 
-def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, object], key: str) -> None:
+def _upsert(conn: Connection, table: str, row: dict[str, object], key: str) -> None:
     conn.execute(_upsert_sql(table, tuple(row), key), row)
 
 
+# A new event's place in its problem's history (kept when the event is updated).
+_EVENT_ORD = ("ord", NEXT_EVENT_ORD.format(":problem_id"))
+
+
 @functools.lru_cache(maxsize=64)
-def _upsert_sql(table: str, names: tuple[str, ...], key: str) -> str:
+def _upsert_sql(table: str, names: tuple[str, ...], key: str, insert_only: tuple[str, str] | None = None) -> str:
     updates = ", ".join(f"{k} = excluded.{k}" for k in names if k != key)
+    columns = ", ".join(names)
     marks = ", ".join(f":{k}" for k in names)
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    if insert_only:
+        columns += f", {insert_only[0]}"
+        marks += f", {insert_only[1]}"
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {updates}"
 
 
 def _new_id() -> str:

@@ -40,7 +40,7 @@ def _cseq_indexes(*tables: str) -> str:
     return "\n".join(f"CREATE INDEX {t}_cseq ON {t} (cseq);" for t in tables)
 
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+MIGRATIONS: list[tuple[int, str, str | dict[str, str]]] = [
     (
         1,
         "sites, inspections, frozen checklist items, results, photos",
@@ -413,3 +413,415 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
 ]
+
+MIGRATIONS.append(
+    (
+        9,
+        "each event's place in its problem's history, on both engines (SQLite's rowid had it)",
+        {
+            "sqlite": """
+                ALTER TABLE problem_events ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;
+                UPDATE problem_events SET ord = rowid;
+                CREATE INDEX problem_events_order ON problem_events (problem_id, ord);
+            """,
+            "postgresql": """
+                ALTER TABLE problem_events ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX problem_events_order ON problem_events (problem_id, ord);
+            """,
+        },
+    )
+)
+
+# A server database starts at this version, created from `server_tables()`; the
+# migrations before it are SQLite's history. Every migration after it is written for
+# both engines.
+SERVER_BASE_VERSION = 8
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a migration script, whole (a `;` inside a string literal stays)."""
+    import sqlite3
+
+    out: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n\t;"):
+                out.append(buffer.strip())
+            buffer = ""
+    if buffer.strip(" \n\t;"):
+        out.append(buffer.strip())
+    return out
+
+
+def run_migration(conn, steps: str | dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Run one migration's statements inside the caller's transaction."""
+    if isinstance(steps, dict):
+        script = steps[conn.dialect.name]
+    elif conn.dialect.name == "sqlite":
+        script = steps
+    else:  # pragma: no cover - a server database is created at SERVER_BASE_VERSION
+        raise ValueError("a SQLite-only migration on a server database")
+    for statement in statements(script):
+        conn.sa.exec_driver_sql(statement)
+
+
+def create_server_schema(conn) -> list[int]:  # type: ignore[no-untyped-def]
+    """Create an empty server database's tables at SERVER_BASE_VERSION, in the caller's transaction."""
+    import uuid
+
+    from inspect_cli.dates import now_iso
+
+    server_tables().create_all(conn.sa)
+    conn.execute("INSERT INTO replica (id, device_id, clock, changes) VALUES (1, ?, 1, 1)", (str(uuid.uuid4()),))
+    now = now_iso()
+    versions = [m for m in MIGRATIONS if m[0] <= SERVER_BASE_VERSION]
+    conn.executemany(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        [(version, name, now) for version, name, _ in versions],
+    )
+    return [version for version, _, _ in versions]
+
+
+def server_tables():  # type: ignore[no-untyped-def]
+    """The tables at SERVER_BASE_VERSION, declared once with SQLAlchemy Core.
+
+    The same tables, columns and keys as a SQLite database migrated to that version
+    (tests compare the two). Text compares by code point ("C"), as SQLite does; point codes
+    and numbers are unique ignoring case, as SQLite's NOCASE made them; foreign keys are
+    checked at commit, as the SQLite migration runner checks them.
+    """
+    import sqlalchemy as sa
+
+    md = sa.MetaData()
+
+    def text(name: str, nullable: bool = True, **kw: object) -> sa.Column:
+        return sa.Column(name, sa.Text(collation="C"), nullable=nullable, **kw)  # type: ignore[arg-type]
+
+    def integer(name: str, nullable: bool = True, default: int | None = None) -> sa.Column:
+        extra = {} if default is None else {"server_default": sa.text(str(default))}
+        return sa.Column(name, sa.Integer, nullable=nullable, **extra)  # type: ignore[arg-type]
+
+    def real(name: str, nullable: bool = True) -> sa.Column:
+        return sa.Column(name, sa.Float(precision=53), nullable=nullable)
+
+    def ref(column: str, cascade: bool = False) -> sa.ForeignKey:
+        return sa.ForeignKey(column, ondelete="CASCADE" if cascade else None, deferrable=True, initially="DEFERRED")
+
+    def versioned() -> list[sa.Column]:
+        return [
+            integer("rev", False, 0),
+            text("dev", False, server_default=""),
+            text("vv"),
+            integer("cseq", False, 0),
+        ]
+
+    def nocase_unique(table: sa.Table, column: str) -> None:
+        sa.Index(f"{table.name}_{column}_nocase", sa.func.lower(table.c[column]), unique=True)
+
+    sites = sa.Table(
+        "sites",
+        md,
+        text("id", primary_key=True),
+        text("code", False),
+        text("name", False),
+        text("site_type", False),
+        text("type_code", False),
+        *(text(c) for c in ("district", "street", "community", "grid", "address", "unit", "partner")),
+        text("contact"),
+        text("phone"),
+        real("lng"),
+        real("lat"),
+        text("name_initials", False, server_default=""),
+        text("name_pinyin", False, server_default=""),
+        text("created_at", False),
+        text("updated_at", False),
+        *versioned(),
+    )
+    nocase_unique(sites, "code")
+    sa.Index("sites_name_type", sites.c.name, sites.c.site_type)
+
+    inspections = sa.Table(
+        "inspections",
+        md,
+        text("id", primary_key=True),
+        text("no", False),
+        integer("year", False),
+        text("device", False, server_default=""),
+        integer("seq", False),
+        text("site_id", False),
+        text("date", False),
+        text("inspectors", False, server_default="[]"),
+        text("status", False),
+        text("site_type", False),
+        text("checklist_code", False),
+        text("checklist_edition", False),
+        text("created_at", False),
+        text("finished_at"),
+        *versioned(),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], deferrable=True, initially="DEFERRED"),
+        sa.CheckConstraint("status IN ('open', 'finished')"),
+    )
+    nocase_unique(inspections, "no")
+    sa.Index("inspections_site", inspections.c.site_id, inspections.c.status, inspections.c.date)
+    sa.Index("inspections_date", inspections.c.date)
+    sa.Index("inspections_number", inspections.c.year, inspections.c.device, inspections.c.seq)
+
+    sa.Table(
+        "inspection_items",
+        md,
+        text("inspection_id", False, primary_key=True),
+        integer("seq", False),
+        text("item_id", False, primary_key=True),
+        text("text", False),
+        text("category", False),
+        real("score", False),
+        real("deduct"),
+        text("unit"),
+        integer("deadline_days"),
+        text("indicator"),
+        text("standard"),
+        text("tips"),
+        integer("photo_required", False, 0),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"], ["inspections.id"], ondelete="CASCADE", deferrable=True, initially="DEFERRED"
+        ),
+    )
+
+    sa.Table(
+        "results",
+        md,
+        text("id", primary_key=True),
+        text("inspection_id", False),
+        text("item_id", False),
+        text("result", False),
+        integer("count", False, 1),
+        text("note"),
+        text("recorded_at", False),
+        text("recorded_by"),
+        text("unit"),
+        *versioned(),
+        sa.UniqueConstraint("inspection_id", "item_id"),
+        sa.ForeignKeyConstraint(
+            ["inspection_id", "item_id"],
+            ["inspection_items.inspection_id", "inspection_items.item_id"],
+            ondelete="CASCADE",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        sa.CheckConstraint("result IN ('pass', 'fail', 'severe', 'na')"),
+        sa.CheckConstraint("count >= 1"),
+    )
+
+    def photo_columns() -> list[sa.Column]:
+        return [
+            integer("position", False),
+            text("sha256", False),
+            text("stored_name", False),
+            text("original_path", False),
+            text("added_at", False),
+        ]
+
+    photos = sa.Table(
+        "photos",
+        md,
+        text("id", primary_key=True),
+        sa.Column("result_id", sa.Text(collation="C"), ref("results.id", cascade=True), nullable=False),
+        *photo_columns(),
+    )
+    sa.Index("photos_result", photos.c.result_id)
+
+    problems = sa.Table(
+        "problems",
+        md,
+        text("id", primary_key=True),
+        text("no", False),
+        integer("year", False),
+        text("device", False, server_default=""),
+        integer("seq", False),
+        sa.Column("site_id", sa.Text(collation="C"), ref("sites.id"), nullable=False),
+        text("inspection_id"),
+        text("item_id", False),
+        text("item_text", False),
+        text("category", False),
+        text("indicator"),
+        text("description"),
+        integer("count", False, 1),
+        text("severity", False),
+        text("unit"),
+        integer("unit_locked", False, 0),
+        text("found_date", False),
+        text("deadline", False),
+        integer("deadline_locked", False, 0),
+        text("status", False),
+        integer("rework_count", False, 0),
+        integer("recheck_count", False, 0),
+        text("repeat_of"),
+        text("fixed_date"),
+        text("closed_date"),
+        text("created_at", False),
+        text("updated_at", False),
+        text("prior", False, server_default=""),
+        text("merged_into"),
+        text("fclock"),
+        *versioned(),
+        sa.CheckConstraint("severity IN ('fail', 'severe')"),
+        sa.CheckConstraint("status IN ('open', 'fixed', 'closed', 'dismissed', 'deferred')"),
+    )
+    nocase_unique(problems, "no")
+    sa.Index("problems_site_item", problems.c.site_id, problems.c.item_id, problems.c.status)
+    sa.Index("problems_origin", problems.c.inspection_id, problems.c.item_id)
+    sa.Index("problems_number", problems.c.year, problems.c.device, problems.c.seq)
+    sa.Index("problems_merged", problems.c.merged_into, postgresql_where=problems.c.merged_into.isnot(None))
+
+    events = sa.Table(
+        "problem_events",
+        md,
+        text("id", primary_key=True),
+        sa.Column("problem_id", sa.Text(collation="C"), ref("problems.id", cascade=True), nullable=False),
+        text("at", False),
+        text("date", False),
+        text("action", False),
+        text("from_status"),
+        text("to_status"),
+        text("actor"),
+        text("note"),
+        text("inspection_id"),
+        integer("count"),
+        *versioned(),
+    )
+    sa.Index("problem_events_problem", events.c.problem_id)
+    sa.Index("problem_events_inspection", events.c.inspection_id)
+
+    problem_photos = sa.Table(
+        "problem_photos",
+        md,
+        text("id", primary_key=True),
+        sa.Column("problem_id", sa.Text(collation="C"), ref("problems.id", cascade=True), nullable=False),
+        sa.Column("event_id", sa.Text(collation="C"), ref("problem_events.id", cascade=True), nullable=False),
+        *photo_columns(),
+    )
+    sa.Index("problem_photos_event", problem_photos.c.event_id)
+    sa.Index("problem_photos_problem", problem_photos.c.problem_id)
+
+    sa.Table(
+        "exports",
+        md,
+        text("id", primary_key=True),
+        text("kind", False),
+        text("unit"),
+        text("created_at", False),
+        text("file_name", False),
+    )
+    sa.Table(
+        "export_rows",
+        md,
+        sa.Column("export_id", sa.Text(collation="C"), ref("exports.id", cascade=True), primary_key=True),
+        sa.Column("problem_id", sa.Text(collation="C"), ref("problems.id", cascade=True), nullable=False),
+        text("problem_no", False, primary_key=True),
+        text("protected", False),
+    )
+
+    notices = sa.Table(
+        "notices",
+        md,
+        text("id", primary_key=True),
+        integer("number", False),
+        text("date_from", False),
+        text("date_to", False),
+        text("file_name", False),
+        text("issued_at", False),
+    )
+    sa.Index("notices_number", notices.c.number, unique=True)
+    sa.Index("notices_period", notices.c.date_from, notices.c.date_to, unique=True)
+
+    sa.Table(
+        "units",
+        md,
+        text("id", primary_key=True),
+        text("name", False, unique=True),
+        text("short_name"),
+        text("contact"),
+        text("phone"),
+        text("kind"),
+        text("created_at", False),
+        text("updated_at", False),
+        *versioned(),
+        text("fclock"),
+        sa.CheckConstraint("kind IN ('department', 'street')"),
+    )
+    aliases = sa.Table(
+        "unit_aliases",
+        md,
+        text("alias", primary_key=True),
+        sa.Column("unit_id", sa.Text(collation="C"), ref("units.id", cascade=True), nullable=False),
+        text("created_at", False),
+    )
+    sa.Index("unit_aliases_unit", aliases.c.unit_id)
+
+    sa.Table(
+        "replica",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        text("device_id", False),
+        text("device_code"),
+        integer("clock", False, 0),
+        integer("changes", False, 0),
+        integer("acked", False, 0),
+        text("key"),
+        text("office_id"),
+        integer("code_asked", False, 0),
+        sa.CheckConstraint("id = 1"),
+    )
+    sa.Table(
+        "devices",
+        md,
+        text("code", primary_key=True),
+        text("id", unique=True),
+        text("key", False),
+        integer("key_sent", False, 0),
+        integer("field_sent", False, 0),
+        text("enrolled_at", False),
+        integer("received", False, 0),
+        text("last_import"),
+    )
+    tombstones = sa.Table(
+        "tombstones",
+        md,
+        text("kind", False, primary_key=True),
+        text("id", False, primary_key=True),
+        integer("rev", False),
+        text("dev", False),
+        text("vv"),
+        integer("cseq", False),
+        text("deleted_at", False),
+    )
+    sa.Index("tombstones_cseq", tombstones.c.cseq)
+    conflicts = sa.Table(
+        "conflicts",
+        md,
+        text("id", primary_key=True),
+        text("kind", False),
+        text("record_id", False),
+        text("label", False),
+        text("kept", False),
+        text("other", False),
+        text("detected_at", False),
+        text("resolved_at"),
+        text("resolution"),
+    )
+    sa.Index("conflicts_record", conflicts.c.kind, conflicts.c.record_id)
+    sa.Table(
+        "bundles_seen",
+        md,
+        text("manifest_sha256", primary_key=True),
+        text("device_id", False),
+        text("kind", False),
+        integer("records", False),
+        text("imported_at", False),
+    )
+    for name in ("sites", "units", "inspections", "results", "problems", "problem_events"):
+        table = md.tables[name]
+        sa.Index(f"{name}_cseq", table.c.cseq)
+    return md

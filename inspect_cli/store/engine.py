@@ -1,0 +1,368 @@
+"""Which database a store talks to, and the one connection it talks through.
+
+SQLAlchemy Core gives both engines one connection interface. What still differs between
+SQLite and PostgreSQL (opening, locking, case-insensitive lookups, error messages) is in
+the two `Dialect`s below, so no other module knows which engine it runs on.
+
+The connection runs in autocommit mode and transactions are begun explicitly, as the
+store always did on SQLite: a read outside `atomic()` never holds a transaction open on
+the server, and a write transaction starts by taking the write lock (SQLite's
+`BEGIN IMMEDIATE`, a transaction-scoped advisory lock on PostgreSQL). Writers are
+serialised on both engines: numbers (max + 1 per device and year), the Lamport clock and
+the change sequence a bundle acknowledges all rely on one writer at a time, and a writer
+that waits for the lock never deadlocks halfway through its work.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
+
+from inspect_cli.errors import StoreError
+from inspect_cli.store.sqlite_file import BUSY_TIMEOUT_SECONDS
+
+CONNECT_TIMEOUT_SECONDS = 10
+# "INSP": the SQLite header's application id, and the key of PostgreSQL's write lock.
+LOCK_KEY = 0x494E5350
+
+
+def is_url(value: object) -> bool:
+    return isinstance(value, str) and "://" in value
+
+
+@dataclass(frozen=True)
+class Target:
+    """A database to open: a SQLite file (or memory) or a PostgreSQL server's database."""
+
+    engine: str  # "sqlite" or "postgresql"
+    url: URL
+    path: Path | None = None  # the SQLite file; None in memory and on a server
+
+    @property
+    def label(self) -> str:
+        """How messages name it: the file, or host:port/database (never the password)."""
+        if self.engine == "sqlite":
+            return str(self.path) if self.path else ":memory:"
+        url = self.url
+        return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def target(value: Path | str) -> Target:
+    """The database `--db` names: a path, `sqlite:///path`, or `postgresql://user:pass@host:port/db`."""
+    if isinstance(value, Path) or not is_url(value):
+        text = str(value)
+        if text == ":memory:":
+            return Target("sqlite", make_url("sqlite://"))
+        path = Path(text).expanduser()
+        return Target("sqlite", make_url("sqlite://").set(database=str(path)), path)
+    try:
+        url = make_url(str(value))
+    except sa_exc.ArgumentError:
+        raise StoreError(f"数据库地址无效：{_masked(str(value))}（应为文件路径或 postgresql://用户:密码@主机:端口/库名）")
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return Target("sqlite", make_url("sqlite://"))
+        return target(Path(url.database))
+    if backend in ("postgresql", "postgres"):
+        if not url.database:
+            raise StoreError(f"数据库地址缺少库名：{_masked(str(value))}（如 postgresql://用户:密码@主机:5432/库名）")
+        return Target("postgresql", url.set(drivername="postgresql+psycopg"))
+    raise StoreError(f"不支持的数据库类型“{backend}”：请用 SQLite 文件路径或 postgresql:// 地址")
+
+
+def _masked(text: str) -> str:
+    from inspect_cli.paths import db_label
+
+    return db_label(text)
+
+
+# --- the two engines --------------------------------------------------------------------------
+
+
+class Dialect:
+    """What differs between the engines, as SQL fragments and a few steps."""
+
+    name = ""
+    like = "LIKE"  # case-insensitive for ASCII on SQLite
+    greatest = "max"
+
+    def equal_nocase(self, column: str, param: str) -> str:
+        """`column` equals `param`, ignoring case (point codes, numbers)."""
+        return f"{column} = {param}"
+
+    def begin_write(self, conn: sa.Connection) -> None:
+        raise NotImplementedError
+
+    def begin_read(self, conn: sa.Connection) -> None:
+        raise NotImplementedError
+
+    def message(self, exc: BaseException, target: Target) -> StoreError:
+        raise NotImplementedError
+
+
+_SQLITE_MESSAGES = {
+    "file is not a database": "不是 SQLite 数据库文件（可能是其他程序的文件），未做任何修改",
+    "database disk image is malformed": "数据库文件已损坏，请用备份恢复",
+    "unable to open database file": "无法打开（路径不存在、是文件夹或没有权限）",
+    "attempt to write a readonly database": "数据库是只读的（文件或所在文件夹没有写权限），未写入任何内容",
+    "readonly database": "数据库是只读的（文件或所在文件夹没有写权限），未写入任何内容",
+    "database or disk is full": "磁盘已满，未写入任何内容；请清理磁盘后重试",
+    "database is locked": f"数据库被其他程序占用（已等待 {BUSY_TIMEOUT_SECONDS} 秒），未写入任何内容；请稍后重试",
+    "disk i/o error": "读写磁盘出错（磁盘已满、已拔出或损坏），未写入任何内容",
+    # Checked before writing, so only another process writing the same record at the same
+    # moment gets here.
+    "unique constraint failed": "另一个操作同时写入了同一条记录，本次未写入任何内容；请重试",
+}
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+
+    def begin_write(self, conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def begin_read(self, conn: sa.Connection) -> None:
+        # In WAL mode a read transaction sees one snapshot until it ends.
+        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("SELECT count(*) FROM schema_migrations")
+
+    def message(self, exc: BaseException, target: Target) -> StoreError:
+        text = str(getattr(exc, "orig", None) or exc).lower()
+        for key, message in _SQLITE_MESSAGES.items():
+            if key in text:
+                return StoreError(f"数据库 {target.label}：{message}")
+        return StoreError(f"数据库 {target.label} 出错：{_first_line(exc)}")
+
+
+# SQLSTATE classes and codes (PostgreSQL appendix A) a person can act on.
+_PG_STATES = {
+    "28P01": "用户名或密码不对",
+    "28000": "服务器拒绝了这个用户（请检查 pg_hba.conf 和用户名）",
+    "3D000": "数据库不存在（请先在服务器上创建，见 README“办公室服务器”）",
+    "42501": "用户没有权限（请让管理员授权：GRANT ALL ON SCHEMA public TO 用户）",
+    "53100": "服务器磁盘已满，未写入任何内容",
+    "53300": "服务器连接数已满，请稍后重试",
+    "57P01": "服务器正在关闭，未写入任何内容；请稍后重试",
+    "57P03": "服务器正在启动，请稍后重试",
+    "23505": "另一个操作同时写入了同一条记录，本次未写入任何内容；请重试",
+    "40P01": "与另一个操作互相等待（死锁），本次未写入任何内容；请重试",
+    "40001": "与另一个操作冲突，本次未写入任何内容；请重试",
+    "22021": "文字中含有数据库不能保存的字符（如 NUL），未写入任何内容",
+}
+
+
+class PostgreSQL(Dialect):
+    name = "postgresql"
+    like = "ILIKE"
+    greatest = "greatest"
+
+    def equal_nocase(self, column: str, param: str) -> str:
+        return f"lower({column}) = lower({param})"
+
+    def begin_write(self, conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+
+    def begin_read(self, conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def message(self, exc: BaseException, target: Target) -> StoreError:
+        orig = getattr(exc, "orig", None) or exc
+        state = getattr(orig, "sqlstate", None)
+        where = f"数据库服务器 {target.label}"
+        if state in _PG_STATES:
+            return StoreError(f"{where}：{_PG_STATES[state]}")
+        text = str(orig)
+        lowered = text.lower()
+        if state is None and ("connection refused" in lowered or "could not connect" in lowered):
+            return StoreError(f"{where}：连不上服务器（服务器未启动、地址或端口不对，或被防火墙挡住）")
+        if "timeout expired" in lowered or "timed out" in lowered:
+            return StoreError(f"{where}：连接超时（服务器没有响应，请检查地址和网络）")
+        if "password" in lowered and ("authentication" in lowered or "no password supplied" in lowered):
+            return StoreError(f"{where}：用户名或密码不对")
+        if "does not exist" in lowered and "database" in lowered:
+            return StoreError(f"{where}：{_PG_STATES['3D000']}")
+        if "name or service not known" in lowered or "could not translate host name" in lowered:
+            return StoreError(f"{where}：找不到主机 {target.url.host}（请检查地址）")
+        if state is None or state.startswith("08"):
+            return StoreError(f"{where}：与服务器的连接中断，未写入任何内容；请检查网络后重试")
+        return StoreError(f"{where} 出错：{_first_line(orig)}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return _masked(text[0]) if text else type(exc).__name__
+
+
+DIALECTS: dict[str, Dialect] = {"sqlite": SQLite(), "postgresql": PostgreSQL()}
+
+
+# --- the connection -------------------------------------------------------------------------
+
+
+class Record(tuple):
+    """A result row: by position like a tuple, by column name like sqlite3.Row, and `dict(row)`."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+    _names: tuple[str, ...] = ()
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def, override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._names
+
+
+@functools.lru_cache(maxsize=512)
+def _record_class(names: tuple[str, ...]) -> type[Record]:
+    return type("Record", (Record,), {"__slots__": (), "_names": names, "_index": {n: i for i, n in enumerate(names)}})
+
+
+class Rows:
+    """What `execute` returns: iterate it, or fetch one or all."""
+
+    def __init__(self, result: sa.CursorResult) -> None:
+        self._result = result
+        self._make = _record_class(tuple(result.keys())) if result.returns_rows else None
+
+    @property
+    def rowcount(self) -> int:
+        return self._result.rowcount
+
+    def __iter__(self) -> Iterator[Record]:
+        make = self._make
+        for row in self._result:
+            yield make(row)  # type: ignore[misc]
+
+    def fetchone(self) -> Record | None:
+        row = self._result.fetchone()
+        return None if row is None else self._make(row)  # type: ignore[misc]
+
+    def fetchall(self) -> list[Record]:
+        make = self._make
+        return [make(row) for row in self._result.fetchall()]  # type: ignore[misc]
+
+
+_QMARK = re.compile(r"'(?:[^']|'')*'|\?")
+
+
+@functools.lru_cache(maxsize=2048)
+def _statement(sql: str, positional: bool) -> sa.TextClause:
+    """The statement as SQLAlchemy text; `?` placeholders become :p0, :p1, … (outside string literals)."""
+    if positional:
+        counter = iter(range(10_000))
+        sql = _QMARK.sub(lambda m: m.group(0) if m.group(0) != "?" else f":p{next(counter)}", sql)
+    return sa.text(sql)
+
+
+def _value(value: object) -> object:
+    # Both engines store dates as ISO text and flags as 0/1; PostgreSQL would otherwise refuse
+    # a Python date for a text column or a bool for an integer one.
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _params(params: Sequence[object] | Mapping[str, object] | None) -> tuple[bool, dict[str, object]]:
+    if params is None:
+        return False, {}
+    if isinstance(params, Mapping):
+        return False, {k: _value(v) for k, v in params.items()}
+    return True, {f"p{i}": _value(v) for i, v in enumerate(params)}
+
+
+class Connection:
+    """The store's one connection: `execute` with `?` or `:name` parameters, explicit transactions."""
+
+    def __init__(self, conn: sa.Connection, dialect: Dialect) -> None:
+        self.sa = conn
+        self.dialect = dialect
+        self.in_transaction = False
+
+    def execute(self, sql: str, params: Sequence[object] | Mapping[str, object] | None = None) -> Rows:
+        positional, values = _params(params)
+        return Rows(self.sa.execute(_statement(sql, positional), values))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object] | Mapping[str, object]]) -> None:
+        batch = [_params(r) for r in rows]
+        if not batch:
+            return
+        self.sa.execute(_statement(sql, batch[0][0]), [values for _, values in batch])
+
+    def begin_write(self) -> None:
+        self.dialect.begin_write(self.sa)
+        self.in_transaction = True
+
+    def begin_read(self) -> None:
+        self.dialect.begin_read(self.sa)
+        self.in_transaction = True
+
+    def commit(self) -> None:
+        self.sa.exec_driver_sql("COMMIT")
+        self.in_transaction = False
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.in_transaction = False
+            self.sa.exec_driver_sql("ROLLBACK")
+
+    def close(self) -> None:
+        try:
+            self.rollback()
+        except sa_exc.DBAPIError:
+            pass  # the server went away: closing is all that is left to do
+        finally:
+            self.sa.close()
+
+
+def connect(where: Target, *, read_only: bool = False) -> tuple[Connection, sa.Engine]:
+    """Open one connection; a clear StoreError (no password) when the database cannot be reached."""
+    dialect = DIALECTS[where.engine]
+    if where.engine == "sqlite":
+        engine = _sqlite_engine(where, read_only)
+    else:
+        engine = sa.create_engine(
+            where.url,
+            poolclass=NullPool,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "inspect-cli"},
+        )
+    try:
+        conn = engine.connect()
+    except sa_exc.DBAPIError as exc:
+        engine.dispose()
+        raise dialect.message(exc, where) from None
+    return Connection(conn, dialect), engine
+
+
+def _sqlite_engine(where: Target, read_only: bool) -> sa.Engine:
+    from inspect_cli.store.sqlite_file import connect_file
+
+    return sa.create_engine(
+        "sqlite://",
+        creator=lambda: connect_file(where.path, read_only=read_only),
+        poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
+    )
+
+
+DatabaseError = sa_exc.DBAPIError
