@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+import uuid
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import typer.testing
@@ -54,21 +57,136 @@ def checklists():
     return load_checklists([SHIPPED])
 
 
+# --- which engine the suite runs on -------------------------------------------------------
+# `pytest` runs on SQLite; `pytest --engine postgresql` runs the same tests on a PostgreSQL
+# server named by $INSPECT_CLI_TEST_PG (a role that may create databases, e.g.
+# postgresql://inspect:inspect@localhost:5432/inspect). Each test gets a schema of its own in
+# one database made for the session. Tests about SQLite files say so with
+# @pytest.mark.sqlite_only and are skipped on PostgreSQL.
+PG_ENV = "INSPECT_CLI_TEST_PG"
+PG_REQUIRED_ENV = "INSPECT_CLI_TEST_PG_REQUIRED"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--engine",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("INSPECT_CLI_TEST_ENGINE", "sqlite"),
+        help="database engine the tests run on (default: sqlite)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): the test is about SQLite files; skipped on PostgreSQL")
+    config.addinivalue_line("markers", "postgresql_only(reason): the test needs a PostgreSQL server")
+
+
+def pytest_report_header(config):
+    engine = config.getoption("--engine")
+    where = _server_label() if engine == "postgresql" else "a file per test"
+    return f"inspect-cli engine: {engine} ({where})"
+
+
+def _server_label() -> str:
+    from inspect_cli.paths import db_label
+
+    url = os.environ.get(PG_ENV)
+    return db_label(url) if url else f"no server: ${PG_ENV} is not set"
+
+
+def pytest_collection_modifyitems(config, items):
+    engine = config.getoption("--engine")
+    for item in items:
+        if engine == "postgresql" and (mark := item.get_closest_marker("sqlite_only")):
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.args[0] if mark.args else ''}"))
+        if engine == "sqlite" and item.get_closest_marker("postgresql_only") and not os.environ.get(PG_ENV):
+            item.add_marker(pytest.mark.skip(reason=f"needs a PostgreSQL server (${PG_ENV})"))
+    if engine == "postgresql" and not os.environ.get(PG_ENV):
+        if os.environ.get(PG_REQUIRED_ENV):
+            raise pytest.UsageError(f"--engine postgresql: ${PG_ENV} is not set, and ${PG_REQUIRED_ENV} requires it")
+        skip = pytest.mark.skip(reason=f"PostgreSQL run skipped: no test server (set ${PG_ENV}, see README)")
+        for item in items:
+            item.add_marker(skip)
+
+
+class PgServer:
+    """A database made for this test session on the test server; a schema per test."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+
+        self.admin_url = admin_url
+        self.name = f"inspect_test_{uuid.uuid4().hex[:10]}"
+        try:
+            with psycopg.connect(_libpq(admin_url), autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+        except psycopg.Error as exc:
+            raise pytest.UsageError(f"PostgreSQL test server {_server_label()}: {exc}") from None
+        base, _, _ = admin_url.partition("?")
+        self.url = base.rsplit("/", 1)[0] + "/" + self.name
+        self._conn = psycopg.connect(_libpq(self.url), autocommit=True)
+        self._numbers = itertools.count(1)
+
+    def new_schema(self) -> str:
+        """A URL whose tables live in a new, empty schema."""
+        schema = f"t{next(self._numbers)}"
+        self._conn.execute(f'CREATE SCHEMA "{schema}"')
+        return f"{self.url}?options={quote(f'-csearch_path={schema}')}"
+
+    def drop(self) -> None:
+        import psycopg
+
+        self._conn.close()
+        with psycopg.connect(_libpq(self.admin_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture(scope="session")
+def engine(request) -> str:
+    return request.config.getoption("--engine")
+
+
+@pytest.fixture(scope="session")
+def pg_server(engine):
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"needs a PostgreSQL server (${PG_ENV})")
+    server = PgServer(url)
+    yield server
+    server.drop()
+
+
 @pytest.fixture
-def store():
-    with Store(":memory:") as db:
+def new_db(request, engine, tmp_path):
+    """A new, empty database on the engine under test: new_db("office") -> path or URL."""
+
+    def make(name: str = "inspect") -> Path | str:
+        if engine == "postgresql":
+            return request.getfixturevalue("pg_server").new_schema()
+        return tmp_path / f"{name}.sqlite"
+
+    return make
+
+
+@pytest.fixture
+def store(engine, new_db):
+    with Store(new_db() if engine == "postgresql" else ":memory:") as db:
         yield db
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "inspect.sqlite"
+def db_path(new_db) -> Path | str:
+    return new_db("inspect")
 
 
 class Cli:
     """Runs inspect-cli in-process against one database, like a user at a shell."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str) -> None:
         self.db = db
         self.runner = CliRunner()
 
@@ -109,3 +227,31 @@ def copy_shipped(target: Path) -> Path:
 
 DAY = date(2026, 11, 18)
 os.environ.setdefault("COLUMNS", "200")
+
+
+def sql(db: Path | str, query: str, params: tuple = ()) -> list[tuple]:
+    """Run SQL straight on a test database, past the store, on either engine (`?` parameters)."""
+    if isinstance(db, str):
+        import psycopg
+
+        with psycopg.connect(_libpq(db), autocommit=True) as conn:
+            cursor = conn.execute(query.replace("?", "%s"), params)
+            return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
+def all_rows(db: Path | str) -> dict[str, list[str]]:
+    """Every row of every table, by table: what "changes nothing" is checked against."""
+    if isinstance(db, str):
+        tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    else:
+        tables = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    names = sorted(r[0] for r in sql(db, tables))
+    return {t: sorted(map(repr, sql(db, f"SELECT * FROM {t}"))) for t in names}

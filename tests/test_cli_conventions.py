@@ -292,6 +292,7 @@ def powershell(line: str, word: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.sqlite_only("completion leaves the database file exactly as it was")
 def test_console_script_completes_sites_and_units_and_nothing_without_a_database(register, tmp_path):
     missing = tmp_path / "none" / "inspect.sqlite"
     before = sorted(p.name for p in register.parent.iterdir())

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from inspect_cli import paths
 from inspect_cli.scoring import round_rate
 
 from .conftest import DATA, Cli, make_image
@@ -429,7 +430,7 @@ def export_fixture(cli, folder):
             store,
             folder,
             OfficeSettings(),
-            cli.db.parent / "media",
+            paths.media_dir(cli.db),
             ["城市管理局"],
             export_id_for=lambda unit: FIXTURE_ID,
         )

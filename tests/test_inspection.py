@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from inspect_cli import inspection as core
+from inspect_cli import paths
 from inspect_cli.checklist import Item, load_checklists
 from inspect_cli.errors import InputError, NotFoundError, StateError
 from inspect_cli.models import Result, ResultRecord
@@ -202,7 +203,7 @@ def test_cli_record_show_finish(city, tmp_path):
     first = shown["results"][0]
     assert first["result"] == "fail" and first["count"] == 2 and first["note"] == "公益广告破损"
     assert len(first["photos"]) == 1 and shown["inspectors"] == ["张三"]
-    assert (city.db.parent / "inspect-media" / first["photos"][0]["stored_name"]).exists()
+    assert (paths.media_dir(city.db) / first["photos"][0]["stored_name"]).exists()
     refused = city("inspection", "finish", "JC-2026-0001")
     assert refused.exit_code == 4 and "项未填写" in refused.stderr
     for item in shown["results"][1:]:

@@ -26,6 +26,7 @@ from PIL import Image
 from rich.text import Text
 
 from inspect_cli import media, paths
+from inspect_cli.dbcopy import copy_database
 from inspect_cli.cli.render import SafeConsole, table
 from inspect_cli.config import NoticeSettings, OfficeSettings
 from inspect_cli.excel.common import (
@@ -71,13 +72,19 @@ def problem_city(tmp_path_factory, monkeypatch, db_path):
         template = Cli(folder / "inspect.sqlite")
         template.ok("site", "import", DATA / "sites.csv")
         _built["db"] = build_problem_city(template, folder).db
-    shutil.copyfile(_built["db"], db_path)
-    shutil.copytree(paths.media_dir(_built["db"]), paths.media_dir(db_path))
+    if isinstance(db_path, Path):
+        shutil.copyfile(_built["db"], db_path)
+        shutil.copytree(paths.media_dir(_built["db"]), paths.media_dir(db_path))
+    else:
+        copy_database(_built["db"], db_path)  # the same city on the server under test
     return Cli(db_path)
 
 
 def stored(cli, sql: str, *params: object) -> None:
     """Write straight into the database, as an older release or a merge might have."""
+    if isinstance(cli.db, str):
+        # PostgreSQL's text cannot hold NUL at all, so nothing could have stored one there.
+        params = tuple(p.replace("\x00", "") if isinstance(p, str) else p for p in params)
     with Store(cli.db) as store:
         store.conn.execute(sql, params)
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
-from .conftest import make_image
+from .conftest import make_image, sql
 
 
 def results(cli, no="JC-2026-0001"):
@@ -126,9 +125,10 @@ def test_killed_run_loses_nothing_and_resumes(city):
 
 def _answered(db) -> int:
     try:
-        with sqlite3.connect(db) as conn:
-            row = conn.execute("SELECT count(*), sum(note IS NOT NULL AND count = 4) FROM results").fetchone()
-    except sqlite3.OperationalError:
+        (row,) = sql(
+            db, "SELECT count(*), sum(CASE WHEN note IS NOT NULL AND count = 4 THEN 1 ELSE 0 END) FROM results"
+        )
+    except Exception:  # the table is not there yet: nothing answered
         return 0
     return row[0] if row[1] else 0
 
@@ -154,9 +154,8 @@ def test_ctrl_c_exits_130_after_saving(city):
 
 def _count(db) -> int:
     try:
-        with sqlite3.connect(db) as conn:
-            return conn.execute("SELECT count(*) FROM results").fetchone()[0]
-    except sqlite3.OperationalError:
+        return sql(db, "SELECT count(*) FROM results")[0][0]
+    except Exception:  # the table is not there yet: nothing answered
         return 0
 
 

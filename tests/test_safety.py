@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from inspect_cli.errors import StoreError
 from inspect_cli.store import APPLICATION_ID, Store
 
+from .conftest import all_rows, sql
 from .test_excel import export_units, fill, imported, problem
 
 
@@ -29,16 +30,13 @@ def issues(cli, *args):
     return json.loads(cli.ok("issue", "list", "--json", *args).stdout)
 
 
-def db_rows(cli, sql):
-    with sqlite3.connect(cli.db) as conn:
-        return conn.execute(sql).fetchall()
+def db_rows(cli, query):
+    return sql(cli.db, query)
 
 
 def whole_database(cli):
     """Every row of every table: what "changes nothing" is checked against."""
-    with sqlite3.connect(cli.db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(map(repr, conn.execute(f"SELECT * FROM {t}"))) for t in tables}
+    return all_rows(cli.db)
 
 
 # --- inspections that count once -------------------------------------------------------------
@@ -239,8 +237,7 @@ def test_text_longer_than_a_field_holds_is_refused(today):
 
 def test_a_description_stored_longer_than_a_cell_does_not_look_tampered(today, tmp_path):
     today.ok("record", "GJZD-001", "1", "fail", "--note", "x", "--date", "2026-11-18")
-    with sqlite3.connect(today.db) as conn:  # written before entry was capped
-        conn.execute("UPDATE problems SET description = ?", ("长" * 40000,))
+    sql(today.db, "UPDATE problems SET description = ?", ("长" * 40000,))  # written before entry was capped
     (sheet,) = export_units(today, tmp_path / "out").values()
     returned = fill(
         sheet, {"ZG-2026-0001": {"整改情况": "已更换", "整改完成日期": datetime(2026, 11, 20), "状态": "已整改"}}
@@ -278,6 +275,7 @@ def test_a_notice_number_is_given_back_when_the_file_cannot_be_written(today, tm
 # --- databases that are not ours, disks that say no -------------------------------------------
 
 
+@pytest.mark.sqlite_only("another program's SQLite file")
 def test_another_programs_database_is_refused_and_left_untouched(tmp_path, cli):
     foreign = tmp_path / "other.db"
     with sqlite3.connect(foreign) as conn:
@@ -292,6 +290,7 @@ def test_another_programs_database_is_refused_and_left_untouched(tmp_path, cli):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
 
 
+@pytest.mark.sqlite_only("a file of random bytes")
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -307,6 +306,7 @@ def test_random_bytes_are_refused(tmp_path, cli, content, message):
     assert path.read_bytes() == content
 
 
+@pytest.mark.sqlite_only("the SQLite header's application id")
 def test_a_database_is_marked_as_ours_and_an_earlier_release_is_adopted(tmp_path):
     path = tmp_path / "old.sqlite"
     with Store(path):
@@ -319,6 +319,7 @@ def test_a_database_is_marked_as_ours_and_an_earlier_release_is_adopted(tmp_path
         assert store.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
 
 
+@pytest.mark.sqlite_only("SQLite's page limit stands in for a full disk")
 def test_a_full_disk_is_one_clear_line_and_nothing_half_written(city):
     with Store(city.db) as store:
         pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
@@ -329,6 +330,7 @@ def test_a_full_disk_is_one_clear_line_and_nothing_half_written(city):
         assert "filler" not in {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
 
 
+@pytest.mark.sqlite_only("a read-only database file")
 def test_a_read_only_database_is_one_clear_line(city, tmp_path):
     city.ok("site", "list")
     os.chmod(city.db, 0o444)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -12,25 +11,26 @@ import pytest
 from inspect_cli.errors import StoreError
 from inspect_cli.store import MIGRATIONS, Store
 
-from .conftest import DATA
+from .conftest import DATA, sql
 
 
-def test_migrations_are_recorded_once(db_path):
+def test_migrations_are_recorded_once(db_path, engine):
     with Store(db_path) as store:
         assert store.schema_versions() == [m[0] for m in MIGRATIONS]
     with Store(db_path) as store:
         assert store.migrate() == []
-        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        if engine == "sqlite":
+            assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_newer_database_is_refused(db_path):
     Store(db_path).close()
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x')")
+    sql(db_path, "INSERT INTO schema_migrations VALUES (999, 'future', 'x')")
     with pytest.raises(StoreError, match="更新版本"):
         Store(db_path)
 
 
+@pytest.mark.sqlite_only("a file that is not a SQLite database")
 def test_not_a_database(tmp_path, cli):
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite" * 100)
@@ -50,6 +50,7 @@ def test_records_carry_uuids(store, checklists):
         assert uuid.UUID(value).version == 4
 
 
+@pytest.mark.sqlite_only("database files named by --db and the environment")
 def test_db_option_and_env_var(tmp_path, cli, monkeypatch):
     env_db = tmp_path / "env.sqlite"
     monkeypatch.setenv("INSPECT_CLI_DB", str(env_db))
@@ -61,6 +62,7 @@ def test_db_option_and_env_var(tmp_path, cli, monkeypatch):
     assert option_db.exists()
 
 
+@pytest.mark.sqlite_only("the default database is a file")
 def test_default_database_is_in_the_user_data_dir(cli):
     from inspect_cli.paths import default_db_path
 
@@ -97,7 +99,6 @@ def test_two_writers_at_once_both_succeed(city):
     for writer in writers:
         _, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err.decode()
-    with sqlite3.connect(city.db) as conn:
-        assert conn.execute("SELECT count(*) FROM inspections").fetchone()[0] == 40
-        numbers = [r[0] for r in conn.execute("SELECT seq FROM inspections ORDER BY seq")]
+    assert sql(city.db, "SELECT count(*) FROM inspections") == [(40,)]
+    numbers = [r[0] for r in sql(city.db, "SELECT seq FROM inspections ORDER BY seq")]
     assert numbers == list(range(1, 41))

@@ -65,6 +65,7 @@ def _release_6_database(db_path):
     conn.close()
 
 
+@pytest.mark.sqlite_only("a database file an earlier release made")
 def test_migration_fills_the_register_from_the_names_an_earlier_release_used(db_path):
     _release_6_database(db_path)
     with Store(db_path) as store:
@@ -471,6 +472,7 @@ def test_completion_offers_register_names_and_short_names(cli, db_path):
     assert complete(db_path, f"inspect-cli --db {db_path} unit merge 城") == ["城市管理局", "城管局"]
 
 
+@pytest.mark.sqlite_only("a database file an earlier release made")
 def test_completion_on_a_database_from_before_the_register_stays_read_only(db_path):
     _release_6_database(db_path)
     assert complete(db_path, f"inspect-cli --db {db_path} site list --unit 市") == ["市场监管局", "市税务局"]

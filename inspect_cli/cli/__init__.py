@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from inspect_cli import __version__
-from inspect_cli.cli import checklist, config, demo, excel, inspection, issue, notice, run, score, site, sync, unit
+from inspect_cli.cli import checklist, config, db, demo, excel, inspection, issue, notice, run, score, site, sync, unit
 from inspect_cli.cli.context import configure
 from inspect_cli.cli.conventions import Group, broken_pipe_exit, use_conventions
 from inspect_cli.errors import ExitCode
@@ -74,6 +74,7 @@ app.add_typer(excel.import_app, name="import")
 app.add_typer(config.app, name="config")
 app.add_typer(sync.device_app, name="device")
 app.add_typer(sync.sync_app, name="sync")
+app.add_typer(db.app, name="db")
 run.register(app)
 issue.register(app)
 notice.register(app)

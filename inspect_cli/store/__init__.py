@@ -287,6 +287,18 @@ class Store(ReplicaMixin, ReplicaRows):
             )
         return {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
 
+    def photo_names(self) -> list[str]:
+        """Every photo file the database refers to, by its name in the media folder."""
+        rows = self.conn.execute(
+            "SELECT stored_name FROM photos UNION SELECT stored_name FROM problem_photos ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many records the main tables hold."""
+        tables = ("sites", "units", "inspections", "results", "problems", "problem_events", "notices")
+        return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
     def schema_versions(self) -> list[int]:
         return [row[0] for row in self.conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
 
@@ -357,9 +369,7 @@ class Store(ReplicaMixin, ReplicaRows):
         if street:
             where.contains("street", "street", street)
         if unit:
-            where.add(
-                f"(unit {like} :unit ESCAPE '\\' OR partner {like} :unit ESCAPE '\\')", unit=_like(unit.strip())
-            )
+            where.add(f"(unit {like} :unit ESCAPE '\\' OR partner {like} :unit ESCAPE '\\')", unit=_like(unit.strip()))
         if search:
             where.add(
                 f"(lower(code) {like} :s ESCAPE '\\' OR name {like} :s ESCAPE '\\'"
@@ -614,7 +624,7 @@ class Store(ReplicaMixin, ReplicaRows):
         if inspector:
             # The names are stored as a JSON list; the name as JSON text is in it exactly once listed.
             quoted = json.dumps(inspector.strip(), ensure_ascii=False)
-            where.add(f"i.inspectors LIKE :inspector ESCAPE '\\'", inspector=_like(quoted))
+            where.add("i.inspectors LIKE :inspector ESCAPE '\\'", inspector=_like(quoted))
         if status:
             where.add("i.status = :status", status=status)
         if finished_only:
@@ -1270,9 +1280,10 @@ class Lookup:
     def units(self, prefix: str, limit: int) -> Iterator[tuple[str, str]]:
         """(name, description) of units named or short-named `prefix`…"""
         pattern = _starts(prefix)
-        if self.sqlite and not self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units'"
-        ).fetchone():
+        if (
+            self.sqlite
+            and not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units'").fetchone()
+        ):
             # A database from before the register, not migrated yet (completion never migrates).
             for sql in (
                 f"SELECT DISTINCT unit, '' FROM sites WHERE unit {self.like} ? ESCAPE '\\' ORDER BY unit LIMIT ?",

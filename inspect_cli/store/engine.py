@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -69,7 +68,9 @@ def target(value: Path | str) -> Target:
     try:
         url = make_url(str(value))
     except sa_exc.ArgumentError:
-        raise StoreError(f"数据库地址无效：{_masked(str(value))}（应为文件路径或 postgresql://用户:密码@主机:端口/库名）")
+        raise StoreError(
+            f"数据库地址无效：{_masked(str(value))}（应为文件路径或 postgresql://用户:密码@主机:端口/库名）"
+        ) from None
     backend = url.get_backend_name()
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
@@ -186,6 +187,8 @@ class PostgreSQL(Dialect):
             return StoreError(f"{where}：{_PG_STATES[state]}")
         text = str(orig)
         lowered = text.lower()
+        if "nul" in lowered and "byte" in lowered:
+            return StoreError(f"{where}：{_PG_STATES['22021']}")
         if state is None and ("connection refused" in lowered or "could not connect" in lowered):
             return StoreError(f"{where}：连不上服务器（服务器未启动、地址或端口不对，或被防火墙挡住）")
         if "timeout expired" in lowered or "timed out" in lowered:
@@ -239,6 +242,10 @@ class Rows:
     def __init__(self, result: sa.CursorResult) -> None:
         self._result = result
         self._make = _record_class(tuple(result.keys())) if result.returns_rows else None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self._make._names if self._make else ()
 
     @property
     def rowcount(self) -> int:
