@@ -218,15 +218,16 @@ def issue_notice(
     """
     claimed, before = store.claim_notice(date_from, date_to, number)
     try:
-        built = build_notice(
-            store,
-            date_from,
-            date_to,
-            office,
-            settings,
-            claimed,
-            reissue=_issued_before(before, claimed),
-        )
+        with store.snapshot():  # every figure of the notice from one state of the database
+            built = build_notice(
+                store,
+                date_from,
+                date_to,
+                office,
+                settings,
+                claimed,
+                reissue=_issued_before(before, claimed),
+            )
         path, photos = write(built)
     except BaseException:
         store.release_notice(date_from, date_to, before)

@@ -194,8 +194,8 @@ class Cli:
         argv = (["--db", str(self.db)] if db else []) + [str(a) for a in args]
         return self.runner.invoke(app, argv, input=input)
 
-    def ok(self, *args: str, input: str | None = None):
-        result = self(*args, input=input)
+    def ok(self, *args: str, input: str | None = None, db: bool = True):
+        result = self(*args, input=input, db=db)
         assert result.exit_code == 0, f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
         return result
 

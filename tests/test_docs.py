@@ -18,7 +18,7 @@ from .conftest import Cli, make_image
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-HEAVY = ("openpyxl", "PIL", "pypinyin", "docx", "yaml", "textual")
+HEAVY = ("openpyxl", "PIL", "pypinyin", "docx", "yaml", "textual", "sqlalchemy", "psycopg", "sqlite3")
 
 
 def _commands():

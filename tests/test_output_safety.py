@@ -26,9 +26,9 @@ from PIL import Image
 from rich.text import Text
 
 from inspect_cli import media, paths
-from inspect_cli.dbcopy import copy_database
 from inspect_cli.cli.render import SafeConsole, table
 from inspect_cli.config import NoticeSettings, OfficeSettings
+from inspect_cli.dbcopy import copy_database
 from inspect_cli.excel.common import (
     CELL_LIMIT,
     HEADER_LIMIT,

@@ -17,9 +17,9 @@ from tests.conftest import DATA, Cli, copy_shipped, make_image
 
 
 @pytest.fixture
-def team(tmp_path):
+def team(tmp_path, new_db):
     """An office (code Z) with the test register, and two enrolled laptops A and B holding its field bundle."""
-    office = Cli(tmp_path / "office.sqlite")
+    office = Cli(new_db("office"))
     office.ok("site", "import", DATA / "sites.csv")
     office.ok("device", "set", "Z")
     laptops = {}
@@ -172,7 +172,7 @@ def test_photos_travel_once_and_arrive_verified(team):
     assert (tmp / "office-media" / sha[:2] / f"{sha}.jpg").read_bytes() == photo.read_bytes()
 
 
-def test_a_delete_travels_and_an_older_bundle_does_not_bring_it_back(team):
+def test_a_delete_travels_and_an_older_bundle_does_not_bring_it_back(team, new_db):
     office, a, _b, tmp = team
     fail(a)
     old = bundle(a, tmp / "a1.zip", "--all")
@@ -181,7 +181,7 @@ def test_a_delete_travels_and_an_older_bundle_does_not_bring_it_back(team):
     imported(office, newer)
     imported(office, old)
     assert "JC-2026-A-0001" not in office.ok("inspection", "list").stdout and problems(office) == []
-    other = Cli(tmp / "office2.sqlite")
+    other = Cli(new_db("office2"))
     other.ok("device", "enroll", "A")
     imported(other, old, newer)
     assert "JC-2026-A-0001" not in other.ok("inspection", "list").stdout and problems(other) == []
@@ -190,7 +190,7 @@ def test_a_delete_travels_and_an_older_bundle_does_not_bring_it_back(team):
 # --- the same thing seen twice, or changed on two sides ----------------------------------------
 
 
-def test_one_problem_found_on_two_laptops_is_one_problem_on_every_replica(team):
+def test_one_problem_found_on_two_laptops_is_one_problem_on_every_replica(team, new_db):
     office, a, b, tmp = team
     fail(a, day="2026-11-18", note="A 看到")
     fail(b, day="2026-11-19", note="B 看到")
@@ -203,7 +203,7 @@ def test_one_problem_found_on_two_laptops_is_one_problem_on_every_replica(team):
     shown = office.ok("issue", "show", "ZG-2026-B-0001").stdout
     assert "ZG-2026-A-0001" in shown and "原编号 ZG-2026-B-0001" in shown
     assert json.loads(office.ok("issue", "stats", "--json").stdout)["total"]["total"] == 1
-    second = Cli(tmp / "office2.sqlite")
+    second = Cli(new_db("office2"))
     second.ok("device", "enroll", "A")
     second.ok("device", "enroll", "B")
     second.ok("site", "import", DATA / "sites.csv")
@@ -242,13 +242,13 @@ def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_confl
 # --- trust ------------------------------------------------------------------------------
 
 
-def test_a_bundle_from_a_device_not_enrolled_is_refused_until_enrolled(tmp_path):
+def test_a_bundle_from_a_device_not_enrolled_is_refused_until_enrolled(tmp_path, new_db):
     laptop = Cli(tmp_path / "x.sqlite")
     laptop.ok("site", "import", DATA / "sites.csv")
     laptop.ok("device", "set", "X")
     fail(laptop)
     work = bundle(laptop, tmp_path / "x.zip")
-    office = Cli(tmp_path / "office.sqlite")
+    office = Cli(new_db("office"))
     refused = office("sync", "import", work)
     assert refused.exit_code == 2 and "未登记的设备 X" in refused.stderr
     assert office.ok("inspection", "list", "--json").stdout.strip() in ("[]", "")
@@ -309,8 +309,8 @@ def test_export_needs_a_device_code(city):
 # --- the field bundle -----------------------------------------------------------------------
 
 
-def test_the_field_bundle_hands_out_the_office_checklists_and_settings(tmp_path):
-    office = Cli(tmp_path / "office.sqlite")
+def test_the_field_bundle_hands_out_the_office_checklists_and_settings(tmp_path, new_db):
+    office = Cli(new_db("office"))
     office.ok("site", "import", DATA / "sites.csv")
     office.ok("device", "set", "Z")
     office.ok("device", "enroll", "A")
@@ -332,8 +332,8 @@ def test_the_field_bundle_hands_out_the_office_checklists_and_settings(tmp_path)
     assert inspected["checklist_edition"] == "2026-11"
 
 
-def test_a_field_bundle_with_a_broken_checklist_is_refused_whole(tmp_path):
-    office = Cli(tmp_path / "office.sqlite")
+def test_a_field_bundle_with_a_broken_checklist_is_refused_whole(tmp_path, new_db):
+    office = Cli(new_db("office"))
     office.ok("site", "import", DATA / "sites.csv")
     own = copy_shipped(tmp_path / "own")
     field = tmp_path / "field.zip"
@@ -415,11 +415,11 @@ def test_after_a_full_exchange_every_output_is_the_same_on_the_office_and_a_lapt
     assert outputs["A"] == outputs["office"]
 
 
-def test_an_office_hands_everything_on_to_another_office(team):
+def test_an_office_hands_everything_on_to_another_office(team, new_db):
     office, a, _b, tmp = team
     fail(a, note="转交")
     imported(office, bundle(a, tmp / "a.zip"))
-    district = Cli(tmp / "district.sqlite")
+    district = Cli(new_db("district"))
     district.ok("device", "set", "Q")
     report = imported(district, bundle(office, tmp / "office-all.zip", "--all", "--for", "A"), extra=("--enroll",))
     assert report["enrolled"] == ["Z"]
@@ -440,8 +440,8 @@ def remanifested(source: Path, target: Path, **changes) -> Path:
     return target
 
 
-def test_numbers_made_before_device_codes_on_two_laptops_both_survive(tmp_path):
-    office = Cli(tmp_path / "office.sqlite")
+def test_numbers_made_before_device_codes_on_two_laptops_both_survive(tmp_path, new_db):
+    office = Cli(new_db("office"))
     works = []
     for code in ("A", "B"):
         laptop = Cli(tmp_path / f"{code}.sqlite")
@@ -452,7 +452,7 @@ def test_numbers_made_before_device_codes_on_two_laptops_both_survive(tmp_path):
     imported(office, *works, extra=("--enroll",))
     numbers = sorted(i["no"] for i in json.loads(office.ok("inspection", "list", "--json").stdout))
     assert numbers[0] == "JC-2026-0001" and numbers[1].startswith("JC-2026-0001-") and len(numbers) == 2
-    other = Cli(tmp_path / "office2.sqlite")
+    other = Cli(new_db("office2"))
     imported(other, *reversed(works), extra=("--enroll",))
     assert sorted(i["no"] for i in json.loads(other.ok("inspection", "list", "--json").stdout)) == numbers
 
@@ -500,7 +500,7 @@ def test_a_manifest_with_wrong_types_is_refused_in_one_line(team, changes):
         ("records/results.ndjson", lambda r: {**r, "photos": [{"sha256": "../x", "stored_name": "a.jpg"}]}),
     ],
 )
-def test_a_record_with_wrong_types_is_refused_in_one_line(tmp_path, member, change):
+def test_a_record_with_wrong_types_is_refused_in_one_line(tmp_path, member, change, new_db):
     laptop = Cli(tmp_path / "x.sqlite")
     laptop.ok("site", "import", DATA / "sites.csv")
     laptop.ok("device", "set", "X")
@@ -512,7 +512,7 @@ def test_a_record_with_wrong_types_is_refused_in_one_line(tmp_path, member, chan
         return ("\n".join(lines) + "\n").encode()
 
     bad = rewritten(bundle(laptop, tmp_path / "x.zip"), tmp_path / "bad.zip", member, edit)
-    office = Cli(tmp_path / "office.sqlite")
+    office = Cli(new_db("office"))
     office.ok("site", "import", DATA / "sites.csv")
     refused = office("sync", "import", bad, "--enroll")
     assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "程序内部错误" not in refused.stderr

@@ -82,6 +82,19 @@ def export_report(
     media_dir: Path,
     progress: Progress | None = None,
 ) -> ReportResult:
+    """Write the report; every sheet from one state of the database, whatever others write meanwhile."""
+    with store.snapshot():
+        return _write_report(store, date_from, date_to, path, media_dir, progress)
+
+
+def _write_report(
+    store: Store,
+    date_from: date,
+    date_to: date,
+    path: Path,
+    media_dir: Path,
+    progress: Progress | None,
+) -> ReportResult:
     today = dates.today()
     period = f"{date_from} 至 {date_to}"
     header = f"创城实地测评报告（{period}）"

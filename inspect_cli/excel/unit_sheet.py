@@ -147,30 +147,31 @@ def export_unit_sheets(
     export_id_for: Callable[[str], str] | None = None,
 ) -> UnitExport:
     """Write the sheets; `export_id_for` fixes export ids (the LibreOffice fixture test needs that)."""
-    found = problems(store, statuses=statuses or DEFAULT_STATUSES)
-    result = UnitExport(without_unit=sum(1 for p in found if not p.unit))
-    by_unit: dict[str, list[Problem]] = {}
-    for problem in found:
-        if problem.unit:
-            by_unit.setdefault(problem.unit, []).append(problem)
-    if units:
-        # A short or former name asks for the unit it means (problems carry register names).
-        register = unit_register.index(store)
-        named = [u.strip() for u in units if u.strip()]
-        wanted = [found.name if (found := register.find(u)) else u for u in named]
-        unknown = [u for u in wanted if u not in by_unit]
-        if unknown:
-            known = "、".join(sorted(by_unit)) or "无"
-            raise InputError(f"以下单位没有符合条件的问题：{'、'.join(unknown)}（有问题的单位：{known}）")
-        by_unit = {u: by_unit[u] for u in wanted}
-    today = dates.today()
-    total = sum(len(v) for v in by_unit.values())
-    done = 0
-    photos = store.found_photos([p.id for rows in by_unit.values() for p in rows])
-    cache: dict[str, bytes | None] = {}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    file_names = unit_file_names(sorted(by_unit), today)
-    handled = store.event_counts([p.id for rows in by_unit.values() for p in rows], SUPERSEDING)
+    with store.snapshot():  # the sheets agree with each other, whatever others write meanwhile
+        found = problems(store, statuses=statuses or DEFAULT_STATUSES)
+        result = UnitExport(without_unit=sum(1 for p in found if not p.unit))
+        by_unit: dict[str, list[Problem]] = {}
+        for problem in found:
+            if problem.unit:
+                by_unit.setdefault(problem.unit, []).append(problem)
+        if units:
+            # A short or former name asks for the unit it means (problems carry register names).
+            register = unit_register.index(store)
+            named = [u.strip() for u in units if u.strip()]
+            wanted = [found.name if (found := register.find(u)) else u for u in named]
+            unknown = [u for u in wanted if u not in by_unit]
+            if unknown:
+                known = "、".join(sorted(by_unit)) or "无"
+                raise InputError(f"以下单位没有符合条件的问题：{'、'.join(unknown)}（有问题的单位：{known}）")
+            by_unit = {u: by_unit[u] for u in wanted}
+        today = dates.today()
+        total = sum(len(v) for v in by_unit.values())
+        done = 0
+        photos = store.found_photos([p.id for rows in by_unit.values() for p in rows])
+        cache: dict[str, bytes | None] = {}
+        out_dir.mkdir(parents=True, exist_ok=True)
+        file_names = unit_file_names(sorted(by_unit), today)
+        handled = store.event_counts([p.id for rows in by_unit.values() for p in rows], SUPERSEDING)
     for unit, rows in sorted(by_unit.items()):
         export_id = export_id_for(unit) if export_id_for else str(uuid.uuid4())
         path = out_dir / file_names[unit]

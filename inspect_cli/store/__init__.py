@@ -193,6 +193,8 @@ class Store(ReplicaMixin, ReplicaRows):
             finally:
                 self._depth -= 1
             return
+        if self.conn.in_transaction:  # pragma: no cover - a programming error
+            raise RuntimeError("a write transaction inside a read snapshot")
         try:
             self.conn.begin_write()
         except self._errors as exc:

@@ -265,16 +265,25 @@ class Rows:
         return [make(row) for row in self._result.fetchall()]  # type: ignore[misc]
 
 
-_QMARK = re.compile(r"'(?:[^']|'')*'|\?")
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\?|(?<![:\w]):(\w+)|%")
 
 
-@functools.lru_cache(maxsize=2048)
-def _statement(sql: str, positional: bool) -> sa.TextClause:
-    """The statement as SQLAlchemy text; `?` placeholders become :p0, :p1, … (outside string literals)."""
-    if positional:
-        counter = iter(range(10_000))
-        sql = _QMARK.sub(lambda m: m.group(0) if m.group(0) != "?" else f":p{next(counter)}", sql)
-    return sa.text(sql)
+@functools.lru_cache(maxsize=4096)
+def _pyformat(sql: str) -> str:
+    """The statement in psycopg's parameter style: `?` → %s, `:name` → %(name)s, `%` → %%
+    (string literals left alone)."""
+
+    def token(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text == "?":
+            return "%s"
+        if text == "%":
+            return "%%"
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        return text.replace("%", "%%")
+
+    return _TOKENS.sub(token, sql)
 
 
 def _value(value: object) -> object:
@@ -289,12 +298,12 @@ def _value(value: object) -> object:
     return value
 
 
-def _params(params: Sequence[object] | Mapping[str, object] | None) -> tuple[bool, dict[str, object]]:
+def _params(params: Sequence[object] | Mapping[str, object] | None) -> tuple[object, ...] | dict[str, object]:
     if params is None:
-        return False, {}
+        return ()
     if isinstance(params, Mapping):
-        return False, {k: _value(v) for k, v in params.items()}
-    return True, {f"p{i}": _value(v) for i, v in enumerate(params)}
+        return {k: _value(v) for k, v in params.items()}
+    return tuple(_value(v) for v in params)
 
 
 class Connection:
@@ -305,15 +314,19 @@ class Connection:
         self.dialect = dialect
         self.in_transaction = False
 
+    # Statements go to the driver as written (SQLite takes `?` and `:name` itself; for
+    # psycopg they are rewritten once per statement): SQLAlchemy's connection, pool, URL and
+    # error handling without compiling each text statement again.
     def execute(self, sql: str, params: Sequence[object] | Mapping[str, object] | None = None) -> Rows:
-        positional, values = _params(params)
-        return Rows(self.sa.execute(_statement(sql, positional), values))
+        return Rows(self.sa.exec_driver_sql(self._sql(sql), _params(params)))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object] | Mapping[str, object]]) -> None:
         batch = [_params(r) for r in rows]
-        if not batch:
-            return
-        self.sa.execute(_statement(sql, batch[0][0]), [values for _, values in batch])
+        if batch:
+            self.sa.exec_driver_sql(self._sql(sql), batch)  # type: ignore[arg-type]
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect.name == "sqlite" else _pyformat(sql)
 
     def begin_write(self) -> None:
         self.dialect.begin_write(self.sa)

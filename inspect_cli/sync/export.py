@@ -45,68 +45,71 @@ def export_bundle(
     progress: Callable[[int, int], None] | None = None,
 ) -> ExportReport:
     """Write a work bundle (changes not yet acknowledged, or all) or a field bundle."""
-    device = store.device()
-    if not device.code and not field_bundle:
-        raise StateError("本机还没有设备代码：请先用 inspect-cli device set A（1–3 个字母或数字，每台电脑不同）")
-    # Rows the office sent are stored with change sequence 0 (it has them): "everything" is -1.
-    since = -1 if (everything or field_bundle) else device.acked
-    manifest: dict[str, Any] = {
-        "kind": FIELD if field_bundle else WORK,
-        "device_id": device.id,
-        "device_code": device.code,
-        "created": now_iso(),
-        "since": since,
-        "upto": device.changes,
-        "clock": device.clock,
-    }
-    key: bytes | None = bytes.fromhex(store.device_key()) if store.device_key() else None
-    if field_bundle:
-        manifest["office_id"] = device.office_id or device.id
-        manifest["acks"] = store.device_acks()
-    if for_device:
-        # Made for one laptop: signed with its key, which travels only in its first field bundle.
-        enrolled = store.enrolled_device(for_device)
-        if enrolled is None:
-            raise StateError(f"设备 {for_device} 还没有登记：请先用 inspect-cli device enroll {for_device}")
-        manifest["for_device"] = enrolled["code"]
-        if field_bundle and not enrolled["key_sent"]:
-            manifest["device_key"] = enrolled["key"]
-        key = bytes.fromhex(enrolled["key"])
-    # A field bundle carries the problems still to fix, and those that ended since the last
-    # field bundle for that laptop (for any laptop, when made for none).
-    ended_since = None
-    if field_bundle:
-        sent = store.field_sent(manifest.get("for_device"))
-        ended_since = device.changes if sent is None else sent
-    counts: dict[str, int] = {}
-    photos: dict[str, str] = {}
-    with BundleWriter(path, manifest, key) as writer:
-        for table in TABLES:
-            if field_bundle and table in ("inspections", "results"):
-                continue
-            rows = _collect_photos(store.changed_rows(table, since, ended_since), photos)
-            counts[table] = writer.write_records(table, rows)
-        if not field_bundle:
-            counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(since))
-        else:
-            # What was deleted here since the last field bundle is deleted on the laptops too.
-            counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(ended_since or 0))
-            counts["checklists"] = writer.write_records("checklists", _checklist_files(checklist_dirs or []))
-            if settings is not None:
-                counts["settings"] = writer.write_records("settings", [settings])
-        added = 0
-        for done, (sha, stored_name) in enumerate(sorted(photos.items()), start=1):
-            source = media_dir / stored_name
-            if not source.is_file():
-                raise StateError(f"照片文件缺失：{source}（记录仍在数据库中）；请把媒体文件夹一起复制过来后再导出")
-            if writer.add_photo(sha, Path(stored_name).suffix, source):
-                added += 1
-            if progress:
-                progress(done, len(photos))
-        writer.note(counts=counts)
-        if field_bundle and for_device:
-            store.mark_key_sent(manifest["for_device"])
-            store.mark_field_sent(manifest["for_device"], device.changes)
+    # One snapshot: the records, the tombstones and the change sequence they reach agree
+    # however many others write meanwhile.
+    with store.snapshot():
+        device = store.device()
+        if not device.code and not field_bundle:
+            raise StateError("本机还没有设备代码：请先用 inspect-cli device set A（1–3 个字母或数字，每台电脑不同）")
+        # Rows the office sent are stored with change sequence 0 (it has them): "everything" is -1.
+        since = -1 if (everything or field_bundle) else device.acked
+        manifest: dict[str, Any] = {
+            "kind": FIELD if field_bundle else WORK,
+            "device_id": device.id,
+            "device_code": device.code,
+            "created": now_iso(),
+            "since": since,
+            "upto": device.changes,
+            "clock": device.clock,
+        }
+        key: bytes | None = bytes.fromhex(store.device_key()) if store.device_key() else None
+        if field_bundle:
+            manifest["office_id"] = device.office_id or device.id
+            manifest["acks"] = store.device_acks()
+        if for_device:
+            # Made for one laptop: signed with its key, which travels only in its first field bundle.
+            enrolled = store.enrolled_device(for_device)
+            if enrolled is None:
+                raise StateError(f"设备 {for_device} 还没有登记：请先用 inspect-cli device enroll {for_device}")
+            manifest["for_device"] = enrolled["code"]
+            if field_bundle and not enrolled["key_sent"]:
+                manifest["device_key"] = enrolled["key"]
+            key = bytes.fromhex(enrolled["key"])
+        # A field bundle carries the problems still to fix, and those that ended since the last
+        # field bundle for that laptop (for any laptop, when made for none).
+        ended_since = None
+        if field_bundle:
+            sent = store.field_sent(manifest.get("for_device"))
+            ended_since = device.changes if sent is None else sent
+        counts: dict[str, int] = {}
+        photos: dict[str, str] = {}
+        with BundleWriter(path, manifest, key) as writer:
+            for table in TABLES:
+                if field_bundle and table in ("inspections", "results"):
+                    continue
+                rows = _collect_photos(store.changed_rows(table, since, ended_since), photos)
+                counts[table] = writer.write_records(table, rows)
+            if not field_bundle:
+                counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(since))
+            else:
+                # What was deleted here since the last field bundle is deleted on the laptops too.
+                counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(ended_since or 0))
+                counts["checklists"] = writer.write_records("checklists", _checklist_files(checklist_dirs or []))
+                if settings is not None:
+                    counts["settings"] = writer.write_records("settings", [settings])
+            added = 0
+            for done, (sha, stored_name) in enumerate(sorted(photos.items()), start=1):
+                source = media_dir / stored_name
+                if not source.is_file():
+                    raise StateError(f"照片文件缺失：{source}（记录仍在数据库中）；请把媒体文件夹一起复制过来后再导出")
+                if writer.add_photo(sha, Path(stored_name).suffix, source):
+                    added += 1
+                if progress:
+                    progress(done, len(photos))
+            writer.note(counts=counts)
+    if field_bundle and for_device:
+        store.mark_key_sent(manifest["for_device"])
+        store.mark_field_sent(manifest["for_device"], device.changes)
     return ExportReport(path, manifest["kind"], counts, added, since, device.changes)
 
 
