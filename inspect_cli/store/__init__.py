@@ -47,6 +47,28 @@ _PROBLEM_ORDER = {
     "deadline": " ORDER BY p.deadline, p.year, p.seq",
     "unit": " ORDER BY coalesce(p.unit, ''), p.deadline, p.year, p.seq",
 }
+# Every table a database copy carries, parents before children (SQLite checks foreign keys
+# as each row arrives), with the keys that order their rows.
+BULK_TABLES = {
+    "sites": "id",
+    "units": "id",
+    "unit_aliases": "alias",
+    "inspections": "id",
+    "inspection_items": "inspection_id, item_id",
+    "results": "id",
+    "photos": "id",
+    "problems": "id",
+    "problem_events": "id",
+    "problem_photos": "id",
+    "exports": "id",
+    "export_rows": "export_id, problem_no",
+    "notices": "id",
+    "replica": "id",
+    "devices": "code",
+    "tombstones": "kind, id",
+    "conflicts": "id",
+    "bundles_seen": "manifest_sha256",
+}
 _SET_ALIAS = (
     "INSERT INTO unit_aliases (alias, unit_id, created_at) VALUES (?, ?, ?)"
     " ON CONFLICT (alias) DO UPDATE SET unit_id = excluded.unit_id, created_at = excluded.created_at"
@@ -288,6 +310,21 @@ class Store(ReplicaMixin, ReplicaRows):
                 "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
         return {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
+
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple], batch: int = 2000) -> int:
+        """The bulk write path: rows as they are, in batches, inside the caller's transaction
+        (a database copy, a benchmark's year of data). Returns how many were written."""
+        if table not in BULK_TABLES or not all(c.isidentifier() for c in columns):
+            raise ValueError(table)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        written, chunk = 0, []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == batch:
+                self.conn.executemany(sql, chunk)
+                written, chunk = written + len(chunk), []
+        self.conn.executemany(sql, chunk)
+        return written + len(chunk)
 
     def photo_names(self) -> list[str]:
         """Every photo file the database refers to, by its name in the media folder."""

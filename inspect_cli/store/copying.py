@@ -9,37 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inspect_cli.errors import StateError, StoreError
+from inspect_cli.store import BULK_TABLES
 
 if TYPE_CHECKING:
     from inspect_cli.store import Store
 
-# Parents before children (SQLite checks foreign keys as each row arrives), with the keys
-# that order each table's rows.
-TABLES = {
-    "sites": "id",
-    "units": "id",
-    "unit_aliases": "alias",
-    "inspections": "id",
-    "inspection_items": "inspection_id, item_id",
-    "results": "id",
-    "photos": "id",
-    "problems": "id",
-    "problem_events": "id",
-    "problem_photos": "id",
-    "exports": "id",
-    "export_rows": "export_id, problem_no",
-    "notices": "id",
-    "replica": "id",
-    "devices": "code",
-    "tombstones": "kind, id",
-    "conflicts": "id",
-    "bundles_seen": "manifest_sha256",
-}
+TABLES = BULK_TABLES
 BATCH = 1000
 
 
@@ -70,30 +50,18 @@ def copy_tables(source: Store, target: Store, progress: Callable[[int, int], Non
     copied: list[TableCopy] = []
     with source.snapshot(), target.atomic() as out:
         total = sum(source.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
-        done = 0
+        counter = _Counter(total, progress)
         out.execute("DELETE FROM replica")  # the copy is the same replica as its source
         for table, key in TABLES.items():
             columns = _columns(source, table)
             missing = set(columns) - set(_columns(target, table))
             if missing:
                 raise StoreError(f"目标数据库的表 {table} 缺少列 {', '.join(sorted(missing))}，未做任何修改")
-            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            digest, count, batch = _Digest(), 0, []
-            for row in source.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}"):
-                digest.add(row)
-                batch.append(tuple(row))
-                count += 1
-                if len(batch) == BATCH:
-                    out.executemany(insert, batch)
-                    done += len(batch)
-                    batch = []
-                    if progress:
-                        progress(done, total)
-            out.executemany(insert, batch)
-            done += len(batch)
+            digest = _Digest()
+            rows = source.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}")
+            count = target.insert_rows(table, tuple(columns), counter.passing(digest.passing(rows)), BATCH)
             copied.append(TableCopy(table, count, digest.hexdigest()))
-            if progress:
-                progress(done, total)
+        counter.report()
         for expected in copied:
             found = table_checksum(target, expected.table, _columns(source, expected.table))
             if found != expected:
@@ -118,11 +86,32 @@ def _columns(store: Store, table: str) -> list[str]:
     return sorted(store.conn.execute(f"SELECT * FROM {table} LIMIT 0").columns)
 
 
+class _Counter:
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def passing(self, rows: Iterable[tuple]) -> Iterator[tuple]:
+        for row in rows:
+            self.done += 1
+            if self.done % BATCH == 0:
+                self.report()
+            yield row
+
+    def report(self) -> None:
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
 class _Digest:
     """The sum of each row's SHA-256 (mod 2^256): equal for the same rows in any order."""
 
     def __init__(self) -> None:
         self.total = 0
+
+    def passing(self, rows: Iterable[tuple]) -> Iterator[tuple]:
+        for row in rows:
+            self.add(row)
+            yield tuple(row)
 
     def add(self, row: tuple) -> None:
         text = json.dumps([repr(v) if isinstance(v, float) else v for v in row], ensure_ascii=False)
