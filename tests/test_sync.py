@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from inspect_cli import paths
 from inspect_cli.store import Store
 from tests.conftest import DATA, Cli, copy_shipped, make_image
 
@@ -169,7 +170,7 @@ def test_photos_travel_once_and_arrive_verified(team):
         assert len([n for n in z.namelist() if n.startswith("photos/")]) == 1
     assert imported(office, work)["photos"] == 1
     sha = hashlib.sha256(photo.read_bytes()).hexdigest()
-    assert (tmp / "office-media" / sha[:2] / f"{sha}.jpg").read_bytes() == photo.read_bytes()
+    assert (paths.media_dir(office.db) / sha[:2] / f"{sha}.jpg").read_bytes() == photo.read_bytes()
 
 
 def test_a_delete_travels_and_an_older_bundle_does_not_bring_it_back(team, new_db):

@@ -44,8 +44,8 @@ _PROBLEM_SELECT = """
     LEFT JOIN problems r ON r.id = p.repeat_of
 """
 _PROBLEM_ORDER = {
-    "deadline": " ORDER BY p.deadline, p.year, p.seq",
-    "unit": " ORDER BY coalesce(p.unit, ''), p.deadline, p.year, p.seq",
+    "deadline": " ORDER BY p.deadline, p.year, p.seq, p.device, p.id",
+    "unit": " ORDER BY coalesce(p.unit, ''), p.deadline, p.year, p.seq, p.device, p.id",
 }
 # Every table a database copy carries, parents before children (SQLite checks foreign keys
 # as each row arrives), with the keys that order their rows.
@@ -520,7 +520,10 @@ class Store(ReplicaMixin, ReplicaRows):
         marks = ", ".join("?" * len(names))
         conn = self.conn
         problem_ids = [
-            r[0] for r in conn.execute(f"SELECT id FROM problems WHERE unit IN ({marks}) ORDER BY year, seq", names)
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM problems WHERE unit IN ({marks}) ORDER BY year, seq, device, id", names
+            )
         ]
         now = now_iso()
         conn.execute(f"UPDATE problems SET unit = ?, updated_at = ? WHERE unit IN ({marks})", (new, now, *names))
@@ -638,7 +641,7 @@ class Store(ReplicaMixin, ReplicaRows):
         if day is not None:
             sql += " AND i.date = ?"
             params.append(day.isoformat())
-        rows = self.conn.execute(sql + " ORDER BY i.date DESC, i.created_at DESC", params)
+        rows = self.conn.execute(sql + " ORDER BY i.date DESC, i.created_at DESC, i.id", params)
         return [self._inspection(r) for r in rows]
 
     def list_inspections(
@@ -668,7 +671,9 @@ class Store(ReplicaMixin, ReplicaRows):
             where.add("i.status = :status", status=status)
         if finished_only:
             where.add("i.status = 'finished'")
-        rows = self.conn.execute(_INSPECTION_SELECT + where.sql + " ORDER BY i.date, i.year, i.seq", where.params)
+        rows = self.conn.execute(
+            _INSPECTION_SELECT + where.sql + " ORDER BY i.date, i.year, i.seq, i.device, i.id", where.params
+        )
         return [self._inspection(r) for r in rows]
 
     def inspection_items(self, inspection_id: str) -> list[Item]:
@@ -863,7 +868,7 @@ class Store(ReplicaMixin, ReplicaRows):
     def active_problem(self, site_id: str, item_id: str) -> Problem | None:
         row = self.conn.execute(
             _PROBLEM_SELECT + " WHERE p.site_id = ? AND p.item_id = ? AND p.status IN ('open', 'fixed', 'deferred')"
-            " AND p.merged_into IS NULL ORDER BY p.found_date LIMIT 1",
+            " AND p.merged_into IS NULL ORDER BY p.found_date, p.year, p.seq, p.device, p.id LIMIT 1",
             (site_id, item_id),
         ).fetchone()
         return self._problem(row) if row else None
@@ -871,7 +876,7 @@ class Store(ReplicaMixin, ReplicaRows):
     def last_closed_problem(self, site_id: str, item_id: str, before: date) -> Problem | None:
         row = self.conn.execute(
             _PROBLEM_SELECT + " WHERE p.site_id = ? AND p.item_id = ? AND p.status = 'closed' AND p.closed_date <= ?"
-            " AND p.merged_into IS NULL ORDER BY p.closed_date DESC LIMIT 1",
+            " AND p.merged_into IS NULL ORDER BY p.closed_date DESC, p.id LIMIT 1",
             (site_id, item_id, before.isoformat()),
         ).fetchone()
         return self._problem(row) if row else None
@@ -992,7 +997,7 @@ class Store(ReplicaMixin, ReplicaRows):
         """(event id, inspection id) of each 重复发现 of a problem, earliest inspection first."""
         rows = self.conn.execute(
             "SELECT e.id, e.inspection_id FROM problem_events e JOIN inspections i ON i.id = e.inspection_id"
-            " WHERE e.problem_id = ? AND e.action = 'repeat' ORDER BY i.date, e.at, i.year, i.seq",
+            " WHERE e.problem_id = ? AND e.action = 'repeat' ORDER BY i.date, e.at, i.year, i.seq, i.device, e.id",
             (problem_id,),
         )
         return [(r[0], r[1]) for r in rows]
@@ -1345,7 +1350,7 @@ class Lookup:
         yield from self.conn.execute(
             "SELECT p.no, s.code, s.name, p.item_text FROM problems p JOIN sites s ON s.id = p.site_id"
             f" WHERE p.no {self.like} ? ESCAPE '\\'"
-            " ORDER BY p.status IN ('open', 'fixed', 'deferred') DESC, p.year DESC, p.seq DESC LIMIT ?",
+            " ORDER BY p.status IN ('open', 'fixed', 'deferred') DESC, p.year DESC, p.seq DESC, p.no LIMIT ?",
             (_starts(prefix), limit),
         )
 
@@ -1353,7 +1358,7 @@ class Lookup:
         """(number, site code, site name, date) of inspections, unfinished ones and the newest first."""
         yield from self.conn.execute(
             "SELECT i.no, s.code, s.name, i.date FROM inspections i JOIN sites s ON s.id = i.site_id"
-            f" WHERE i.no {self.like} ? ESCAPE '\\' ORDER BY i.status = 'open' DESC, i.year DESC, i.seq DESC LIMIT ?",
+            f" WHERE i.no {self.like} ? ESCAPE '\\' ORDER BY i.status = 'open' DESC, i.year DESC, i.seq DESC, i.no LIMIT ?",
             (_starts(prefix), limit),
         )
 
