@@ -170,7 +170,7 @@ class Store(ReplicaMixin, ReplicaRows):
         if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             try:
                 self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            except self._errors:
+            except StoreError:
                 pass  # a read-only copy of an earlier release's database: marked when next writable
 
     def _open_server(self) -> None:

@@ -309,21 +309,30 @@ def _params(params: Sequence[object] | Mapping[str, object] | None) -> tuple[obj
 class Connection:
     """The store's one connection: `execute` with `?` or `:name` parameters, explicit transactions."""
 
-    def __init__(self, conn: sa.Connection, dialect: Dialect) -> None:
+    def __init__(self, conn: sa.Connection, dialect: Dialect, target: Target) -> None:
         self.sa = conn
         self.dialect = dialect
+        self.target = target
         self.in_transaction = False
 
     # Statements go to the driver as written (SQLite takes `?` and `:name` itself; for
     # psycopg they are rewritten once per statement): SQLAlchemy's connection, pool, URL and
     # error handling without compiling each text statement again.
+    # A database error (the disk, the server, a lock) becomes one Chinese line wherever it happens.
     def execute(self, sql: str, params: Sequence[object] | Mapping[str, object] | None = None) -> Rows:
-        return Rows(self.sa.exec_driver_sql(self._sql(sql), _params(params)))
+        try:
+            return Rows(self.sa.exec_driver_sql(self._sql(sql), _params(params)))
+        except sa_exc.DBAPIError as exc:
+            raise self.dialect.message(exc, self.target) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object] | Mapping[str, object]]) -> None:
         batch = [_params(r) for r in rows]
-        if batch:
+        if not batch:
+            return
+        try:
             self.sa.exec_driver_sql(self._sql(sql), batch)  # type: ignore[arg-type]
+        except sa_exc.DBAPIError as exc:
+            raise self.dialect.message(exc, self.target) from None
 
     def _sql(self, sql: str) -> str:
         return sql if self.dialect.name == "sqlite" else _pyformat(sql)
@@ -371,7 +380,7 @@ def connect(where: Target, *, read_only: bool = False) -> tuple[Connection, sa.E
     except sa_exc.DBAPIError as exc:
         engine.dispose()
         raise dialect.message(exc, where) from None
-    return Connection(conn, dialect), engine
+    return Connection(conn, dialect, where), engine
 
 
 def _sqlite_engine(where: Target, read_only: bool) -> sa.Engine:
