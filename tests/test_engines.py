@@ -301,3 +301,15 @@ def test_the_release_database_migrates_and_moves_to_either_engine(tmp_path, new_
     moved = Cli(target)
     assert "JC-2026-A-0001" in moved.ok("inspection", "list").stdout
     assert json.loads(moved.ok("device", "show", "--json").stdout)["code"] == "Z"
+
+
+def test_completion_reads_either_engine_without_writing(new_db):
+    from inspect_cli.store import Lookup
+
+    cli = Cli(new_db())
+    cli.ok("site", "import", DATA / "sites.csv")
+    before = all_rows(cli.db)
+    with Lookup.open(cli.db) as db:
+        assert db is not None
+        assert [row[1] for row in db.sites("code", "nm", 10)] == ["NMSC-001", "NMSC-002"]
+    assert all_rows(cli.db) == before

@@ -36,8 +36,9 @@ _PROBLEM_SELECT = """
     SELECT p.*, s.code AS site_code, s.name AS site_name, s.site_type AS site_type, s.street AS street,
         s.address AS address,
         i.no AS inspection_no, r.no AS repeat_no,
-        (SELECT count(*) FROM problem_events e WHERE e.action = 'repeat' AND (e.problem_id = p.id
-            OR e.problem_id IN (SELECT m.id FROM problems m WHERE m.merged_into = p.id)))
+        (SELECT count(*) FROM problem_events e WHERE e.problem_id = p.id AND e.action = 'repeat')
+        + (SELECT count(*) FROM problems m JOIN problem_events e ON e.problem_id = m.id
+            WHERE m.merged_into = p.id AND e.action = 'repeat')
         + (SELECT count(*) FROM problems m WHERE m.merged_into = p.id) AS occurrences
     FROM problems p JOIN sites s ON s.id = p.site_id
     LEFT JOIN inspections i ON i.id = p.inspection_id
@@ -316,6 +317,8 @@ class Store(ReplicaMixin, ReplicaRows):
         (a database copy, a benchmark's year of data). Returns how many were written."""
         if table not in BULK_TABLES or not all(c.isidentifier() for c in columns):
             raise ValueError(table)
+        if self.dialect.name == "postgresql":
+            return self.conn.copy_in(table, columns, rows)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         written, chunk = 0, []
         for row in rows:
@@ -1252,7 +1255,7 @@ class Store(ReplicaMixin, ReplicaRows):
         if inspection_id:
             where.add("p.inspection_id = :inspection", inspection=inspection_id)
         # A cursor, not a list: exports stream problems straight into the workbook.
-        for row in self.conn.execute(_PROBLEM_SELECT + where.sql + _PROBLEM_ORDER[order], where.params):
+        for row in self.conn.stream(_PROBLEM_SELECT + where.sql + _PROBLEM_ORDER[order], where.params):
             yield self._problem(row)
 
 

@@ -58,7 +58,7 @@ def copy_tables(source: Store, target: Store, progress: Callable[[int, int], Non
             if missing:
                 raise StoreError(f"目标数据库的表 {table} 缺少列 {', '.join(sorted(missing))}，未做任何修改")
             digest = _Digest()
-            rows = source.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}")
+            rows = source.conn.stream(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}")
             count = target.insert_rows(table, tuple(columns), counter.passing(digest.passing(rows)), BATCH)
             copied.append(TableCopy(table, count, digest.hexdigest()))
         counter.report()
@@ -76,7 +76,7 @@ def table_checksum(store: Store, table: str, columns: list[str] | None = None) -
     """A table's row count and a checksum of its rows that does not depend on their order."""
     columns = columns or _columns(store, table)
     digest, count = _Digest(), 0
-    for row in store.conn.execute(f"SELECT {', '.join(columns)} FROM {table}"):
+    for row in store.conn.stream(f"SELECT {', '.join(columns)} FROM {table}"):
         digest.add(row)
         count += 1
     return TableCopy(table, count, digest.hexdigest())
