@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -94,7 +95,7 @@ def _masked(text: str) -> str:
 # --- the two engines --------------------------------------------------------------------------
 
 
-class Dialect:
+class Dialect(ABC):
     """What differs between the engines, as SQL fragments and a few steps."""
 
     name = ""
@@ -105,14 +106,17 @@ class Dialect:
         """`column` equals `param`, ignoring case (point codes, numbers)."""
         return f"{column} = {param}"
 
+    @abstractmethod
     def begin_write(self, conn: sa.Connection) -> None:
-        raise NotImplementedError
+        """Begin a transaction holding the database's write lock."""
 
+    @abstractmethod
     def begin_read(self, conn: sa.Connection) -> None:
-        raise NotImplementedError
+        """Begin a read-only transaction that sees one snapshot."""
 
+    @abstractmethod
     def message(self, exc: BaseException, target: Target) -> StoreError:
-        raise NotImplementedError
+        """The one Chinese line for what the engine reported."""
 
 
 _SQLITE_MESSAGES = {
@@ -248,10 +252,6 @@ class Rows:
     @property
     def columns(self) -> tuple[str, ...]:
         return self._make._names if self._make else ()
-
-    @property
-    def rowcount(self) -> int:
-        return self._result.rowcount
 
     def __iter__(self) -> Iterator[Record]:
         make = self._make
