@@ -22,127 +22,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from excel import checklist
+from year import FIRST_MONDAY, build
 
-from inspect_cli.store import Store, answer_id
+from inspect_cli.store import Store
 
 OUT = Path(__file__).resolve().parent / "out"
 CLI = [sys.executable, "-m", "inspect_cli"]
-FIRST_MONDAY = date(2025, 12, 1)
-NOTES = ["地面有烟头、纸屑", "公益广告破损褪色", "店外占道经营", "非机动车乱停放", "垃圾桶满溢"]
-
-
-# --- a year, through the bulk write path ------------------------------------------------------
-
-
-def build_year(path: Path, sites: int, weeks: int, items: int = 30, seed: int = 11) -> None:
-    from excel import add_sites
-
-    rng = random.Random(seed)
-    kind = checklist(items)
-    with Store(path) as store:
-        add_sites(store, kind, sites)
-        site_rows = [(s.id, s.unit) for s in store.list_sites()]
-        me = store.device().id
-        inspections, frozen, results, problems, events = [], [], [], [], []
-        seq = problem_seq = 0
-        for week in range(weeks):
-            monday = FIRST_MONDAY + timedelta(weeks=week)
-            for n, (site_id, unit) in enumerate(site_rows):
-                day = monday + timedelta(days=n % 5)
-                seq += 1
-                inspection_id = str(uuid.uuid4())
-                stamp = f"{day}T10:00:00+08:00"
-                inspections.append(
-                    (inspection_id, f"JC-{day.year}-{seq:06d}", day.year, "", seq, site_id, day.isoformat(),
-                     '["张三", "李四"]', "finished", kind.site_type, kind.code, kind.edition, stamp, stamp, 1, me, None, 1)
-                )  # fmt: skip
-                for position, item in enumerate(kind.items):
-                    frozen.append(
-                        (inspection_id, position, item.id, item.text, item.category, item.score, item.deduct,
-                         item.unit, item.deadline_days, item.indicator, item.standard, item.tips, 0)
-                    )  # fmt: skip
-                    roll = rng.random()
-                    result = "severe" if roll < 0.01 else "fail" if roll < 0.06 else "na" if roll < 0.07 else "pass"
-                    note = rng.choice(NOTES) if result in ("fail", "severe") else None
-                    results.append(
-                        (answer_id(inspection_id, item.id), inspection_id, item.id, result, 1, note, stamp, "张三",
-                         None, 1, me, None, 1)
-                    )  # fmt: skip
-                    if note is None:
-                        continue
-                    problem_seq += 1
-                    problem_id = str(uuid.uuid4())
-                    deadline = day + timedelta(days=7)
-                    ended = day + timedelta(days=21) < FIRST_MONDAY + timedelta(weeks=weeks)
-                    status = "closed" if ended else rng.choice(["open", "fixed"])
-                    fixed = (day + timedelta(days=rng.randint(1, 10))).isoformat() if status != "open" else None
-                    problems.append(
-                        (problem_id, f"ZG-{day.year}-{problem_seq:06d}", day.year, "", problem_seq, site_id,
-                         inspection_id, item.id, item.text, item.category, item.indicator, note, 1, result,
-                         item.unit or unit, 0, day.isoformat(), deadline.isoformat(), 0, status, 0,
-                         1 if status == "closed" else 0, None, fixed, fixed if status == "closed" else None, stamp,
-                         stamp, problem_id, None, None, 1, me, None, 1)
-                    )  # fmt: skip
-                    life = [("found", None, "open", day.isoformat())]
-                    if fixed:
-                        life.append(("fixed", "open", "fixed", fixed))
-                    if status == "closed":
-                        life.append(("closed", "fixed", "closed", fixed))
-                    for order, (action, before, after, when) in enumerate(life, start=1):
-                        events.append(
-                            (str(uuid.uuid4()), problem_id, f"{when}T10:00:00+08:00", when, action, before, after,
-                             "张三", None, inspection_id if action == "found" else None, None, 1, me, None, 1, order)
-                        )  # fmt: skip
-            if len(results) > 200_000 or week == weeks - 1:
-                _flush(store, inspections, frozen, results, problems, events)
-                inspections, frozen, results, problems, events = [], [], [], [], []
-                print(f"  week {week + 1}/{weeks}", file=sys.stderr, end="\r")
-
-
-INSPECTION = ("id", "no", "year", "device", "seq", "site_id", "date", "inspectors", "status", "site_type",
-              "checklist_code", "checklist_edition", "created_at", "finished_at", "rev", "dev", "vv", "cseq")  # fmt: skip
-ITEM = ("inspection_id", "seq", "item_id", "text", "category", "score", "deduct", "unit", "deadline_days",
-        "indicator", "standard", "tips", "photo_required")  # fmt: skip
-RESULT = ("id", "inspection_id", "item_id", "result", "count", "note", "recorded_at", "recorded_by", "unit",
-          "rev", "dev", "vv", "cseq")  # fmt: skip
-PROBLEM = ("id", "no", "year", "device", "seq", "site_id", "inspection_id", "item_id", "item_text", "category",
-           "indicator", "description", "count", "severity", "unit", "unit_locked", "found_date", "deadline",
-           "deadline_locked", "status", "rework_count", "recheck_count", "repeat_of", "fixed_date", "closed_date",
-           "created_at", "updated_at", "prior", "merged_into", "fclock", "rev", "dev", "vv", "cseq")  # fmt: skip
-EVENT = ("id", "problem_id", "at", "date", "action", "from_status", "to_status", "actor", "note", "inspection_id",
-         "count", "rev", "dev", "vv", "cseq", "ord")  # fmt: skip
-
-
-def _flush(store: Store, inspections, frozen, results, problems, events) -> None:  # type: ignore[no-untyped-def]
-    with store.atomic():
-        store.insert_rows("inspections", INSPECTION, inspections)
-        store.insert_rows("inspection_items", ITEM, frozen)
-        store.insert_rows("results", RESULT, results)
-        store.insert_rows("problems", PROBLEM, problems)
-        store.insert_rows("problem_events", EVENT, events)
 
 
 def year_file(sites: int, weeks: int) -> Path:
-    path = OUT / f"year-{sites}x{weeks}.sqlite"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-        build_year(partial, sites, weeks)
-        partial.rename(path)
-        print(f"built {path.name} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    """The year of `bench/year.py`, built once and kept under bench/out/."""
+    path = OUT / f"year13-{sites}x{weeks}.sqlite"
+    build(path, sites, weeks, photos=False)
     return path
 
 

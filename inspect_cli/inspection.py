@@ -44,7 +44,7 @@ def _new_inspection(
     names = split_names(inspectors)
     checklist = checklists.get(site.site_type)
     with store.atomic():
-        done = store.list_inspections(day, day, site_id=site.id, finished_only=True)
+        done = store.list_inspections(date_from=day, date_to=day, site_id=site.id, finished_only=True)
         if done and not again:
             raise AlreadyInspected(site, day, [i.no for i in done])
         return store.create_inspection(site, day, names, checklist)

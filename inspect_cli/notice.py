@@ -20,6 +20,7 @@ from inspect_cli.queries import (
     GroupBy,
     RankChange,
     StatsBy,
+    count_problems,
     iter_problems,
     period_summary,
     previous_period,
@@ -33,6 +34,8 @@ from inspect_cli.store import Store
 
 CHINESE_NUMBERS = "一二三四五六七八九十"
 TYPICAL_CASES = 3
+# How many overdue and repeated problems the notice itself lists.
+LISTED = 20
 
 
 @dataclass
@@ -90,6 +93,21 @@ class Notice:
     overdue: list[tuple[Problem, int]]
     repeats: list[Problem]
     requirements: list[str] = field(default_factory=list)
+    # The lists above are the first LISTED; these are how many there are (the annex has all).
+    overdue_total: int = 0
+    repeat_total: int = 0
+
+    @property
+    def overdue_note(self) -> str | None:
+        if self.overdue_total <= len(self.overdue):
+            return None
+        return f"逾期未整改问题共 {self.overdue_total} 个，下表列出逾期最久的 {len(self.overdue)} 个，完整清单见附件。"
+
+    @property
+    def repeat_note(self) -> str | None:
+        if self.repeat_total <= len(self.repeats):
+            return None
+        return f"{self.period_word}反复出现的问题共 {self.repeat_total} 个，下面列出 {len(self.repeats)} 个，完整清单见附件。"
 
     @property
     def period_text(self) -> str:
@@ -172,11 +190,14 @@ def build_notice(
         f"整改率 {format_rate(total.fix_rate)}，按期整改率 {format_rate(total.on_time_rate)}；"
         f"逾期未整改 {total.overdue} 个，长期整改 {total.deferred} 个，反复出现 {total.repeats} 个。"
     )
+    # A notice's size follows its period, not the city's history: the longest overdue and this
+    # period's repeats, LISTED of each; the annex (`excel.annex`) lists every one.
     overdue = [
         (p, p.overdue_days(today))
-        for p in iter_problems(store, date_to=date_to, overdue=True, today=today, order="unit")
+        for p in iter_problems(store, date_to=date_to, overdue=True, today=today, limit=LISTED)
     ]
-    repeats = problems(store, date_to=date_to, repeat=True)
+    repeats = problems(store, date_from=date_from, date_to=date_to, repeat=True, limit=LISTED)
+    repeat_total, _ = count_problems(store, date_from=date_from, date_to=date_to, repeat=True, today=today)
     return Notice(
         number=number,
         reissue=reissue,
@@ -198,6 +219,8 @@ def build_notice(
         by_unit=by_unit,
         overdue=overdue,
         repeats=repeats,
+        overdue_total=total.overdue,
+        repeat_total=repeat_total,
         requirements=[line.strip() for line in settings.requirements.splitlines() if line.strip()],
     )
 
@@ -228,7 +251,10 @@ def issue_notice(
                 claimed,
                 reissue=_issued_before(before, claimed),
             )
-        path, photos = write(built)
+            path, photos = write(built)
+            from inspect_cli.excel.annex import annex_path, write_annex
+
+            write_annex(store, built, annex_path(path))
     except BaseException:
         store.release_notice(date_from, date_to, before)
         raise

@@ -223,11 +223,15 @@ def write_docx(notice: Notice, path: Path, media_dir: Path) -> int:
         w.subheading("（一）各责任单位整改情况")
         w.table(UNIT_HEADER, unit_cells(notice))
     w.subheading("（二）逾期未整改问题")
+    if notice.overdue_note:
+        w.paragraph(notice.overdue_note)
     if notice.overdue:
         w.table(OVERDUE_HEADER, overdue_cells(notice))
     else:
         w.paragraph("无逾期未整改问题。")
     w.subheading("（三）反复出现问题")
+    if notice.repeat_note:
+        w.paragraph(notice.repeat_note)
     if notice.repeats:
         for p in notice.repeats:
             w.paragraph(

@@ -122,8 +122,10 @@ def render_markdown(notice: Notice, photo_links: dict[str, str] | None = None) -
     if notice.by_unit:
         out += ["### （一）各责任单位整改情况", "", *_table(UNIT_HEADER, unit_cells(notice))]
     out += ["### （二）逾期未整改问题", ""]
+    out += [md(notice.overdue_note), ""] if notice.overdue_note else []
     out += _table(OVERDUE_HEADER, overdue_cells(notice)) if notice.overdue else ["无逾期未整改问题。", ""]
     out += ["### （三）反复出现问题", ""]
+    out += [md(notice.repeat_note), ""] if notice.repeat_note else []
     if notice.repeats:
         out += [_repeat_line(p) for p in notice.repeats]
     else:

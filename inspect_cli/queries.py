@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
 
 from inspect_cli import dates
 from inspect_cli.dates import check_period
-from inspect_cli.models import Inspection, Problem, ProblemStatus, Result, Site
+from inspect_cli.models import Inspection, Problem, ProblemStatus, Site
 from inspect_cli.scoring import Score
 from inspect_cli.store import Store
 from inspect_cli.units import register_name
@@ -60,6 +61,12 @@ class RankRow:
     site_codes: list[str] = field(default_factory=list, repr=False)
 
 
+def _score(row) -> Score:  # type: ignore[no-untyped-def]
+    """A score as the database added it up (`Store.inspection_scores`)."""
+    _, _, items, answered, full, earned, passed, failed, severe, na = row
+    return Score(float(earned or 0), float(full or 0), items, answered, passed, failed, severe, na)
+
+
 def scored_inspections(
     store: Store,
     date_from: date | None = None,
@@ -70,12 +77,11 @@ def scored_inspections(
 ) -> list[ScoredInspection]:
     """Inspections in the period with their scores (only finished ones count in rankings)."""
     check_period(date_from, date_to)
-    inspections = store.list_inspections(date_from, date_to, finished_only=finished_only, **filters)
-    scores = {i.id: Score() for i in inspections}
-    for inspection_id, points, deduct, result, count in store.score_rows(list(scores)):
-        scores[inspection_id].add(points, deduct, Result(result) if result else None, count)
+    period = {"date_from": date_from, "date_to": date_to, **filters}
+    inspections = store.list_inspections(finished_only=finished_only, **period)  # type: ignore[arg-type]
+    scores = {row[0]: _score(row) for row in store.inspection_scores(finished_only, **period)}
     sites = {s.id: s for s in store.list_sites()}
-    return [ScoredInspection(i, sites[i.site_id], scores[i.id]) for i in inspections]
+    return [ScoredInspection(i, sites[i.site_id], scores.get(i.id) or Score()) for i in inspections]
 
 
 def ranking(
@@ -88,38 +94,43 @@ def ranking(
     """Rank groups by the mean of their inspections' unrounded 得分率.
 
     Ties are broken by more inspections; rows equal on both share a rank. `scored` is the
-    period's `scored_inspections`, when the caller has it already.
+    period's `scored_inspections`, when the caller has it already; without it, only the
+    scores are read (no inspection is loaded).
     """
-    if scored is None:
-        scored = scored_inspections(store, date_from, date_to)
-    groups: dict[str, list[ScoredInspection]] = {}
-    for scored_one in scored:
-        key = _KEYS[by](scored_one.site)
-        if key is None or scored_one.score.rate is None:
+    if scored is not None:
+        pairs: Iterable[tuple[Site, Score]] = ((s.site, s.score) for s in scored)
+    else:
+        check_period(date_from, date_to)
+        sites = {s.id: s for s in store.list_sites()}
+        rows = store.inspection_scores(date_from=date_from, date_to=date_to)
+        pairs = ((sites[row[1]], _score(row)) for row in rows)
+    groups: dict[str, RankRow] = {}
+    codes: dict[str, set[str]] = {}
+    rates: dict[str, list[float]] = {}
+    for site, score in pairs:
+        key = _KEYS[by](site)
+        if key is None or score.rate is None:
             continue
-        groups.setdefault(key, []).append(scored_one)
-    rows = []
-    for name, members in groups.items():
-        rates = [m.score.rate for m in members if m.score.rate is not None]
-        codes = sorted({m.site.code for m in members})
-        rows.append(
-            RankRow(
-                rank=0,
-                name=name,
-                inspections=len(members),
-                mean_rate=sum(rates) / len(rates),
-                failed=sum(m.score.failed for m in members),
-                severe=sum(m.score.severe for m in members),
-                sites=len(codes),
-                site_codes=codes,
-            )
-        )
-    rows.sort(key=lambda r: (-r.mean_rate, -r.inspections, r.name))
-    for index, row in enumerate(rows):
-        previous = rows[index - 1] if index else None
+        row = groups.get(key)
+        if row is None:
+            row = groups[key] = RankRow(rank=0, name=key, inspections=0, mean_rate=0.0, failed=0, severe=0)
+            codes[key], rates[key] = set(), []
+        row.inspections += 1
+        row.failed += score.failed
+        row.severe += score.severe
+        rates[key].append(score.rate)
+        codes[key].add(site.code)
+    for key, row in groups.items():
+        # fsum: the same mean whatever order the database returned the inspections in.
+        row.mean_rate = math.fsum(rates[key]) / row.inspections
+        row.site_codes = sorted(codes[key])
+        row.sites = len(row.site_codes)
+    ranked = sorted(groups.values(), key=lambda r: (-r.mean_rate, -r.inspections, r.name))
+    for index, row in enumerate(ranked):
+        previous = ranked[index - 1] if index else None
         tied = previous and abs(previous.mean_rate - row.mean_rate) < 1e-9 and previous.inspections == row.inspections
         row.rank = previous.rank if tied else index + 1
-    return rows
+    return ranked
 
 
 # --- rectification problems ---------------------------------------------------------
@@ -137,11 +148,21 @@ class StatsBy(str, Enum):
         return {"unit": "责任单位", "street": "街道", "category": "问题类别"}[self.value]
 
 
-_PROBLEM_KEYS: dict[StatsBy, Callable[[Problem], str]] = {
-    StatsBy.unit: lambda p: p.unit or NO_UNIT,
-    StatsBy.street: lambda p: p.street or UNSET,
-    StatsBy.category: lambda p: p.category,
-}
+def _problem_filters(
+    store: Store,
+    statuses: list[ProblemStatus] | None,
+    overdue: bool,
+    date_from: date | None,
+    date_to: date | None,
+    today: date | None,
+    filters: dict[str, object],
+) -> dict[str, object]:
+    check_period(date_from, date_to)
+    if filters.get("unit"):
+        # A short or former name lists the unit it means; anything else is a name fragment.
+        filters["unit"] = register_name(store, str(filters["unit"])) or filters["unit"]
+    overdue_on = (today or dates.today()) if overdue else None
+    return {"statuses": statuses, "found_from": date_from, "found_to": date_to, "overdue_on": overdue_on, **filters}
 
 
 def iter_problems(
@@ -153,24 +174,28 @@ def iter_problems(
     date_to: date | None = None,
     today: date | None = None,
     order: str = "deadline",
+    limit: int | None = None,
     **filters: object,
 ) -> Iterator[Problem]:
-    """Problems found in the period, one at a time, by deadline (or by unit);
+    """Problems found in the period, one at a time, by deadline (or by unit), at most `limit`;
     `overdue` keeps those past their deadline."""
-    check_period(date_from, date_to)
-    day = today or dates.today()
-    if filters.get("unit"):
-        # A short or former name lists the unit it means; anything else is a name fragment.
-        filters["unit"] = register_name(store, str(filters["unit"])) or filters["unit"]
-    for problem in store.iter_problems(
-        statuses=statuses,
-        found_from=date_from,
-        found_to=date_to,
-        order=order,
-        **filters,  # type: ignore[arg-type]
-    ):
-        if not overdue or problem.overdue_days(day) > 0:
-            yield problem
+    where = _problem_filters(store, statuses, overdue, date_from, date_to, today, filters)
+    yield from store.iter_problems(order=order, limit=limit, **where)
+
+
+def count_problems(
+    store: Store,
+    *,
+    statuses: list[ProblemStatus] | None = None,
+    overdue: bool = False,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    today: date | None = None,
+    **filters: object,
+) -> tuple[int, int]:
+    """How many problems `iter_problems` lists with these filters, and how many are overdue."""
+    where = _problem_filters(store, statuses, overdue, date_from, date_to, today, filters)
+    return store.count_problems(today or dates.today(), **where)
 
 
 def problems(store: Store, **filters: object) -> list[Problem]:
@@ -206,16 +231,13 @@ class ProblemStats:
         """返工率 = problems with a 返工 ÷ problems re-checked at least once, percent."""
         return self.reworked / self.rechecked * 100 if self.rechecked else None
 
-    def add(self, problem: Problem, today: date) -> None:
-        self.total += 1
-        self.closed += problem.status is ProblemStatus.CLOSED
-        self.dismissed += problem.status is ProblemStatus.DISMISSED
-        self.deferred += problem.status is ProblemStatus.DEFERRED
-        self.on_time += bool(problem.on_time)
-        self.overdue += problem.overdue_days(today) > 0
-        self.rechecked += problem.recheck_count > 0
-        self.reworked += problem.rework_count > 0
-        self.repeats += problem.repeat_of is not None
+
+# How each grouping names a problem's group, in SQL over `problems p JOIN sites s`.
+_PROBLEM_KEYS: dict[StatsBy, str] = {
+    StatsBy.unit: f"coalesce(nullif(p.unit, ''), '{NO_UNIT}')",
+    StatsBy.street: f"coalesce(nullif(s.street, ''), '{UNSET}')",
+    StatsBy.category: "p.category",
+}
 
 
 def problem_stats(
@@ -226,16 +248,18 @@ def problem_stats(
     today: date | None = None,
 ) -> tuple[list[ProblemStats], ProblemStats]:
     """Rectification figures for problems found in the period: per group and in total."""
+    check_period(date_from, date_to)
     day = today or dates.today()
-    total = ProblemStats("合计")
-    groups: dict[str, ProblemStats] = {}
-    for problem in iter_problems(store, date_from=date_from, date_to=date_to):
-        total.add(problem, day)
-        if by is not None:
-            key = _PROBLEM_KEYS[by](problem)
-            groups.setdefault(key, ProblemStats(key)).add(problem, day)
-    rows = sorted(groups.values(), key=lambda s: (-s.total, s.name))
-    return rows, total
+    period = {"found_from": date_from, "found_to": date_to}
+
+    def figures(key: str | None) -> list[ProblemStats]:
+        rows = store.problem_figures(key, day, **period)
+        return [ProblemStats(row[0], *(int(v or 0) for v in row[1:])) for row in rows]
+
+    [total] = figures(None)
+    total.name = "合计"
+    rows = figures(_PROBLEM_KEYS[by]) if by is not None else []
+    return sorted(rows, key=lambda s: (-s.total, s.name)), total
 
 
 # --- period reports (Excel report, weekly notice) -----------------------------------------

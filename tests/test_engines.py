@@ -291,7 +291,10 @@ def test_the_release_database_migrates_and_moves_to_either_engine(tmp_path, new_
 
     path = tmp_path / "v8.sqlite"
     path.write_bytes(gzip.decompress((DATA / "release-v8.sqlite.gz").read_bytes()))
+    with Store(path) as store:  # migrates to the current schema
+        assert store.schema_versions()[-1] == MIGRATIONS[-1][0]
     before = {t: sql(path, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
+    assert before["editions"] > 0 and before["edition_items"] > 0
     target = new_db("moved")
     Cli(target).ok("db", "copy", path, target, db=False)
     assert {t: sql(target, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES} == before

@@ -56,7 +56,7 @@ def run_app(db, checklists, inspectors=("张三",), day=DAY, new_unit=False) -> 
 
 
 def media(db):
-    return paths.media_dir(Path(db.path))
+    return paths.media_dir(paths.db_path(str(db.path)))
 
 
 def answers(app: RunApp) -> dict:

@@ -71,7 +71,7 @@ class Terminal:
 
 def answers(db: Path) -> dict:
     with Store(db) as store:
-        found = store.list_inspections(None, None)
+        found = store.list_inspections()
         return core.detail(store, found[0].id).results if found else {}
 
 

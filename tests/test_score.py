@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inspect_cli import inspection as core
 from inspect_cli.checklist import Checklist, Item
-from inspect_cli.models import Site
-from inspect_cli.queries import GroupBy, ranking
+from inspect_cli.models import Result, ResultRecord, Site
+from inspect_cli.queries import GroupBy, ranking, scored_inspections
+from inspect_cli.scoring import format_rate, score_inspection
 
 D1, D2, D3 = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
 TEST_TYPE = Checklist(
@@ -99,3 +103,37 @@ def test_cli_score_matches_the_query_layer(city):
     assert "没有已完成的检查" in city.ok("score", "--from", "2026-01-01", "--to", "2026-01-02").stdout
     bad = city("score", "--by", "city")
     assert bad.exit_code == 2 and "Traceback" not in bad.stderr
+
+
+# --- the database adds up what scoring.py defines ---------------------------------------------
+
+_points = st.sampled_from([1, 2, 2.5, 3, 4, 5, 10, 100 / 30, 0.2])
+_answer = st.one_of(st.none(), st.tuples(st.sampled_from(list(Result)), st.integers(1, 4)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.lists(st.tuples(_points, st.one_of(st.none(), _points), _answer), min_size=1, max_size=12))
+def test_the_database_scores_as_the_python_rules_do(store, data):
+    """Every combination of score, deduction, result and count: the SQL aggregate
+    (`Store.inspection_scores`) equals `scoring.score_inspection` on the same answers."""
+    items = tuple(Item(f"i{n}", f"第{n}项", "环境卫生", score=s, deduct=d) for n, (s, d, _) in enumerate(data))
+    kind = Checklist("测试点", "CS", uuid.uuid4().hex[:8], items)
+    code = f"H{uuid.uuid4().hex[:8]}"
+    store.save_site(Site(code, f"点位{code}", "测试点", "CS", street="甲街道"), "", "")
+    inspection = store.create_inspection(store.site_by_code(code), D1, ["张三"], kind)
+    given_answers = {}
+    for item, (_, _, answer) in zip(items, data, strict=True):
+        if answer is not None:
+            record = ResultRecord(item.id, answer[0], answer[1])
+            store.save_result(inspection.id, record, [])
+            given_answers[item.id] = record
+    store.finish_inspection(inspection.id)
+    expected = score_inspection(items, given_answers)
+    [scored] = scored_inspections(store, D1, D1, site_id=store.site_by_code(code).id)
+    got = scored.score
+    assert (got.items, got.answered, got.passed, got.failed, got.severe, got.na) == (
+        expected.items, expected.answered, expected.passed, expected.failed, expected.severe, expected.na,
+    )  # fmt: skip
+    assert got.full == pytest.approx(expected.full, abs=1e-9)
+    assert got.earned == pytest.approx(expected.earned, abs=1e-9)
+    assert format_rate(got.rate) == format_rate(expected.rate)

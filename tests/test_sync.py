@@ -93,14 +93,23 @@ def test_numbers_carry_the_device_code_and_the_code_is_fixed_once_used(city):
 def test_the_current_release_database_migrates_with_every_record_kept(tmp_path):
     path = tmp_path / "v7.sqlite"
     path.write_bytes(gzip.decompress((DATA / "release-v7.sqlite.gz").read_bytes()))
-    tables = ("sites", "inspections", "inspection_items", "results", "photos", "problems", "problem_events", "units")
+    tables = ("sites", "inspections", "results", "photos", "problems", "problem_events", "units")
+    frozen = (
+        "SELECT {0}.inspection_id, it.seq, it.item_id, it.text, it.score, it.deduct, it.unit FROM {1} ORDER BY 1, 2"
+    )
     with sqlite3.connect(path) as conn:
         before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
         numbers = sorted(r[0] for r in conn.execute("SELECT no FROM problems UNION ALL SELECT no FROM inspections"))
+        items = conn.execute(frozen.format("it", "inspection_items it")).fetchall()
     with Store(path) as store:
-        assert store.schema_versions()[-1] >= 8
+        assert store.schema_versions()[-1] >= 10
         after = {t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
         assert after == before and before["problems"] > 100
+        # Every inspection keeps its frozen items, now through its edition (stored once).
+        joined = "inspections x JOIN edition_items it ON it.edition_id = x.edition_id"
+        kept_items = store.conn.execute(frozen.format("x", joined).replace("x.inspection_id", "x.id")).fetchall()
+        assert [tuple(r) for r in kept_items] == items
+        assert store.conn.execute("SELECT count(*) FROM editions").fetchone()[0] < before["inspections"]
         kept = sorted(r[0] for r in store.conn.execute("SELECT no FROM problems UNION ALL SELECT no FROM inspections"))
         assert kept == numbers
         me = store.device().id

@@ -12,13 +12,13 @@ from inspect_cli import dates
 from inspect_cli import rectification as core
 from inspect_cli.cli.args import ProblemArg, SiteArg, SiteOption, unit_option
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import out, print_json, say, table
+from inspect_cli.cli.render import out, print_csv, print_json, print_json_rows, say, table
 from inspect_cli.cli.run import Answers, on_terminal
 from inspect_cli.dates import optional_period, parse_date
 from inspect_cli.errors import InputError
 from inspect_cli.media import split_photo_paths
 from inspect_cli.models import Problem, ProblemStatus
-from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, problem_stats, problems
+from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, count_problems, iter_problems, problem_stats
 from inspect_cli.scoring import format_rate
 from inspect_cli.sites import resolve_site
 
@@ -92,50 +92,95 @@ def list_(
     repeat: Annotated[bool, typer.Option("--repeat", help="只看反复出现的问题")] = False,
     date_from: Annotated[str | None, typer.Option("--from", help="发现日期起")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="发现日期止")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="最多列出 N 个（屏幕默认 50）")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="列出全部（屏幕上分页打印）")] = False,
     as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="输出 CSV（Excel/WPS 可直接打开）")] = False,
 ) -> None:
     """整改问题台账，按整改时限排序。例：inspect-cli issue list --overdue --unit 城市管理局"""
+    if as_json and as_csv:
+        raise InputError("--json 和 --csv 只能选一个")
     store = state.store()
     today = dates.today()
-    found = problems(
-        store,
-        statuses=[ProblemStatus.parse(s) for s in status] if status else None,
-        overdue=overdue,
-        date_from=_date(date_from, "起始日期"),
-        date_to=_date(date_to, "结束日期"),
-        today=today,
-        unit=unit,
-        no_unit=no_unit,
-        street=street,
-        site_id=resolve_site(store, site).id if site else None,
-        site_type=state.checklists().get(site_type).site_type if site_type else None,
-        category=category,
-        repeat=repeat,
-    )
-    if as_json:
-        print_json([problem_json(p, today) for p in found])
-        return
-    rows = []
-    for p in found:
-        late = p.overdue_days(today)
-        style = "red" if late else ""
-        cells = [
-            p.no,
-            f"{p.site_code} {p.site_name}",
-            p.item_text,
-            p.description or "",
-            p.unit or NO_UNIT,
-            str(p.found_date),
-            str(p.deadline),
-            p.status_label + ("（反复出现）" if p.repeat_of else ""),
-            str(late) if late else "",
-        ]
-        rows.append([Text(c, style=style) for c in cells])
-    out.print(
-        table(["问题编号", "点位", "检查项", "问题描述", "责任单位", "发现日期", "整改时限", "状态", "逾期天数"], rows)
-    )
-    late_count = sum(1 for p in found if p.overdue_days(today))
-    say(f"共 {len(found)} 个问题，其中逾期 {late_count} 个（截至 {today}）")
+    filters = {
+        "statuses": [ProblemStatus.parse(s) for s in status] if status else None,
+        "overdue": overdue,
+        "date_from": _date(date_from, "起始日期"),
+        "date_to": _date(date_to, "结束日期"),
+        "today": today,
+        "unit": unit,
+        "no_unit": no_unit,
+        "street": street,
+        "site_id": resolve_site(store, site).id if site else None,
+        "site_type": state.checklists().get(site_type).site_type if site_type else None,
+        "category": category,
+        "repeat": repeat,
+    }
+    with store.snapshot():  # one state of the ledger, read as it streams (a server's cursor lives in it)
+        if as_json or as_csv:
+            found = iter_problems(store, limit=limit, **filters)  # type: ignore[arg-type]
+            if as_json:
+                print_json_rows(problem_json(p, today) for p in found)
+            else:
+                print_csv(list(CSV_COLUMNS), (_csv_row(p, today) for p in found))
+            return
+        total, late_count = count_problems(store, **filters)  # type: ignore[arg-type]
+        shown = None if show_all else limit or SCREEN_ROWS
+        found = iter_problems(store, limit=shown, **filters)  # type: ignore[arg-type]
+        printed = 0
+        while page := [_cells(p, today) for _, p in zip(range(PAGE_ROWS), found, strict=False)]:
+            out.print(table(LIST_COLUMNS, page))
+            printed += len(page)
+    summary = f"共 {total:,} 个问题，其中逾期 {late_count:,} 个（截至 {today}）"
+    if printed < total:
+        summary += f"；显示前 {printed:,} 个，--limit N 显示更多，--all 全部列出"
+    say(summary)
+
+
+SCREEN_ROWS = 50
+# A long listing is printed as tables of this many rows, so memory stays flat however many.
+PAGE_ROWS = 500
+LIST_COLUMNS = ["问题编号", "点位", "检查项", "问题描述", "责任单位", "发现日期", "整改时限", "状态", "逾期天数"]
+CSV_COLUMNS = {
+    "问题编号": lambda p, today: p.no,
+    "点位编码": lambda p, today: p.site_code,
+    "点位名称": lambda p, today: p.site_name,
+    "点位类型": lambda p, today: p.site_type,
+    "街道": lambda p, today: p.street,
+    "问题类别": lambda p, today: p.category,
+    "检查项": lambda p, today: p.item_text,
+    "问题描述": lambda p, today: p.description,
+    "结果": lambda p, today: p.severity.label,
+    "责任单位": lambda p, today: p.unit,
+    "发现日期": lambda p, today: p.found_date,
+    "整改时限": lambda p, today: p.deadline,
+    "状态": lambda p, today: p.status_label,
+    "逾期天数": lambda p, today: p.overdue_days(today) or None,
+    "整改日期": lambda p, today: p.fixed_date,
+    "销号日期": lambda p, today: p.closed_date,
+    "反复出现": lambda p, today: "是" if p.repeat_of else None,
+}
+
+
+def _csv_row(problem: Problem, today) -> list[object]:  # type: ignore[no-untyped-def]
+    return [cell(problem, today) for cell in CSV_COLUMNS.values()]
+
+
+def _cells(p: Problem, today) -> list[Text]:  # type: ignore[no-untyped-def]
+    late = p.overdue_days(today)
+    style = "red" if late else ""
+    cells = [
+        p.no,
+        f"{p.site_code} {p.site_name}",
+        p.item_text,
+        p.description or "",
+        p.unit or NO_UNIT,
+        str(p.found_date),
+        str(p.deadline),
+        p.status_label + ("（反复出现）" if p.repeat_of else ""),
+        str(late) if late else "",
+    ]
+    return [Text(c, style=style) for c in cells]
 
 
 @app.command()

@@ -104,6 +104,30 @@ def print_json(data: Any) -> None:
     sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped) + "\n")
 
 
+def print_json_rows(rows: Iterable[Any]) -> None:
+    """A JSON array written element by element: the text `print_json(list(rows))` writes,
+    without holding the list (a year's problems)."""
+    write = sys.stdout.write
+    first = True
+    for row in rows:
+        dumped = json.dumps(_plain(row), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        write(("[\n  " if first else ",\n  ") + _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped))
+        first = False
+    write("[]\n" if first else "\n]\n")
+
+
+def print_csv(header: list[str], rows: Iterable[list[Any]]) -> None:
+    """CSV on standard output, row by row, with a byte-order mark so that Excel and WPS read
+    the Chinese as UTF-8 when the output is saved to a file and opened."""
+    import csv
+
+    sys.stdout.write("\ufeff")
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else str(_plain(v)) for v in row])
+
+
 def text(value: Any) -> Text:
     return Text(for_terminal(value))
 

@@ -21,28 +21,34 @@ from inspect_cli.checklist import Checklist, Item
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import NotFoundError, StateError, StoreError
 from inspect_cli.models import Inspection, Photo, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
+from inspect_cli.store import editions
 from inspect_cli.store.replica import NEXT_EVENT_ORD, ReplicaMixin, ReplicaRows
 from inspect_cli.store.schema import APPLICATION_ID, MIGRATIONS
 
 if TYPE_CHECKING:
-    from inspect_cli.store.engine import Connection, Record, Target
+    from inspect_cli.store.engine import Connection, Record, Rows, Target
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "Store", "StoreError"]
 
 # Site columns that are not part of a Site: search helpers and the row's version.
 _SITE_INTERNAL = frozenset({"name_initials", "name_pinyin", "rev", "dev", "vv", "cseq"})
-_ITEM_COLUMNS = "item_id, text, category, score, deduct, unit, deadline_days, indicator, standard, tips, photo_required"
+_ITEM_COLUMNS = ", ".join(f"it.{f}" for f in editions.ITEM_FIELDS)
+# How often a problem was found: its own repeat events, and each problem merged into it with
+# that problem's repeats. Joined as two grouped tables (the indexes on problem_events' action
+# and problems.merged_into keep them small), not counted again for every row.
 _PROBLEM_SELECT = """
     SELECT p.*, s.code AS site_code, s.name AS site_name, s.site_type AS site_type, s.street AS street,
         s.address AS address,
         i.no AS inspection_no, r.no AS repeat_no,
-        (SELECT count(*) FROM problem_events e WHERE e.problem_id = p.id AND e.action = 'repeat')
-        + (SELECT count(*) FROM problems m JOIN problem_events e ON e.problem_id = m.id
-            WHERE m.merged_into = p.id AND e.action = 'repeat')
-        + (SELECT count(*) FROM problems m WHERE m.merged_into = p.id) AS occurrences
+        coalesce(rep.n, 0) + coalesce(mrg.n, 0) AS occurrences
     FROM problems p JOIN sites s ON s.id = p.site_id
     LEFT JOIN inspections i ON i.id = p.inspection_id
     LEFT JOIN problems r ON r.id = p.repeat_of
+    LEFT JOIN (SELECT e.problem_id AS id, count(*) AS n FROM problem_events e WHERE e.action = 'repeat'
+        GROUP BY e.problem_id) rep ON rep.id = p.id
+    LEFT JOIN (SELECT m.merged_into AS id, count(DISTINCT m.id) + count(e.id) AS n FROM problems m
+        LEFT JOIN problem_events e ON e.problem_id = m.id AND e.action = 'repeat'
+        WHERE m.merged_into IS NOT NULL GROUP BY m.merged_into) mrg ON mrg.id = p.id
 """
 _PROBLEM_ORDER = {
     "deadline": " ORDER BY p.deadline, p.year, p.seq, p.device, p.id",
@@ -54,8 +60,9 @@ BULK_TABLES = {
     "sites": "id",
     "units": "id",
     "unit_aliases": "alias",
+    "editions": "id",
+    "edition_items": "edition_id, item_id",
     "inspections": "id",
-    "inspection_items": "inspection_id, item_id",
     "results": "id",
     "photos": "id",
     "problems": "id",
@@ -581,11 +588,17 @@ class Store(ReplicaMixin, ReplicaRows):
         """Create an open inspection and freeze the checklist items it is scored against."""
         inspection_id = new_id()
         now = now_iso()
+        items = [
+            {"item_id": item.id, **{f: getattr(item, f) for f in editions.ITEM_FIELDS if f != "item_id"}}
+            for item in checklist.items
+        ]
         with self.atomic() as conn:
             device, seq, no = self._next_number("inspections", "JC", day.year)
+            edition = editions.ensure(conn, checklist.code, checklist.edition, items)
             conn.execute(
                 "INSERT INTO inspections (id, no, year, device, seq, site_id, date, inspectors, status, site_type,"
-                " checklist_code, checklist_edition, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+                " checklist_code, checklist_edition, edition_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
                 (
                     inspection_id,
                     no,
@@ -598,30 +611,9 @@ class Store(ReplicaMixin, ReplicaRows):
                     checklist.site_type,
                     checklist.code,
                     checklist.edition,
+                    edition,
                     now,
                 ),
-            )
-            conn.executemany(
-                f"INSERT INTO inspection_items (inspection_id, seq, {_ITEM_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        inspection_id,
-                        index,
-                        item.id,
-                        item.text,
-                        item.category,
-                        item.score,
-                        item.deduct,
-                        item.unit,
-                        item.deadline_days,
-                        item.indicator,
-                        item.standard,
-                        item.tips,
-                        int(item.photo_required),
-                    )
-                    for index, item in enumerate(checklist.items)
-                ],
             )
             self._stamp("inspections", [inspection_id])
         return self.inspection(inspection_id)
@@ -647,7 +639,15 @@ class Store(ReplicaMixin, ReplicaRows):
         rows = self.conn.execute(sql + " ORDER BY i.date DESC, i.created_at DESC, i.id", params)
         return [self._inspection(r) for r in rows]
 
-    def list_inspections(
+    def list_inspections(self, **filters: Any) -> list[Inspection]:
+        """Inspections that pass the filters (see `_inspection_where`), by date and number."""
+        where = self._inspection_where(**filters)
+        rows = self.conn.execute(
+            _INSPECTION_SELECT + where.sql + " ORDER BY i.date, i.year, i.seq, i.device, i.id", where.params
+        )
+        return [self._inspection(r) for r in rows]
+
+    def _inspection_where(
         self,
         date_from: date | None = None,
         date_to: date | None = None,
@@ -656,7 +656,8 @@ class Store(ReplicaMixin, ReplicaRows):
         inspector: str | None = None,
         status: str | None = None,
         finished_only: bool = False,
-    ) -> list[Inspection]:
+    ) -> _Where:
+        """The filters of an inspection listing, over `inspections i JOIN sites s`."""
         where = _Where(self.dialect.like)
         if date_from:
             where.add("i.date >= :from", **{"from": date_from.isoformat()})
@@ -674,28 +675,42 @@ class Store(ReplicaMixin, ReplicaRows):
             where.add("i.status = :status", status=status)
         if finished_only:
             where.add("i.status = 'finished'")
-        rows = self.conn.execute(
-            _INSPECTION_SELECT + where.sql + " ORDER BY i.date, i.year, i.seq, i.device, i.id", where.params
-        )
-        return [self._inspection(r) for r in rows]
+        return where
+
+    def inspection_scores(self, finished_only: bool = True, **filters: Any) -> Rows:
+        """Each inspection's score, added up by the database (one row per inspection, in no order).
+
+        Columns: id, site_id, items, answered, full, earned, passed, failed, severe, na. The
+        points follow `scoring.earned`: 合格 earns the item's score, 不合格 the score less
+        its deduction per occurrence (never below zero), 严重不合格 nothing; 不适用 is left
+        out of the full score. Filters as `list_inspections`.
+        """
+        where = self._inspection_where(finished_only=finished_only, **filters)
+        least = self.dialect.least
+        sql = f"""
+            SELECT i.id, i.site_id, count(*) AS items, count(r.result) AS answered,
+                sum(CASE WHEN r.result IN ('pass', 'fail', 'severe') THEN it.score ELSE 0 END) AS full_points,
+                sum(CASE r.result WHEN 'pass' THEN it.score
+                    WHEN 'fail' THEN it.score - {least}(it.score, coalesce(it.deduct, it.score) * r.count)
+                    ELSE 0 END) AS earned,
+                sum(CASE WHEN r.result = 'pass' THEN 1 ELSE 0 END) AS passed,
+                sum(CASE WHEN r.result = 'fail' THEN 1 ELSE 0 END) AS failed,
+                sum(CASE WHEN r.result = 'severe' THEN 1 ELSE 0 END) AS severe,
+                sum(CASE WHEN r.result = 'na' THEN 1 ELSE 0 END) AS na
+            FROM inspections i JOIN sites s ON s.id = i.site_id
+            JOIN edition_items it ON it.edition_id = i.edition_id
+            LEFT JOIN results r ON r.inspection_id = i.id AND r.item_id = it.item_id
+            {where.sql} GROUP BY i.id, i.site_id
+        """
+        return self.conn.stream(sql, where.params)
 
     def inspection_items(self, inspection_id: str) -> list[Item]:
         rows = self.conn.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM inspection_items WHERE inspection_id = ? ORDER BY seq", (inspection_id,)
+            f"SELECT {_ITEM_COLUMNS} FROM edition_items it JOIN inspections i ON i.edition_id = it.edition_id"
+            " WHERE i.id = ? ORDER BY it.seq",
+            (inspection_id,),
         )
         return [_item(r) for r in rows]
-
-    def score_rows(self, inspection_ids: list[str]) -> Iterator[tuple[str, float, float | None, str | None, int]]:
-        """(inspection id, score, deduct, result, count) of every frozen item: what scoring needs."""
-        for chunk in _chunks(inspection_ids):
-            marks = ",".join("?" * len(chunk))
-            yield from self.conn.execute(
-                "SELECT it.inspection_id, it.score, it.deduct, r.result, coalesce(r.count, 1)"
-                " FROM inspection_items it LEFT JOIN results r"
-                " ON r.inspection_id = it.inspection_id AND r.item_id = it.item_id"
-                f" WHERE it.inspection_id IN ({marks})",
-                chunk,
-            )
 
     def results(self, inspection_id: str) -> dict[str, ResultRecord]:
         return self.results_for([inspection_id])[inspection_id]
@@ -1213,10 +1228,8 @@ class Store(ReplicaMixin, ReplicaRows):
     def list_problems(self, **filters: Any) -> list[Problem]:
         return list(self.iter_problems(**filters))
 
-    def iter_problems(
+    def _problem_where(
         self,
-        *,
-        order: str = "deadline",
         statuses: list[ProblemStatus] | None = None,
         unit: str | None = None,
         no_unit: bool = False,
@@ -1228,7 +1241,9 @@ class Store(ReplicaMixin, ReplicaRows):
         found_from: date | None = None,
         found_to: date | None = None,
         inspection_id: str | None = None,
-    ) -> Iterator[Problem]:
+        overdue_on: date | None = None,
+    ) -> _Where:
+        """The filters of a problem listing, over `problems p JOIN sites s`."""
         where = _Where(self.dialect.like)
         where.add("p.merged_into IS NULL")  # a problem found twice and merged counts once
         if statuses:
@@ -1254,9 +1269,58 @@ class Store(ReplicaMixin, ReplicaRows):
             where.add("p.found_date <= :to", to=found_to.isoformat())
         if inspection_id:
             where.add("p.inspection_id = :inspection", inspection=inspection_id)
+        if overdue_on:
+            # Problem.overdue_days > 0: still 待整改 and past its deadline on that day.
+            where.add("p.status = 'open' AND p.deadline < :overdue_on", overdue_on=overdue_on.isoformat())
+        return where
+
+    def iter_problems(self, *, order: str = "deadline", limit: int | None = None, **filters: Any) -> Iterator[Problem]:
+        """Problems that pass the filters (see `_problem_where`), in order, at most `limit`."""
+        where = self._problem_where(**filters)
+        ordering = _PROBLEM_ORDER[order]
+        if self.dialect.name == "sqlite" and (filters.get("found_from") or filters.get("found_to")):
+            # A period's problems are found by the found-date index and then sorted; the unary +
+            # keeps SQLite from walking the whole deadline index to save that sort.
+            ordering = ordering.replace("ORDER BY p.deadline", "ORDER BY +p.deadline")
+        sql = _PROBLEM_SELECT + where.sql + ordering
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
         # A cursor, not a list: exports stream problems straight into the workbook.
-        for row in self.conn.stream(_PROBLEM_SELECT + where.sql + _PROBLEM_ORDER[order], where.params):
+        for row in self.conn.stream(sql, where.params):
             yield self._problem(row)
+
+    def problem_figures(self, key: str | None, today: date, **filters: Any) -> Rows:
+        """Rectification counts of the problems that pass the filters, per `key` (an SQL
+        expression over `p` and `s`) or in total (key None): name, total, closed, dismissed,
+        deferred, on_time, overdue, rechecked, reworked, repeats. The rules are Problem's
+        (`on_time`, `overdue_days`), added up by the database."""
+        where = self._problem_where(**filters)
+        name = key or "NULL"
+        sql = f"""
+            SELECT {name} AS name, count(*),
+                sum(CASE WHEN p.status = 'closed' THEN 1 ELSE 0 END),
+                sum(CASE WHEN p.status = 'dismissed' THEN 1 ELSE 0 END),
+                sum(CASE WHEN p.status = 'deferred' THEN 1 ELSE 0 END),
+                sum(CASE WHEN p.status = 'closed' AND coalesce(p.fixed_date, p.closed_date) <= p.deadline
+                    THEN 1 ELSE 0 END),
+                sum(CASE WHEN p.status = 'open' AND p.deadline < :today THEN 1 ELSE 0 END),
+                sum(CASE WHEN p.recheck_count > 0 THEN 1 ELSE 0 END),
+                sum(CASE WHEN p.rework_count > 0 THEN 1 ELSE 0 END),
+                sum(CASE WHEN p.repeat_of IS NOT NULL THEN 1 ELSE 0 END)
+            FROM problems p JOIN sites s ON s.id = p.site_id {where.sql}
+            {f"GROUP BY {name}" if key else ""}
+        """
+        return self.conn.execute(sql, {**where.params, "today": today.isoformat()})
+
+    def count_problems(self, today: date, **filters: Any) -> tuple[int, int]:
+        """How many problems pass the filters, and how many of them are overdue on `today`."""
+        where = self._problem_where(**filters)
+        row = self.conn.execute(
+            "SELECT count(*), coalesce(sum(CASE WHEN p.status = 'open' AND p.deadline < :today THEN 1 ELSE 0 END), 0)"
+            " FROM problems p JOIN sites s ON s.id = p.site_id" + where.sql,
+            {**where.params, "today": today.isoformat()},
+        ).fetchone()
+        return int(row[0]), int(row[1])
 
 
 def _item(row: Record) -> Item:

@@ -101,6 +101,7 @@ class Dialect(ABC):
     name = ""
     like = "LIKE"  # case-insensitive for ASCII on SQLite
     greatest = "max"
+    least = "min"
 
     def equal_nocase(self, column: str, param: str) -> str:
         """`column` equals `param`, ignoring case (point codes, numbers)."""
@@ -174,6 +175,7 @@ class PostgreSQL(Dialect):
     name = "postgresql"
     like = "ILIKE"
     greatest = "greatest"
+    least = "least"
 
     def equal_nocase(self, column: str, param: str) -> str:
         return f"lower({column}) = lower({param})"
@@ -330,11 +332,17 @@ def _value(value: object) -> object:
     return value
 
 
+_PLAIN = frozenset({str, int, float, type(None), bytes})
+
+
 def _params(params: Sequence[object] | Mapping[str, object] | None) -> tuple[object, ...] | dict[str, object]:
     if params is None:
         return ()
     if isinstance(params, Mapping):
         return {k: _value(v) for k, v in params.items()}
+    # Most rows hold only text and numbers: checked once, passed on as they are (the bulk path).
+    if all(type(v) in _PLAIN for v in params):
+        return params if type(params) is tuple else tuple(params)
     return tuple(_value(v) for v in params)
 
 

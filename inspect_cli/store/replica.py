@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import InputError, StateError
+from inspect_cli.store import editions
 from inspect_cli.store.versions import compact, joined, vector
 
 if TYPE_CHECKING:
@@ -370,14 +371,14 @@ class ReplicaRows:
                 ]
                 yield record
         elif table == "inspections":
-            cols = ", ".join(f"t.{c}" for c in (*INSPECTION_COLUMNS, *VERSION_COLUMNS))
+            cols = ", ".join(f"t.{c}" for c in (*INSPECTION_COLUMNS, *VERSION_COLUMNS, "edition_id"))
             sql = f"SELECT {cols}, s.code AS site FROM inspections t JOIN sites s ON s.id = t.site_id WHERE {where}"
             for row in conn.execute(sql + " ORDER BY t.id", params):
                 record = dict(row)
                 record["inspectors"] = json.loads(record["inspectors"])
                 items = conn.execute(
-                    f"SELECT {', '.join(ITEM_COLUMNS)} FROM inspection_items WHERE inspection_id = ? ORDER BY seq",
-                    (record["id"],),
+                    f"SELECT {', '.join(ITEM_COLUMNS)} FROM edition_items WHERE edition_id = ? ORDER BY seq",
+                    (record.pop("edition_id"),),
                 )
                 record["items"] = [dict(r) for r in items]
                 yield record
@@ -537,14 +538,13 @@ class ReplicaRows:
             values = {c: record.get(c) for c in INSPECTION_COLUMNS}
             values["no"] = self._free_number("inspections", record)
             values["inspectors"] = json.dumps(record.get("inspectors") or [], ensure_ascii=False)
-            fresh = conn.execute("SELECT 1 FROM inspections WHERE id = ?", (record["id"],)).fetchone() is None
-            _upsert(conn, "inspections", {**values, **version, "site_id": site_id}, "id")
-            if fresh:
-                conn.executemany(
-                    f"INSERT INTO inspection_items (inspection_id, {', '.join(ITEM_COLUMNS)})"
-                    f" VALUES (?, {', '.join('?' * len(ITEM_COLUMNS))})",
-                    [(record["id"], *(item.get(c) for c in ITEM_COLUMNS)) for item in record.get("items") or []],
+            known = conn.execute("SELECT edition_id FROM inspections WHERE id = ?", (record["id"],)).fetchone()
+            if known is None:  # the items were frozen when the inspection started; they never change after
+                items = sorted(record.get("items") or [], key=lambda item: item.get("seq") or 0)
+                values["edition_id"] = editions.ensure(
+                    conn, values["checklist_code"], values["checklist_edition"], items
                 )
+            _upsert(conn, "inspections", {**values, **version, "site_id": site_id}, "id")
         elif table == "results":
             values = {c: record.get(c) for c in RESULT_COLUMNS}
             if not fresh:

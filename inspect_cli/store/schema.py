@@ -5,6 +5,13 @@ A migration is never edited once released: a database made by that release has r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+# A migration is SQL for SQLite (1–8, released before the server), SQL per engine, or a
+# function of the store's connection (when rows must be computed, not only moved).
+Steps = str | dict[str, str] | Callable[[Any], None]
+
 # Written into the SQLite header (PRAGMA application_id) so that a file of another program
 # given as --db is recognised and left alone. "INSP" in ASCII.
 APPLICATION_ID = 0x494E5350
@@ -40,7 +47,7 @@ def _cseq_indexes(*tables: str) -> str:
     return "\n".join(f"CREATE INDEX {t}_cseq ON {t} (cseq);" for t in tables)
 
 
-MIGRATIONS: list[tuple[int, str, str | dict[str, str]]] = [
+MIGRATIONS: list[tuple[int, str, Steps]] = [
     (
         1,
         "sites, inspections, frozen checklist items, results, photos",
@@ -432,6 +439,28 @@ MIGRATIONS.append(
     )
 )
 
+
+# What the period queries filter and order by (a test reads their plans on both engines).
+_YEAR_INDEXES = """
+    CREATE INDEX problems_deadline ON problems (deadline, year, seq, device, id);
+    CREATE INDEX problems_found ON problems (found_date);
+    CREATE INDEX problems_status ON problems (status, deadline);
+    CREATE INDEX problem_events_action ON problem_events (action, problem_id);
+"""
+
+
+def _year_scale(conn) -> None:  # type: ignore[no-untyped-def]
+    from inspect_cli.store import editions
+
+    editions.migrate(conn)
+    for statement in statements(_YEAR_INDEXES):
+        conn.sa.exec_driver_sql(statement)
+
+
+MIGRATIONS.append(
+    (10, "checklist editions stored once, an inspection refers to its edition; indexes for period queries", _year_scale)
+)
+
 # A server database starts at this version, created from `server_tables()`; the
 # migrations before it are SQLite's history. Every migration after it is written for
 # both engines.
@@ -455,8 +484,11 @@ def statements(script: str) -> list[str]:
     return out
 
 
-def run_migration(conn, steps: str | dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    """Run one migration's statements inside the caller's transaction."""
+def run_migration(conn, steps: Steps) -> None:  # type: ignore[no-untyped-def]
+    """Run one migration's statements (or its function) inside the caller's transaction."""
+    if callable(steps):
+        steps(conn)
+        return
     if isinstance(steps, dict):
         script = steps[conn.dialect.name]
     elif conn.dialect.name == "sqlite":
