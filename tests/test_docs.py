@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -12,13 +14,30 @@ from pathlib import Path
 
 import typer
 
-from inspect_cli.cli import app
+from inspect_cli.cli import COMMANDS, app
+from inspect_cli.cli.conventions import help_line
 
 from .conftest import Cli, make_image
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-HEAVY = ("openpyxl", "PIL", "pypinyin", "docx", "yaml", "textual", "sqlalchemy", "psycopg", "sqlite3")
+# pydantic: Typer converts values with it, and setting it up costs as much as Typer itself.
+HEAVY = (
+    "openpyxl",
+    "PIL",
+    "pypinyin",
+    "docx",
+    "yaml",
+    "textual",
+    "matplotlib",
+    "sqlalchemy",
+    "psycopg",
+    "sqlite3",
+    "pydantic",
+)
+# What a command other than export, import, sync, device, demo, run or recheck must not load.
+OTHER_COMMANDS = ("inspect_cli.demo", "inspect_cli.sync", "rich.progress", "xlsxwriter", "inspect_cli.cli.run_screen")
+COMMAND_MODULES = sorted({lazy.module for lazy in COMMANDS.values()})
 
 
 def _commands():
@@ -44,15 +63,61 @@ def test_every_command_is_documented_in_the_readme():
             assert f"`{' '.join(path)}" in README or f"inspect-cli {' '.join(path)}" in README, path
 
 
-def test_help_imports_no_heavy_module():
+def test_the_command_table_says_what_each_command_says():
+    root = typer.main.get_command(app)
+    assert root.list_commands(None) == list(COMMANDS)
+    for name, lazy in COMMANDS.items():
+        command = root.get_command(None, name)
+        assert command is not None and command.name == name, name
+        assert lazy.help == help_line(command), name
+    # Every command a module registers, and every group it defines, is in the table.
+    expected = {(lazy.module, lazy.attribute, name) for name, lazy in COMMANDS.items()}
+    found = set()
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        if hasattr(module, "register"):
+            scratch = typer.Typer()
+            module.register(scratch)
+            found |= {(module_name, "register", info.name) for info in scratch.registered_commands}
+        groups = {attribute for attribute, value in vars(module).items() if isinstance(value, typer.Typer)}
+        assert groups <= {attribute for m, attribute, _ in expected if m == module_name}, module_name
+        found |= {(m, attribute, name) for m, attribute, name in expected if m == module_name and attribute in groups}
+    assert found == expected
+
+
+def _imported_by(argv: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """The modules `inspect-cli ARGV` imports, run as the program runs, in a fresh interpreter."""
     code = (
-        "import sys\n"
-        "from inspect_cli.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+        "import io, json, sys\n"
+        "from contextlib import redirect_stdout\n"
+        "from inspect_cli.cli import main\n"
+        f"sys.argv = ['inspect-cli', *{argv!r}]\n"
+        "try:\n    with redirect_stdout(io.StringIO()):\n        main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_help_imports_no_heavy_module():
+    imported = _imported_by(["--help"])
+    assert [m for m in (*HEAVY, *OTHER_COMMANDS, *COMMAND_MODULES) if m in imported] == []
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    env = {"INSPECT_CLI_CACHE": str(tmp_path / "cache")}
+    _imported_by(["--db", ":memory:", "checklist", "list"], env)  # parses, fills the cache
+    for argv, own in (
+        (["--db", ":memory:", "checklist", "list"], {"inspect_cli.cli.checklist"}),
+        (["issue", "--help"], {"inspect_cli.cli.issue", "inspect_cli.cli.run"}),  # recheck shares run's entry
+        (["site", "show", "--help"], {"inspect_cli.cli.site"}),
+    ):
+        imported = _imported_by(argv, env)
+        assert own <= imported, argv
+        unwanted = (*HEAVY, *OTHER_COMMANDS, *(set(COMMAND_MODULES) - own))
+        assert [m for m in unwanted if m in imported] == [], argv
 
 
 def _readme_examples() -> list[list[str]]:

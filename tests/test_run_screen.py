@@ -6,7 +6,6 @@ Assertions are on the app's state and on the database (through the core), never 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from rich.cells import cell_len

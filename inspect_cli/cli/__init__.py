@@ -1,7 +1,8 @@
-"""The `inspect-cli` command: global options and sub-command groups.
+"""The `inspect-cli` command: global options and the table of sub-commands.
 
 How every command behaves at the edge (help, usage errors, closed pipes, errors) is in
-`conventions`.
+`conventions`. A sub-command's module is imported only when that command runs or shows its
+help, so nothing here imports one.
 """
 
 from __future__ import annotations
@@ -13,13 +14,45 @@ from typing import Annotated
 import typer
 
 from inspect_cli import __version__
-from inspect_cli.cli import checklist, config, db, demo, excel, inspection, issue, notice, run, score, site, sync, unit
-from inspect_cli.cli.context import configure
-from inspect_cli.cli.conventions import Group, broken_pipe_exit, use_conventions
+from inspect_cli.cli.conventions import Group, LazyCommand, broken_pipe_exit
 from inspect_cli.errors import ExitCode
 
+
+def _command(module: str, attribute: str, help: str) -> LazyCommand:
+    return LazyCommand(f"inspect_cli.cli.{module}", attribute, help)
+
+
+# In the order of the help page. `register` adds the command to the app it is given; the
+# help text is the command's own line (without its example), kept equal by tests/test_docs.py.
+COMMANDS: dict[str, LazyCommand] = {
+    "run": _command("run", "register", "逐项检查一个点位（每项一个键），随时退出、再次运行即从断点继续。"),
+    "record": _command("run", "register", "记录一项检查结果（非交互）。"),
+    "recheck": _command("issue", "register", "在现场逐个复查一个点位的未销号问题。"),
+    "notice": _command("notice", "register", "生成周通报（Word 或 Markdown），期号自动接续。"),
+    "score": _command("score", "register", "按平均得分率排名（只计已完成的检查）。"),
+    "demo": _command("demo", "register", "在空数据库中建立示例城市（84 个点位、两周检查）并显示本周街道排名。"),
+    "checklist": _command("checklist", "app", "测评标准：查看、校验。"),
+    "site": _command("site", "app", "点位台账：导入、添加、查找。"),
+    "inspection": _command("inspection", "app", "检查记录：列表、详情、完成、删除。"),
+    "issue": _command("issue", "app", "整改问题：台账、上报整改、复查、销号、统计。"),
+    "unit": _command("unit", "app", "单位名录：责任单位、包抓单位的名称、简称和联系方式。"),
+    "export": _command("excel", "export_app", "导出 Excel：测评报告、各单位整改通知单。"),
+    "import": _command("excel", "import_app", "导入 Excel：各单位交回的整改通知单。"),
+    "config": _command("config", "app", "设置：查看、生成设置文件。"),
+    "device": _command("sync", "device_app", "本机设备：设备代码（编号中的字母）与登记的外业电脑。"),
+    "sync": _command("sync", "sync_app", "多台电脑合并数据：导出同步包、导入同步包、查看冲突。"),
+    "db": _command("db", "app", "数据库：查看当前数据库，在 SQLite 文件与 PostgreSQL 服务器之间复制。"),
+}
+
+
+class _Root(Group):
+    """The root group, with the table above."""
+
+    lazy_commands = COMMANDS
+
+
 app = typer.Typer(
-    cls=Group,
+    cls=_Root,
     name="inspect-cli",
     help="创城实地测评工具：按测评标准检查点位、打分、跟踪整改。",
     no_args_is_help=True,
@@ -61,31 +94,17 @@ def _global(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号")] = False,
 ) -> None:
     """创城实地测评工具。例：inspect-cli site list --search nmsc"""
+    from inspect_cli.cli.context import configure
+
     configure(db, checklists, config, debug)
 
 
-app.add_typer(checklist.app, name="checklist")
-app.add_typer(site.app, name="site")
-app.add_typer(inspection.app, name="inspection")
-app.add_typer(issue.app, name="issue")
-app.add_typer(unit.app, name="unit")
-app.add_typer(excel.export_app, name="export")
-app.add_typer(excel.import_app, name="import")
-app.add_typer(config.app, name="config")
-app.add_typer(sync.device_app, name="device")
-app.add_typer(sync.sync_app, name="sync")
-app.add_typer(db.app, name="db")
-run.register(app)
-issue.register(app)
-notice.register(app)
-score.register(app)
-demo.register(app)
-
-
-use_conventions(app)
-
-
 def main() -> None:
+    """The program `inspect-cli` (tests call `app`, which keeps nothing on disk)."""
+    from inspect_cli import checklist
+
+    # One process per command: checklists parsed by an earlier one are read from its cache.
+    checklist.keep_cache()
     try:
         app()
     except SystemExit:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from inspect_cli.checklist import validate_paths
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import err, out, print_json, say, table, text
 from inspect_cli.errors import ExitCode
@@ -94,6 +93,8 @@ def validate(
     ] = None,
 ) -> None:
     """校验测评标准文件，一次列出所有错误。例：inspect-cli checklist validate my-checklists/"""
+    from inspect_cli.checklist import validate_paths
+
     roots = state.checklist_dirs
     report = validate_paths(list(paths) if paths else roots, roots)
     failed = 0

@@ -75,9 +75,18 @@ def inspections(ctx: typer.Context, incomplete: str) -> Candidates:
     return _complete(ctx, incomplete, query)
 
 
-def _complete(ctx: typer.Context, incomplete: str, query: Callable[[Lookup], Iterator[tuple[str, str]]]) -> Candidates:
+def menu_help(description: str) -> str:
+    """A description as a completion menu can show it: one line, short, no markup."""
     from rich.markup import escape
 
+    description = for_terminal(description).replace("\n", " ")
+    if len(description) > HELP_CHARS:
+        description = description[: HELP_CHARS - 1] + "…"
+    # Typer shows descriptions through Rich markup: keep a name's [brackets].
+    return escape(description)
+
+
+def _complete(ctx: typer.Context, incomplete: str, query: Callable[[Lookup], Iterator[tuple[str, str]]]) -> Candidates:
     from inspect_cli.store import Lookup
 
     found: dict[str, str] = {}
@@ -95,11 +104,7 @@ def _complete(ctx: typer.Context, incomplete: str, query: Callable[[Lookup], Ite
                     # with exactly what was typed; codes are looked up without case anyway.
                     lower = value.lower()
                     value = lower if lower.startswith(incomplete) else incomplete + value[len(incomplete) :]
-                description = for_terminal(description).replace("\n", " ")
-                if len(description) > HELP_CHARS:
-                    description = description[: HELP_CHARS - 1] + "…"
-                # Typer shows descriptions through Rich markup: keep a name's [brackets].
-                found.setdefault(value, escape(description))
+                found.setdefault(value, menu_help(description))
     except Exception:
         # A missing, locked, damaged or foreign database: no suggestions, never a traceback.
         return []

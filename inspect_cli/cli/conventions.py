@@ -2,21 +2,22 @@
 
 Help pages in Chinese that are never cut, usage errors as one Chinese line and exit code 2,
 a closed pipe ends quietly, the project's errors turned into one line and an exit code at
-the edge, and the hooks shell completion needs.
+the edge, the hooks shell completion needs, and sub-commands imported only when used.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, ClassVar, NamedTuple, get_args
 
 import typer
 from rich.padding import Padding
@@ -33,7 +34,7 @@ from typer._click.exceptions import (
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from inspect_cli.cli import completion
-from inspect_cli.cli.context import state
+from inspect_cli.cli.coercion import quicken
 from inspect_cli.cli.render import err, error, out, warn
 from inspect_cli.errors import ExitCode, InspectError
 from inspect_cli.text import for_terminal
@@ -123,15 +124,19 @@ def _param_rows(command: Any, ctx: typer.Context, kind: type) -> list[tuple[str,
     return rows
 
 
-def _command_rows(group: TyperGroup, ctx: typer.Context) -> list[tuple[str, str]]:
+def help_line(command: Any) -> str:
+    """A command's line in its group's help page: its help without the example."""
+    text = command.short_help or inspect.cleandoc(command.help or "").partition("\n")[0]
+    # A command's help is one line and then its example; the list shows the line.
+    return text.partition("例：")[0].strip()
+
+
+def _command_rows(group: Any, ctx: typer.Context) -> list[tuple[str, str]]:
     rows = []
     for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        if command is None or command.hidden:
-            continue
-        text = command.short_help or inspect.cleandoc(command.help or "").partition("\n")[0]
-        # A command's help is one line and then its example; the list shows the line.
-        rows.append((name, text.partition("例：")[0].strip()))
+        text = group.help_line(ctx, name)
+        if text is not None:
+            rows.append((name, text))
     return rows
 
 
@@ -256,7 +261,12 @@ def broken_pipe_exit() -> typer.Exit:
 
 
 class _Help:
-    """Help pages and usage lines in Chinese."""
+    """Help pages and usage lines in Chinese; values converted without Pydantic (`coercion`)."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        quicken(params)  # here, since the help and completion options are added after __init__
+        return params
 
     def format_usage(self, ctx: typer.Context, formatter: Any) -> None:
         formatter.write(f"用法：{_usage(self, ctx)}\n")
@@ -296,6 +306,26 @@ class _SubGroup(_Help, TyperGroup):
         with _parsing(ctx):
             return super().parse_args(ctx, args)
 
+    def help_line(self, ctx: typer.Context, name: str) -> str | None:
+        """The line a sub-command shows in help and completion menus; None when hidden."""
+        command = self.get_command(ctx, name)
+        if command is None or command.hidden:
+            return None
+        return help_line(command)
+
+    def shell_complete(self, ctx: typer.Context, incomplete: str) -> list[Any]:
+        from typer._click.shell_completion import CompletionItem
+
+        # The help page's line rather than Click's first 45 characters of the help, which
+        # end in the middle of the example; the options come from the plain Command's.
+        items = []
+        for name in self.list_commands(ctx):
+            if name.startswith(incomplete):
+                text = self.help_line(ctx, name)
+                if text is not None:
+                    items.append(CompletionItem(name, help=completion.menu_help(text)))
+        return items + super(TyperGroup, self).shell_complete(ctx, incomplete)
+
     def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
         name = args[0]
         if self.get_command(ctx, name) is None and not name.startswith("-") and not ctx.resilient_parsing:
@@ -320,7 +350,24 @@ def _subcommands(ctx: typer.Context) -> list[str]:
 
 
 class Group(_SubGroup):
-    """The root: turns every error into one Chinese line and an exit code, never a traceback."""
+    """The root: turns every error into one Chinese line and an exit code, never a traceback.
+
+    Its sub-commands are named in `lazy_commands` and imported the first time one is looked
+    up, so a command (or its help) loads only its own module: start-up stays near Typer's.
+    """
+
+    lazy_commands: ClassVar[Mapping[str, LazyCommand]] = {}
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(self, self.commands)
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(self.commands)  # Typer's would look every command up, importing it
+
+    def help_line(self, ctx: typer.Context, name: str) -> str | None:
+        lazy = self.lazy_commands.get(name)
+        return lazy.help if lazy is not None else super().help_line(ctx, name)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         completion.adopt_options(self.params)
@@ -340,6 +387,8 @@ class Group(_SubGroup):
         return super().parse_args(ctx, completion.take_shell(ctx, args, self.commands))
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from inspect_cli.cli.context import state
+
         try:
             return super().invoke(ctx)
         except InspectError as exc:
@@ -371,6 +420,74 @@ class Group(_SubGroup):
             state.close()
             for message in take_warnings():
                 warn(message)
+
+
+# --- sub-commands imported when first used --------------------------------------------------
+
+
+class LazyCommand(NamedTuple):
+    """Where a sub-command of the root is defined, and its line in the root's help page."""
+
+    module: str  # inspect_cli.cli.site
+    attribute: str  # a Typer app to add as a group, or a `register(app)` that adds the command
+    help: str  # equal to `help_line()` of the command itself (tests/test_docs.py checks)
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The root's sub-commands by name, each built from its module the first time it is looked up.
+
+    Names, order and membership come from the table without importing anything; only
+    `[name]` (and `.get`, `.items()`, `.values()`, which use it) imports a module.
+    """
+
+    def __init__(self, group: Group, built: Mapping[str, Any]) -> None:
+        self._group = group
+        self._built = dict(built)
+
+    def _names(self) -> dict[str, None]:
+        return dict.fromkeys([*self._group.lazy_commands, *self._built])
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            lazy = self._group.lazy_commands[name]  # KeyError: no such command
+            self._built[name] = _build(self._group, name, lazy)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("the root's commands are fixed by its table")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._built or name in self._group.lazy_commands
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+def _build(group: Group, name: str, lazy: LazyCommand) -> Any:
+    """Import a sub-command's module and build it exactly as `add_typer`/`register` on the
+    root would have: same Typer settings, same conventions, same name."""
+    target = getattr(importlib.import_module(lazy.module), lazy.attribute)
+    scratch = typer.Typer(rich_markup_mode=group.rich_markup_mode, suggest_commands=group.suggest_commands)
+    if isinstance(target, typer.Typer):
+        scratch.add_typer(target, name=name)
+    else:
+        target(scratch)
+        scratch.registered_commands = [
+            info
+            for info in scratch.registered_commands
+            if (info.name or typer.main.get_command_name(info.callback.__name__)) == name  # type: ignore[union-attr]
+        ]
+    use_conventions(scratch)
+    command = typer.main.get_group(scratch).commands.get(name)
+    if command is None:
+        raise LookupError(f"{lazy.module}.{lazy.attribute} defines no command {name!r}")
+    return command
 
 
 def use_conventions(typer_app: typer.Typer) -> None:
