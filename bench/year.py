@@ -70,7 +70,8 @@ class Year:
     def __init__(self, store: Store, sites: int, weeks: int, photos: list[tuple[str, str]], seed: int) -> None:
         self.rng = random.Random(seed)
         self.kind = checklist(30)
-        add_sites(store, self.kind, sites)
+        with store.atomic():
+            add_sites(store, self.kind, sites)
         self.sites = [(s.id, s.unit) for s in store.list_sites()]
         items = [{"item_id": i.id, **{f: getattr(i, f) for f in editions.ITEM_FIELDS[1:]}} for i in self.kind.items]
         with store.atomic() as conn:
@@ -199,6 +200,7 @@ def build(path: Path, sites: int, weeks: int, photos: bool, seed: int = 11) -> d
                 for table, batch in rows.items():
                     store.insert_rows(table, COLUMNS[table], batch)
             print(f"  week {week + 1}/{weeks}", file=sys.stderr, end="\r")
+        store.refresh_scores()
         counts = store.counts()
     seconds = time.perf_counter() - start
     counts["seconds"] = round(seconds)

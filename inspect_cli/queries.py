@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -98,28 +99,37 @@ def ranking(
     scores are read (no inspection is loaded).
     """
     if scored is not None:
-        pairs: Iterable[tuple[Site, Score]] = ((s.site, s.score) for s in scored)
+        sites = {s.site.id: s.site for s in scored}
+        figures: Iterable[tuple[str, float | None, int, int]] = (
+            (s.site.id, s.score.rate, s.score.failed, s.score.severe) for s in scored
+        )
     else:
         check_period(date_from, date_to)
         sites = {s.id: s for s in store.list_sites()}
         rows = store.inspection_scores(date_from=date_from, date_to=date_to)
-        pairs = ((sites[row[1]], _score(row)) for row in rows)
+        # (site, rate, failed, severe) straight from the row: a year is 100,000 of them.
+        figures = (
+            (site_id, earned / full * 100 if full else None, failed, severe)
+            for _, site_id, _, _, full, earned, _, failed, severe, _ in rows
+        )
+    key_of = _KEYS[by]
+    keys = {site_id: key_of(site) for site_id, site in sites.items()}
     groups: dict[str, RankRow] = {}
     codes: dict[str, set[str]] = {}
     rates: dict[str, list[float]] = {}
-    for site, score in pairs:
-        key = _KEYS[by](site)
-        if key is None or score.rate is None:
+    for site_id, rate, failed, severe in figures:
+        key = keys[site_id]
+        if key is None or rate is None:
             continue
         row = groups.get(key)
         if row is None:
             row = groups[key] = RankRow(rank=0, name=key, inspections=0, mean_rate=0.0, failed=0, severe=0)
             codes[key], rates[key] = set(), []
         row.inspections += 1
-        row.failed += score.failed
-        row.severe += score.severe
-        rates[key].append(score.rate)
-        codes[key].add(site.code)
+        row.failed += failed
+        row.severe += severe
+        rates[key].append(rate)
+        codes[key].add(sites[site_id].code)
     for key, row in groups.items():
         # fsum: the same mean whatever order the database returned the inspections in.
         row.mean_rate = math.fsum(rates[key]) / row.inspections
@@ -198,6 +208,16 @@ def count_problems(
     return store.count_problems(today or dates.today(), **where)
 
 
+def with_found_photos(store: Store, found: Iterable[Problem], batch: int = 500) -> Iterator[tuple[Problem, list]]:
+    """Each problem with the photos taken when it was found: one query per `batch` problems,
+    so a long listing neither queries per row nor holds every photo."""
+    rows = iter(found)
+    while chunk := list(itertools.islice(rows, batch)):
+        photos = store.found_photos([p.id for p in chunk])
+        for problem in chunk:
+            yield problem, photos.get(problem.id, [])
+
+
 def problems(store: Store, **filters: object) -> list[Problem]:
     return list(iter_problems(store, **filters))  # type: ignore[arg-type]
 
@@ -256,9 +276,15 @@ def problem_stats(
         rows = store.problem_figures(key, day, **period)
         return [ProblemStats(row[0], *(int(v or 0) for v in row[1:])) for row in rows]
 
-    [total] = figures(None)
-    total.name = "合计"
-    rows = figures(_PROBLEM_KEYS[by]) if by is not None else []
+    if by is None:
+        [total] = figures(None)
+        total.name = "合计"
+        return [], total
+    rows = figures(_PROBLEM_KEYS[by])
+    total = ProblemStats("合计")  # the groups added up: one pass over the problems, not two
+    for name in ProblemStats.__dataclass_fields__:
+        if name != "name":
+            setattr(total, name, sum(getattr(r, name) for r in rows))
     return sorted(rows, key=lambda s: (-s.total, s.name)), total
 
 
@@ -367,7 +393,7 @@ def period_summary(
         streets=len({s.site.street or UNSET for s in scored}),
         site_types=len({s.site.site_type for s in scored}),
         problems=problem_total,
-        repeat_findings=store.count_repeat_findings([s.inspection.id for s in scored]),
+        repeat_findings=store.count_repeat_findings(date_from=date_from, date_to=date_to),
     )
 
 

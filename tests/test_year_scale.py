@@ -15,8 +15,9 @@ import pytest
 
 from inspect_cli import paths, queries
 from inspect_cli.dbcopy import copy_database
+from inspect_cli.models import Result, ResultRecord
 from inspect_cli.queries import NO_UNIT, UNSET, GroupBy, StatsBy
-from inspect_cli.store import Store
+from inspect_cli.store import Store, scores
 from inspect_cli.store.engine import Connection
 
 from .conftest import Cli
@@ -175,6 +176,9 @@ def test_the_period_queries_read_by_index_on_both_engines(demo_city, monkeypatch
             "stats": lambda: queries.problem_stats(store, *WEEK, by=StatsBy.unit, today=today),
             "list": lambda: list(queries.iter_problems(store, date_from=WEEK[0], date_to=WEEK[1])),
             "first page": lambda: list(queries.iter_problems(store, limit=50)),
+            "photos": lambda: list(
+                queries.with_found_photos(store, queries.iter_problems(store, date_from=WEEK[0], date_to=WEEK[1]))
+            ),
             "overdue": lambda: queries.count_problems(store, overdue=True, today=today),
             "summary": lambda: queries.period_summary(store, *WEEK, today=today),
         }
@@ -213,3 +217,45 @@ def test_the_notice_lists_the_longest_overdue_and_its_annex_lists_them_all(demo_
     week = json.loads(demo_city.ok("issue", "list", "--from", str(WEEK[0]), "--to", str(WEEK[1]), "--json").stdout)
     listed_week = [row[1] for row in annex["本周问题清单"].iter_rows(min_row=2, values_only=True)]
     assert listed_week == [p["no"] for p in week]
+
+
+# --- kept scores never go stale -----------------------------------------------------------------
+
+
+def _live_and_kept(store: Store) -> tuple[dict, dict]:
+    live_sql = (
+        f"SELECT i.id, {scores.aggregate(store.dialect.least)} FROM {scores.SCORED_FROM}"
+        " WHERE i.status = 'finished' GROUP BY i.id"
+    )
+    live = {r[0]: tuple(r[1:]) for r in store.conn.execute(live_sql)}
+    kept = {
+        r[0]: tuple(r[1:])
+        for r in store.conn.execute(f"SELECT inspection_id, {', '.join(scores.COLUMNS)} FROM inspection_scores")
+    }
+    return live, kept
+
+
+def test_kept_scores_follow_every_change_of_an_answer(demo_city):
+    """A finished inspection's kept sums equal the sums added up now, after a change through
+    the store, and are forgotten by the trigger after a write that bypasses it."""
+    with Store(demo_city.db) as store:
+        live, kept = _live_and_kept(store)
+        assert kept == live and len(kept) > 50
+        inspection = next(i for i in store.list_inspections(finished_only=True) if live[i.id][5] == 0)
+        item = store.inspection_items(inspection.id)[0]
+        store.save_result(inspection.id, ResultRecord(item.id, Result.SEVERE), None)
+        live, kept = _live_and_kept(store)
+        assert kept == live and kept[inspection.id][6] >= 1
+        with store.atomic() as conn:  # as a merged bundle writes: straight into the table
+            conn.execute("UPDATE results SET result = 'pass' WHERE inspection_id = ?", (inspection.id,))
+        live, kept = _live_and_kept(store)
+        assert inspection.id not in kept
+        [scored] = [
+            s
+            for s in queries.scored_inspections(store, inspection.date, inspection.date)
+            if s.inspection.id == inspection.id
+        ]
+        assert scored.score.rate == pytest.approx(100.0) and scored.score.failed == scored.score.severe == 0
+        store.refresh_scores()
+        live, kept = _live_and_kept(store)
+        assert kept == live

@@ -105,15 +105,22 @@ def print_json(data: Any) -> None:
 
 
 def print_json_rows(rows: Iterable[Any]) -> None:
-    """A JSON array written element by element: the text `print_json(list(rows))` writes,
-    without holding the list (a year's problems)."""
+    """A JSON array written element by element, one element a line, without holding the
+    list (a year's problems). Each element is flat: text, numbers, dates, enums."""
     write = sys.stdout.write
     first = True
     for row in rows:
-        dumped = json.dumps(_plain(row), ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        write(("[\n  " if first else ",\n  ") + _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped))
+        dumped = json.dumps(row, ensure_ascii=False, default=_plain_value)
+        write(("[\n" if first else ",\n") + _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped))
         first = False
     write("[]\n" if first else "\n]\n")
+
+
+def _plain_value(value: Any) -> Any:
+    plain = _plain(value)
+    if plain is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return plain
 
 
 def print_csv(header: list[str], rows: Iterable[list[Any]]) -> None:
@@ -125,7 +132,15 @@ def print_csv(header: list[str], rows: Iterable[list[Any]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else str(_plain(v)) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if type(value) is str:
+        return value
+    return str(_plain(value))
 
 
 def text(value: Any) -> Text:

@@ -31,6 +31,7 @@ from inspect_cli.queries import (
     ranking_with_change,
     scored_inspections,
     type_breakdown,
+    with_found_photos,
 )
 from inspect_cli.store import Store
 
@@ -220,9 +221,9 @@ def _write_report(
     cache: dict[str, bytes | None] = {}
     total = summary.problems.total
     # Problems stream from the database into the sheet: memory does not grow with them.
-    for index, problem in enumerate(iter_problems(store, date_from=date_from, date_to=date_to), start=1):
+    found = iter_problems(store, date_from=date_from, date_to=date_to)
+    for index, (problem, pictures) in enumerate(with_found_photos(store, found), start=1):
         late = problem.overdue_days(today)
-        pictures = store.found_photos([problem.id]).get(problem.id, [])
         image = thumbnail(media_dir, pictures[0].stored_name, cache) if pictures else None
         names = "\n".join(Path(p.original_path).name for p in pictures)
         if pictures and image is None:

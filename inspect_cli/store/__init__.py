@@ -21,7 +21,7 @@ from inspect_cli.checklist import Checklist, Item
 from inspect_cli.dates import now_iso
 from inspect_cli.errors import NotFoundError, StateError, StoreError
 from inspect_cli.models import Inspection, Photo, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
-from inspect_cli.store import editions
+from inspect_cli.store import editions, scores
 from inspect_cli.store.replica import NEXT_EVENT_ORD, ReplicaMixin, ReplicaRows
 from inspect_cli.store.schema import APPLICATION_ID, MIGRATIONS
 
@@ -64,6 +64,8 @@ BULK_TABLES = {
     "edition_items": "edition_id, item_id",
     "inspections": "id",
     "results": "id",
+    # After results: a copied answer makes the target forget its inspection's kept score.
+    "inspection_scores": "inspection_id",
     "photos": "id",
     "problems": "id",
     "problem_events": "id",
@@ -320,8 +322,9 @@ class Store(ReplicaMixin, ReplicaRows):
         return {row[0] for row in self.conn.execute("SELECT version FROM schema_migrations")}
 
     def insert_rows(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple], batch: int = 2000) -> int:
-        """The bulk write path: rows as they are, in batches, inside the caller's transaction
-        (a database copy, a benchmark's year of data). Returns how many were written."""
+        """The bulk write path: rows as they are (text, numbers and None only), in batches,
+        inside the caller's transaction (a database copy, a benchmark's year of data).
+        Returns how many were written."""
         if table not in BULK_TABLES or not all(c.isidentifier() for c in columns):
             raise ValueError(table)
         if self.dialect.name == "postgresql":
@@ -331,9 +334,9 @@ class Store(ReplicaMixin, ReplicaRows):
         for row in rows:
             chunk.append(row)
             if len(chunk) == batch:
-                self.conn.executemany(sql, chunk)
+                self.conn.executemany(sql, chunk, plain=True)
                 written, chunk = written + len(chunk), []
-        self.conn.executemany(sql, chunk)
+        self.conn.executemany(sql, chunk, plain=True)
         return written + len(chunk)
 
     def photo_names(self) -> list[str]:
@@ -678,31 +681,36 @@ class Store(ReplicaMixin, ReplicaRows):
         return where
 
     def inspection_scores(self, finished_only: bool = True, **filters: Any) -> Rows:
-        """Each inspection's score, added up by the database (one row per inspection, in no order).
-
-        Columns: id, site_id, items, answered, full, earned, passed, failed, severe, na. The
-        points follow `scoring.earned`: 合格 earns the item's score, 不合格 the score less
-        its deduction per occurrence (never below zero), 严重不合格 nothing; 不适用 is left
-        out of the full score. Filters as `list_inspections`.
-        """
+        """Each inspection's score (one row per inspection, in no order): the sums kept for it,
+        else added up now (see `scores`). Columns: id, site_id, items, answered, full_points,
+        earned, passed, failed, severe, na. Filters as `list_inspections`."""
         where = self._inspection_where(finished_only=finished_only, **filters)
-        least = self.dialect.least
+        kept = ", ".join(f"k.{c}" for c in scores.COLUMNS)
+        if finished_only and {k for k, v in filters.items() if v} <= {"date_from", "date_to", "site_id"}:
+            # A period (of a site): the kept rows alone, when every finished inspection has one.
+            own = [c.replace("i.", "k.") for c in where.clauses if not c.startswith("i.status")]
+            only = (" WHERE " + " AND ".join(own)) if own else ""
+            inspections = self.conn.execute("SELECT count(*) FROM inspections i" + where.sql, where.params)
+            counted = self.conn.execute("SELECT count(*) FROM inspection_scores k" + only, where.params)
+            if inspections.fetchone()[0] == counted.fetchone()[0]:
+                sql = f"SELECT k.inspection_id, k.site_id, {kept} FROM inspection_scores k{only}"
+                return self.conn.stream(sql, where.params)
+        rest = " AND " if where.clauses else " WHERE "
         sql = f"""
-            SELECT i.id, i.site_id, count(*) AS items, count(r.result) AS answered,
-                sum(CASE WHEN r.result IN ('pass', 'fail', 'severe') THEN it.score ELSE 0 END) AS full_points,
-                sum(CASE r.result WHEN 'pass' THEN it.score
-                    WHEN 'fail' THEN it.score - {least}(it.score, coalesce(it.deduct, it.score) * r.count)
-                    ELSE 0 END) AS earned,
-                sum(CASE WHEN r.result = 'pass' THEN 1 ELSE 0 END) AS passed,
-                sum(CASE WHEN r.result = 'fail' THEN 1 ELSE 0 END) AS failed,
-                sum(CASE WHEN r.result = 'severe' THEN 1 ELSE 0 END) AS severe,
-                sum(CASE WHEN r.result = 'na' THEN 1 ELSE 0 END) AS na
-            FROM inspections i JOIN sites s ON s.id = i.site_id
-            JOIN edition_items it ON it.edition_id = i.edition_id
-            LEFT JOIN results r ON r.inspection_id = i.id AND r.item_id = it.item_id
-            {where.sql} GROUP BY i.id, i.site_id
+            SELECT i.id, i.site_id, {kept} FROM inspections i JOIN sites s ON s.id = i.site_id
+            JOIN inspection_scores k ON k.inspection_id = i.id {where.sql}
+            UNION ALL
+            SELECT i.id, i.site_id, {scores.aggregate(self.dialect.least)}
+            FROM {scores.SCORED_FROM} JOIN sites s ON s.id = i.site_id {where.sql}{rest}
+                NOT EXISTS (SELECT 1 FROM inspection_scores k WHERE k.inspection_id = i.id)
+            GROUP BY i.id, i.site_id
         """
         return self.conn.stream(sql, where.params)
+
+    def refresh_scores(self) -> None:
+        """Keep the sums of every finished inspection that has none (after a bulk load)."""
+        with self.atomic() as conn:
+            scores.refresh(conn)
 
     def inspection_items(self, inspection_id: str) -> list[Item]:
         rows = self.conn.execute(
@@ -773,6 +781,7 @@ class Store(ReplicaMixin, ReplicaRows):
                 "SELECT id FROM results WHERE inspection_id = ? AND item_id = ?", (inspection_id, record.item_id)
             ).fetchone()[0]
             self._stamp("results", [result_id])
+            scores.refresh(conn, [inspection_id])  # an answer changed after finishing
             if photos is None:
                 return
             # A photo kept from the earlier answer keeps its id (one UUID for life).
@@ -809,6 +818,7 @@ class Store(ReplicaMixin, ReplicaRows):
                 "UPDATE inspections SET status = 'finished', finished_at = ? WHERE id = ?", (now_iso(), inspection_id)
             )
             self._stamp("inspections", [inspection_id])
+            scores.refresh(conn, [inspection_id])
 
     def delete_inspection(self, inspection_id: str) -> None:
         with self.atomic() as conn:
@@ -817,10 +827,11 @@ class Store(ReplicaMixin, ReplicaRows):
 
     # --- rectification problems -------------------------------------------------
 
-    def _problem(self, row: Record) -> Problem:
+    def _problem(self, record: Record) -> Problem:
         def day(value: str | None) -> date | None:
             return date.fromisoformat(value) if value else None
 
+        row = dict(zip(record.keys(), record, strict=True))  # by name, at dict speed (a year is 200,000 rows)
         return Problem(
             id=row["id"],
             no=row["no"],
@@ -1118,8 +1129,9 @@ class Store(ReplicaMixin, ReplicaRows):
         for chunk in _chunks(problem_ids):
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                "SELECT pp.* FROM problem_photos pp JOIN problem_events e ON e.id = pp.event_id"
-                f" WHERE e.action = 'found' AND pp.problem_id IN ({marks}) ORDER BY pp.position",
+                # CROSS JOIN: SQLite starts from these problems' photos, never from every 'found' event.
+                "SELECT pp.* FROM problem_photos pp CROSS JOIN problem_events e"
+                f" WHERE e.id = pp.event_id AND e.action = 'found' AND pp.problem_id IN ({marks}) ORDER BY pp.position",
                 chunk,
             )
             for r in rows:
@@ -1128,15 +1140,17 @@ class Store(ReplicaMixin, ReplicaRows):
                 )
         return out
 
-    def count_repeat_findings(self, inspection_ids: list[str]) -> int:
-        """How many answers of these inspections were 重复发现 of a problem already open."""
-        total = 0
-        for chunk in _chunks(inspection_ids):
-            marks = ",".join("?" * len(chunk))
-            total += self.conn.execute(
-                f"SELECT count(*) FROM problem_events WHERE action = 'repeat' AND inspection_id IN ({marks})", chunk
-            ).fetchone()[0]
-        return total
+    def count_repeat_findings(self, **filters: Any) -> int:
+        """How many answers of the finished inspections that pass the filters (`_inspection_where`)
+        were 重复发现 of a problem already open."""
+        where = self._inspection_where(finished_only=True, **filters)
+        where.add("e.action = 'repeat'")
+        sql = (
+            # CROSS JOIN: SQLite starts from the period's inspections, never from every repeat event.
+            "SELECT count(*) FROM inspections i JOIN sites s ON s.id = i.site_id"
+            " CROSS JOIN problem_events e" + where.sql + " AND e.inspection_id = i.id"
+        )
+        return int(self.conn.execute(sql, where.params).fetchone()[0])
 
     def event_counts(self, problem_ids: list[str], actions: Iterable[str]) -> dict[str, int]:
         """How many events of these kinds each problem has."""

@@ -257,8 +257,12 @@ class Rows:
 
     def __iter__(self) -> Iterator[Record]:
         make = self._make
-        for row in self._result:
-            yield make(row)  # type: ignore[misc]
+        # A batch at a time: SQLAlchemy's row-by-row iteration costs more than the rows.
+        fetch = self._result.cursor.fetchmany if self._result.cursor is not None else self._result.fetchmany
+        while batch := fetch(500):
+            for row in batch:
+                yield make(row)  # type: ignore[misc]
+        self._result.close()
 
     def fetchone(self) -> Record | None:
         row = self._result.fetchone()
@@ -399,8 +403,11 @@ class Connection:
             raise self.dialect.message(exc, self.target) from None
         return count
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[object] | Mapping[str, object]]) -> None:
-        batch = [_params(r) for r in rows]
+    def executemany(
+        self, sql: str, rows: Iterable[Sequence[object] | Mapping[str, object]], plain: bool = False
+    ) -> None:
+        """`plain`: the rows hold only text, numbers and None already (the bulk path), as given."""
+        batch = list(rows) if plain else [_params(r) for r in rows]
         if not batch:
             return
         try:

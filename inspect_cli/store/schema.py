@@ -461,6 +461,17 @@ MIGRATIONS.append(
     (10, "checklist editions stored once, an inspection refers to its edition; indexes for period queries", _year_scale)
 )
 
+
+def _kept_scores(conn) -> None:  # type: ignore[no-untyped-def]
+    from inspect_cli.store import scores
+
+    scores.migrate(conn)
+
+
+MIGRATIONS.append(
+    (11, "each finished inspection's score kept, forgotten by a trigger when an answer changes", _kept_scores)
+)
+
 # A server database starts at this version, created from `server_tables()`; the
 # migrations before it are SQLite's history. Every migration after it is written for
 # both engines.

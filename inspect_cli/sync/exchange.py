@@ -107,6 +107,7 @@ def import_bundles(
                 report.photos = photos.install(written, tick)
                 store.fold_former_names()
                 report.merged = store.dedupe_problems()
+                store.refresh_scores()  # the answers merged in made their inspections' scores be forgotten
                 if dry_run:
                     raise _DryRun
         except _DryRun:
