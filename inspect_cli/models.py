@@ -282,3 +282,15 @@ class Problem:
         if self.status is ProblemStatus.OPEN and self.rework_count:
             return f"待整改（返工 {self.rework_count} 次）"
         return self.status.label
+
+
+class StatsBy(str, Enum):
+    """How rectification figures are grouped (`issue stats --by`)."""
+
+    unit = "unit"
+    street = "street"
+    category = "category"
+
+    @property
+    def label(self) -> str:
+        return {"unit": "责任单位", "street": "街道", "category": "问题类别"}[self.value]

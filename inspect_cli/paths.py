@@ -9,6 +9,7 @@ ENV_DB = "INSPECT_CLI_DB"
 ENV_CHECKLISTS = "INSPECT_CLI_CHECKLISTS"
 ENV_CONFIG = "INSPECT_CLI_CONFIG"
 ENV_FILES = "INSPECT_CLI_FILES"
+ENV_CACHE = "INSPECT_CLI_CACHE"
 APP_NAME = "inspect-cli"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -76,6 +77,16 @@ def config_path(option: Path | None = None) -> Path:
     from platformdirs import user_config_path
 
     return user_config_path(APP_NAME, appauthor=False) / "config.yaml"
+
+
+def cache_dir() -> Path:
+    """What the program may rebuild (parsed checklists): $INSPECT_CLI_CACHE, else the user cache."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
 
 
 def media_dir(database: Path | str) -> Path:

@@ -11,7 +11,7 @@ from enum import Enum
 
 from inspect_cli import dates
 from inspect_cli.dates import check_period
-from inspect_cli.models import Inspection, Problem, ProblemStatus, Site
+from inspect_cli.models import Inspection, Problem, ProblemStatus, Site, StatsBy
 from inspect_cli.scoring import Score
 from inspect_cli.store import Store
 from inspect_cli.units import register_name
@@ -146,16 +146,6 @@ def ranking(
 # --- rectification problems ---------------------------------------------------------
 
 NO_UNIT = "（未指定责任单位）"
-
-
-class StatsBy(str, Enum):
-    unit = "unit"
-    street = "street"
-    category = "category"
-
-    @property
-    def label(self) -> str:
-        return {"unit": "责任单位", "street": "街道", "category": "问题类别"}[self.value]
 
 
 def _problem_filters(

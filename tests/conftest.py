@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
+import tempfile
 import uuid
 from datetime import date
 from pathlib import Path
@@ -34,6 +36,12 @@ def _built_command(app):  # type: ignore[no-untyped-def]
 typer.testing._get_command = _built_command
 SHIPPED = paths.shipped_checklists_dir()
 
+# The program keeps parsed checklists in the user cache; a test, and any program a test
+# starts, keeps them here instead (each test then gets a folder of its own, below).
+_SESSION_CACHE = tempfile.mkdtemp(prefix="inspect-cli-test-cache-")
+atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
+os.environ[paths.ENV_CACHE] = _SESSION_CACHE
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
@@ -41,6 +49,8 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv(paths.ENV_CACHE, str(home / "cache" / "inspect-cli"))
     monkeypatch.delenv(paths.ENV_DB, raising=False)
     monkeypatch.delenv(paths.ENV_CHECKLISTS, raising=False)
     monkeypatch.setenv("COLUMNS", "200")

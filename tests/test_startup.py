@@ -15,8 +15,8 @@ import typer
 from typer._coercion import build_runtime_param
 from typer.testing import CliRunner
 
-import inspect_cli.checklist as checklist_package
-from inspect_cli.checklist import ChecklistSet, keep_cache, load_checklists
+from inspect_cli import paths
+from inspect_cli.checklist import ChecklistSet, cache, keep_cache, load_checklists
 from inspect_cli.cli import COMMANDS, app
 from inspect_cli.cli.coercion import quicken
 from inspect_cli.errors import ChecklistError
@@ -135,13 +135,13 @@ def test_completion_imports_only_the_command_it_completes():
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
+def kept(tmp_path, monkeypatch) -> Path:
     """The cache on, in a folder of the test's own; parses are counted."""
     directory = tmp_path / "cache"
     keep_cache(directory)
     parses = []
-    load = checklist_package._load
-    monkeypatch.setattr(checklist_package, "_load", lambda folders: parses.append(folders) or load(folders))
+    load = cache._load
+    monkeypatch.setattr(cache, "_load", lambda folders: parses.append(folders) or load(folders))
     yield directory, parses
     keep_cache(enabled=False)
 
@@ -150,12 +150,12 @@ def _forget():
     """A new process: nothing loaded in memory, here or in the loader."""
     from inspect_cli.checklist import validation
 
-    checklist_package._memory.clear()
+    cache._memory.clear()
     validation._LOADED.clear()
 
 
-def test_a_set_loaded_again_comes_from_the_cache_and_is_the_same(cache, tmp_path):
-    directory, parses = cache
+def test_a_set_loaded_again_comes_from_the_cache_and_is_the_same(kept, tmp_path):
+    directory, parses = kept
     folder = copy_shipped(tmp_path / "checklists")
     first = load_checklists([folder])
     _forget()
@@ -167,8 +167,8 @@ def test_a_set_loaded_again_comes_from_the_cache_and_is_the_same(cache, tmp_path
     assert len(list((directory / "checklists").glob("*.json"))) == 1
 
 
-def test_an_edited_added_or_removed_file_is_parsed_again(cache, tmp_path):
-    _, parses = cache
+def test_an_edited_added_or_removed_file_is_parsed_again(kept, tmp_path):
+    _, parses = kept
     folder = copy_shipped(tmp_path / "checklists")
     load_checklists([folder])
     # Same size and time as before: only the bytes tell.
@@ -192,11 +192,11 @@ def test_an_edited_added_or_removed_file_is_parsed_again(cache, tmp_path):
     assert len(parses) == 4  # the last one read the cache again
 
 
-def test_new_code_parses_again(cache, tmp_path, monkeypatch):
-    _, parses = cache
+def test_new_code_parses_again(kept, tmp_path, monkeypatch):
+    _, parses = kept
     folder = copy_shipped(tmp_path / "checklists")
     load_checklists([folder])
-    monkeypatch.setattr(checklist_package, "_code_version", lambda: "a newer inspect-cli")
+    monkeypatch.setattr(cache, "_code_version", lambda: "a newer inspect-cli")
     _forget()
     load_checklists([folder])
     assert len(parses) == 2
@@ -206,12 +206,12 @@ def test_new_code_parses_again(cache, tmp_path, monkeypatch):
     "damage",
     [b"", b"\x00\xff garbage", b"[]", b'{"key": 1}', b"{", b'{"key": "KEY", "types": [{"code": 1}]}'],
 )
-def test_a_damaged_entry_is_ignored_and_rewritten(cache, tmp_path, damage):
-    directory, parses = cache
+def test_a_damaged_entry_is_ignored_and_rewritten(kept, tmp_path, damage):
+    directory, parses = kept
     folder = copy_shipped(tmp_path / "checklists")
     first = load_checklists([folder])
     (entry,) = (directory / "checklists").glob("*.json")
-    key = checklist_package._content_key([folder])
+    key = cache._content_key([folder])
     entry.write_bytes(damage.replace(b"KEY", key.encode()))
     _forget()
     assert load_checklists([folder]) == first
@@ -221,8 +221,8 @@ def test_a_damaged_entry_is_ignored_and_rewritten(cache, tmp_path, damage):
     assert len(parses) == 2
 
 
-def test_problems_are_found_every_time_and_never_kept(cache, tmp_path):
-    directory, parses = cache
+def test_problems_are_found_every_time_and_never_kept(kept, tmp_path):
+    directory, parses = kept
     folder = copy_shipped(tmp_path / "checklists")
     (folder / "bad.yaml").write_text("site_type: 坏\ncode: bad\nedition: '2026'\nitems: [1]\n", encoding="utf-8")
     messages = []
@@ -235,8 +235,8 @@ def test_problems_are_found_every_time_and_never_kept(cache, tmp_path):
     assert len(parses) == 2 and not (directory / "checklists").exists()
 
 
-def test_an_unwritable_cache_is_no_error(cache, tmp_path):
-    directory, parses = cache
+def test_an_unwritable_cache_is_no_error(kept, tmp_path):
+    directory, parses = kept
     directory.parent.mkdir(exist_ok=True)
     directory.write_text("a file where the folder should be")
     assert len(load_checklists([SHIPPED])) == 14
@@ -247,6 +247,7 @@ def test_an_unwritable_cache_is_no_error(cache, tmp_path):
 
 def test_library_callers_and_tests_load_without_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("INSPECT_CLI_CACHE", str(tmp_path / "cache"))
+    assert paths.cache_dir() == tmp_path / "cache"
     load_checklists([SHIPPED])
     CliRunner().invoke(app, ["--db", str(tmp_path / "x.sqlite"), "checklist", "list"])
     assert not (tmp_path / "cache").exists()
@@ -278,3 +279,12 @@ def test_the_characters_yaml_refuses_are_those_it_does_not_allow():
     allowed = re.compile("[\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
     every = "".join(map(chr, range(0x110000)))
     assert set(_NOT_YAML.findall(every)) == set(every) - set(allowed.findall(every))
+
+
+def test_the_characters_xml_refuses_are_those_it_does_not_allow():
+    from inspect_cli.text import _XML_INVALID
+
+    # XML 1.0's Char production, as the class was first written (and slow to compile).
+    allowed = re.compile("[\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    every = "".join(map(chr, range(0x110000)))
+    assert set(_XML_INVALID.findall(every)) == set(every) - set(allowed.findall(every))

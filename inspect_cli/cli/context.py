@@ -1,15 +1,23 @@
-"""Per-invocation state set by the global options: the database and checklist folders."""
+"""Per-invocation state set by the global options: the database and checklist folders.
+
+The store, the settings and the checklists are imported by the method that opens them:
+every command imports this module, and many (help, completion, `checklist list`) never
+open the database.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspect_cli import paths
-from inspect_cli.checklist import ChecklistSet, load_checklists
-from inspect_cli.config import Settings, load_settings
-from inspect_cli.store import Store
+
+if TYPE_CHECKING:
+    from inspect_cli.checklist import ChecklistSet
+    from inspect_cli.config import Settings
+    from inspect_cli.store import Store
 
 
 @dataclass
@@ -44,6 +52,8 @@ class AppContext:
 
     def settings(self) -> Settings:
         if self._settings is None:
+            from inspect_cli.config import load_settings
+
             office = paths.office_dir(self.db_path) / "settings.yaml"
             self._settings = load_settings(self.config_path, base=office)
         return self._settings
@@ -64,11 +74,15 @@ class AppContext:
 
     def store(self) -> Store:
         if self._store is None:
+            from inspect_cli.store import Store
+
             self._store = Store(self.db_path)
         return self._store
 
     def checklists(self) -> ChecklistSet:
         if self._checklists is None:
+            from inspect_cli.checklist import load_checklists
+
             self._checklists = load_checklists(self.checklist_dirs)
         return self._checklists
 

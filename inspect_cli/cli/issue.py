@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from inspect_cli import dates
-from inspect_cli import rectification as core
 from inspect_cli.cli.args import ProblemArg, SiteArg, SiteOption, unit_option
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, print_csv, print_json, print_json_rows, say, table
-from inspect_cli.cli.run import Answers, on_terminal
 from inspect_cli.dates import optional_period, parse_date
 from inspect_cli.errors import InputError
-from inspect_cli.media import split_photo_paths
-from inspect_cli.models import Problem, ProblemStatus
-from inspect_cli.queries import NO_UNIT, ProblemStats, StatsBy, count_problems, iter_problems, problem_stats
+
+# Typer reads `stats --by`'s type whenever it builds this group, `issue --help` included: it
+# lives in models, which loads no store. The rest of the core is imported by the command that uses it.
+from inspect_cli.models import Problem, ProblemStatus, StatsBy
 from inspect_cli.scoring import format_rate
-from inspect_cli.sites import resolve_site
+
+if TYPE_CHECKING:
+    from inspect_cli import rectification as core
+    from inspect_cli.queries import ProblemStats
 
 app = typer.Typer(help="整改问题：台账、上报整改、复查、销号、统计。", no_args_is_help=True)
 
@@ -98,6 +100,9 @@ def list_(
     as_csv: Annotated[bool, typer.Option("--csv", help="输出 CSV（Excel/WPS 可直接打开）")] = False,
 ) -> None:
     """整改问题台账，按整改时限排序。例：inspect-cli issue list --overdue --unit 城市管理局"""
+    from inspect_cli.queries import count_problems, iter_problems
+    from inspect_cli.sites import resolve_site
+
     if as_json and as_csv:
         raise InputError("--json 和 --csv 只能选一个")
     store = state.store()
@@ -167,6 +172,8 @@ def _csv_row(problem: Problem, today) -> list[object]:  # type: ignore[no-untype
 
 
 def _cells(p: Problem, today) -> list[Text]:  # type: ignore[no-untyped-def]
+    from inspect_cli.queries import NO_UNIT
+
     late = p.overdue_days(today)
     style = "red" if late else ""
     cells = [
@@ -186,6 +193,9 @@ def _cells(p: Problem, today) -> list[Text]:  # type: ignore[no-untyped-def]
 @app.command()
 def show(problem: ProblemArg, as_json: JsonOption = False) -> None:
     """问题详情、照片和全部处理记录。例：inspect-cli issue show ZG-2026-0001"""
+    from inspect_cli import rectification as core
+    from inspect_cli.queries import NO_UNIT
+
     store = state.store()
     found, events = core.history(store, problem)
     today = dates.today()
@@ -263,6 +273,8 @@ def fixed(
     by: ByOption = None,
 ) -> None:
     """责任单位上报已整改（待复查）。例：inspect-cli issue fixed ZG-2026-0001 --note 已清理 --photo after.jpg"""
+    from inspect_cli import rectification as core
+
     change = core.report_fixed(
         state.store(),
         problem,
@@ -288,6 +300,8 @@ def recheck(
     by: ByOption = None,
 ) -> None:
     """复查一个问题：--pass 销号，--fail 返工。例：inspect-cli issue recheck ZG-2026-0001 --pass --note 已整改到位"""
+    from inspect_cli import rectification as core
+
     if passed == failed:
         both = "--pass 和 --fail 只能选一个" if passed else "请指定复查结果：--pass（通过）或 --fail（未通过）"
         raise InputError(both)
@@ -313,6 +327,8 @@ def dismiss(
     by: ByOption = None,
 ) -> None:
     """认定问题不属实。例：inspect-cli issue dismiss ZG-2026-0001 --reason 该处不属于点位范围"""
+    from inspect_cli import rectification as core
+
     _done(core.dismiss(state.store(), problem, reason, actor=state.actor(by)), "已认定不属实")
 
 
@@ -324,6 +340,8 @@ def defer(
     by: ByOption = None,
 ) -> None:
     """转为长期整改（需理由和新的完成日期）。例：inspect-cli issue defer ZG-2026-0001 --until 2027-03-31 --reason 需立项改造"""
+    from inspect_cli import rectification as core
+
     change = core.defer(state.store(), problem, parse_date(until, "完成日期"), reason, actor=state.actor(by))
     _done(change, f"已转为长期整改，完成时限 {change.problem.deadline}")
 
@@ -336,6 +354,8 @@ def assign(
     by: ByOption = None,
 ) -> None:
     """改派责任单位。例：inspect-cli issue assign ZG-2026-0001 --unit 城市管理局"""
+    from inspect_cli import rectification as core
+
     change = core.assign(state.store(), problem, unit, actor=state.actor(by), allow_new=new_unit)
     _done(change, f"已改派给 {change.problem.unit}")
 
@@ -347,6 +367,8 @@ def deadline(
     by: ByOption = None,
 ) -> None:
     """调整一个问题的整改时限。例：inspect-cli issue deadline ZG-2026-0001 2026-12-05"""
+    from inspect_cli import rectification as core
+
     change = core.set_deadline(state.store(), problem, parse_date(day, "整改时限"), actor=state.actor(by))
     _done(change, f"整改时限改为 {change.problem.deadline}")
 
@@ -380,6 +402,8 @@ def stats(
     as_json: JsonOption = False,
 ) -> None:
     """整改统计：问题数、已销号、整改率、按期整改率、逾期、返工率、反复出现。例：inspect-cli issue stats --by unit"""
+    from inspect_cli.queries import problem_stats
+
     start, end = optional_period(week, date_from, date_to)
     rows, total = problem_stats(state.store(), start, end, by)
     if as_json:
@@ -426,6 +450,11 @@ def recheck_site(
     by: ByOption = None,
 ) -> None:
     """在现场逐个复查一个点位的未销号问题。例：inspect-cli recheck NMSC-001 --by 张三"""
+    from inspect_cli import rectification as core
+    from inspect_cli.cli.run import Answers, on_terminal
+    from inspect_cli.media import split_photo_paths
+    from inspect_cli.sites import resolve_site
+
     store = state.store()
     found = resolve_site(store, site)
     when = _date(day, "复查日期")
@@ -504,4 +533,6 @@ def recheck_site(
 
 
 def _recheck_summary(tally: dict[str, int], total: int) -> None:
+    from inspect_cli import rectification as core
+
     say(core.recheck_summary(total, [event for event, n in tally.items() for _ in range(n)]))

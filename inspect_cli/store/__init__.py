@@ -50,6 +50,7 @@ _PROBLEM_SELECT = """
         LEFT JOIN problem_events e ON e.problem_id = m.id AND e.action = 'repeat'
         WHERE m.merged_into IS NOT NULL GROUP BY m.merged_into) mrg ON mrg.id = p.id
 """
+_SITES = " JOIN sites s ON s.id = p.site_id"  # joined by counts only when a filter or group needs it
 _PROBLEM_ORDER = {
     "deadline": " ORDER BY p.deadline, p.year, p.seq, p.device, p.id",
     "unit": " ORDER BY coalesce(p.unit, ''), p.deadline, p.year, p.seq, p.device, p.id",
@@ -118,6 +119,10 @@ class _Where:
         self.clauses: list[str] = []
         self.params: dict[str, object] = {}
         self.like = like
+
+    def uses(self, alias: str) -> bool:
+        """Whether a clause reads a column of the table known as `alias`."""
+        return any(re.search(rf"(?<![\w.]){alias}\.", c) for c in self.clauses)
 
     def add(self, clause: str, **params: object) -> None:
         self.clauses.append(clause)
@@ -1321,7 +1326,7 @@ class Store(ReplicaMixin, ReplicaRows):
                 sum(CASE WHEN p.recheck_count > 0 THEN 1 ELSE 0 END),
                 sum(CASE WHEN p.rework_count > 0 THEN 1 ELSE 0 END),
                 sum(CASE WHEN p.repeat_of IS NOT NULL THEN 1 ELSE 0 END)
-            FROM problems p JOIN sites s ON s.id = p.site_id {where.sql}
+            FROM problems p{_SITES if key and "s." in key or where.uses("s") else ""} {where.sql}
             {f"GROUP BY {name}" if key else ""}
         """
         return self.conn.execute(sql, {**where.params, "today": today.isoformat()})
@@ -1331,7 +1336,7 @@ class Store(ReplicaMixin, ReplicaRows):
         where = self._problem_where(**filters)
         row = self.conn.execute(
             "SELECT count(*), coalesce(sum(CASE WHEN p.status = 'open' AND p.deadline < :today THEN 1 ELSE 0 END), 0)"
-            " FROM problems p JOIN sites s ON s.id = p.site_id" + where.sql,
+            " FROM problems p" + (_SITES if where.uses("s") else "") + where.sql,
             {**where.params, "today": today.isoformat()},
         ).fetchone()
         return int(row[0]), int(row[1])
