@@ -22,12 +22,12 @@ from inspect_cli.queries import (
     StatsBy,
     count_problems,
     iter_problems,
+    period_scores,
     period_summary,
     previous_period,
     problem_stats,
     problems,
     ranking_with_change,
-    scored_inspections,
 )
 from inspect_cli.scoring import format_rate
 from inspect_cli.store import Store
@@ -131,8 +131,8 @@ def build_notice(
     week = (date_to - date_from).days == 6 and date_from.weekday() == 0
     word = "本周" if week else "本期"
     last_word = "上周" if week else "上期"
-    scored = scored_inspections(store, date_from, date_to)
-    before = scored_inspections(store, *previous_period(date_from, date_to))
+    scored = period_scores(store, date_from, date_to)
+    before = period_scores(store, *previous_period(date_from, date_to))
     summary = period_summary(store, date_from, date_to, today=today, scored=scored)
     found = problems(store, date_from=date_from, date_to=date_to, today=today)
     severe = sum(1 for p in found if p.severity is Result.SEVERE)

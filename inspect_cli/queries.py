@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
@@ -50,6 +50,24 @@ class ScoredInspection:
     score: Score
 
 
+@dataclass(slots=True)
+class ScoredSite:
+    """An inspection's score and its site, without the inspection: what rankings, summaries
+    and breakdowns read (a year is 100,000 of them)."""
+
+    site: Site
+    score: Score
+
+
+def period_scores(store: Store, date_from: date | None, date_to: date | None) -> list[ScoredSite]:
+    """The period's finished inspections as (site, score), from the kept scores."""
+    check_period(date_from, date_to)
+    sites = {s.id: s for s in store.list_sites()}
+    return [
+        ScoredSite(sites[row[1]], _score(row)) for row in store.inspection_scores(date_from=date_from, date_to=date_to)
+    ]
+
+
 @dataclass
 class RankRow:
     rank: int
@@ -90,7 +108,7 @@ def ranking(
     by: GroupBy = GroupBy.street,
     date_from: date | None = None,
     date_to: date | None = None,
-    scored: list[ScoredInspection] | None = None,
+    scored: Sequence[ScoredInspection | ScoredSite] | None = None,
 ) -> list[RankRow]:
     """Rank groups by the mean of their inspections' unrounded 得分率.
 
@@ -319,7 +337,7 @@ def ranking_with_change(
     by: GroupBy,
     date_from: date,
     date_to: date,
-    scored: tuple[list[ScoredInspection], list[ScoredInspection]] | None = None,
+    scored: tuple[Sequence[ScoredInspection | ScoredSite], Sequence[ScoredInspection | ScoredSite]] | None = None,
 ) -> tuple[list[RankChange], bool]:
     """The ranking and each row's change against the previous period of the same length.
 
@@ -364,10 +382,10 @@ def period_summary(
     date_from: date,
     date_to: date,
     today: date | None = None,
-    scored: list[ScoredInspection] | None = None,
+    scored: Sequence[ScoredInspection | ScoredSite] | None = None,
 ) -> PeriodSummary:
     if scored is None:
-        scored = scored_inspections(store, date_from, date_to)
+        scored = period_scores(store, date_from, date_to)
     rates = [s.score.rate for s in scored if s.score.rate is not None]
     _, problem_total = problem_stats(store, date_from, date_to, today=today)
     return PeriodSummary(
@@ -405,11 +423,11 @@ class TypeBreakdown:
 
 
 def type_breakdown(
-    store: Store, date_from: date, date_to: date, scored: list[ScoredInspection] | None = None
+    store: Store, date_from: date, date_to: date, scored: Sequence[ScoredInspection | ScoredSite] | None = None
 ) -> list[TypeBreakdown]:
     """Per 街道 × 点位类型: items checked (applicable), 合格, 不合格 (严重 included)."""
     if scored is None:
-        scored = scored_inspections(store, date_from, date_to)
+        scored = period_scores(store, date_from, date_to)
     cells: dict[tuple[str, str], TypeBreakdown] = {}
     for one in scored:
         key = (one.site.street or UNSET, one.site.site_type)

@@ -24,7 +24,7 @@ def item_earned(item: Item, result: Result, count: int = 1) -> float:
     return earned(item.score, item.deduct, result, count)
 
 
-@dataclass
+@dataclass(slots=True)
 class Score:
     earned: float = 0.0
     full: float = 0.0

@@ -712,6 +712,26 @@ class Store(ReplicaMixin, ReplicaRows):
         """
         return self.conn.stream(sql, where.params)
 
+    def scored_listing(self, date_from: date | None, date_to: date | None) -> Iterator[tuple]:
+        """The period's finished inspections, by date and number, as they are listed with
+        their points: (no, date, site code, site name, site type, street, inspectors, earned,
+        full). Streamed: a year's listing is never held."""
+        where = self._inspection_where(date_from=date_from, date_to=date_to, finished_only=True)
+        sql = f"""
+            SELECT i.no, i.date, s.code, s.name, s.site_type, s.street, i.inspectors, k.earned, k.full_points, i.id
+            FROM inspections i JOIN sites s ON s.id = i.site_id LEFT JOIN inspection_scores k ON k.inspection_id = i.id
+            {where.sql} ORDER BY i.date, i.year, i.seq, i.device, i.id
+        """
+        live: dict[str, tuple] | None = None  # for inspections without kept sums (rare): added up once
+        for no, day, code, name, site_type, street, names, earned, full, inspection_id in self.conn.stream(
+            sql, where.params
+        ):
+            if earned is None and full is None:
+                if live is None:
+                    live = {r[0]: (r[5], r[4]) for r in self.inspection_scores(date_from=date_from, date_to=date_to)}
+                earned, full = live.get(inspection_id, (0.0, 0.0))
+            yield (no, date.fromisoformat(day), code, name, site_type, street, json.loads(names), earned, full)
+
     def refresh_scores(self) -> None:
         """Keep the sums of every finished inspection that has none (after a bulk load)."""
         with self.atomic() as conn:
