@@ -6,6 +6,7 @@ process waits instead of failing half-way; on SQLite, WAL mode lets readers go o
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -33,22 +34,13 @@ __all__ = ["APPLICATION_ID", "MIGRATIONS", "Store", "StoreError"]
 # Site columns that are not part of a Site: search helpers and the row's version.
 _SITE_INTERNAL = frozenset({"name_initials", "name_pinyin", "rev", "dev", "vv", "cseq"})
 _ITEM_COLUMNS = ", ".join(f"it.{f}" for f in editions.ITEM_FIELDS)
-# How often a problem was found: its own repeat events, and each problem merged into it with
-# that problem's repeats. Joined as two grouped tables (the indexes on problem_events' action
-# and problems.merged_into keep them small), not counted again for every row.
 _PROBLEM_SELECT = """
     SELECT p.*, s.code AS site_code, s.name AS site_name, s.site_type AS site_type, s.street AS street,
         s.address AS address,
-        i.no AS inspection_no, r.no AS repeat_no,
-        coalesce(rep.n, 0) + coalesce(mrg.n, 0) AS occurrences
+        i.no AS inspection_no, r.no AS repeat_no
     FROM problems p JOIN sites s ON s.id = p.site_id
     LEFT JOIN inspections i ON i.id = p.inspection_id
     LEFT JOIN problems r ON r.id = p.repeat_of
-    LEFT JOIN (SELECT e.problem_id AS id, count(*) AS n FROM problem_events e WHERE e.action = 'repeat'
-        GROUP BY e.problem_id) rep ON rep.id = p.id
-    LEFT JOIN (SELECT m.merged_into AS id, count(DISTINCT m.id) + count(e.id) AS n FROM problems m
-        LEFT JOIN problem_events e ON e.problem_id = m.id AND e.action = 'repeat'
-        WHERE m.merged_into IS NOT NULL GROUP BY m.merged_into) mrg ON mrg.id = p.id
 """
 _SITES = " JOIN sites s ON s.id = p.site_id"  # joined by counts only when a filter or group needs it
 _PROBLEM_ORDER = {
@@ -852,7 +844,35 @@ class Store(ReplicaMixin, ReplicaRows):
 
     # --- rectification problems -------------------------------------------------
 
-    def _problem(self, record: Record) -> Problem:
+    def _occurrences(self, problem_ids: list[str]) -> dict[str, int]:
+        """How often each problem was found again: its own repeat events, and each problem
+        merged into it with that problem's repeats. Two grouped queries for the lot."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(problem_ids):
+            marks = ",".join("?" * len(chunk))
+            for table in (
+                f"SELECT e.problem_id, count(*) FROM problem_events e WHERE e.action = 'repeat'"
+                f" AND e.problem_id IN ({marks}) GROUP BY e.problem_id",
+                f"SELECT m.merged_into, count(DISTINCT m.id) + count(e.id) FROM problems m"
+                " LEFT JOIN problem_events e ON e.problem_id = m.id AND e.action = 'repeat'"
+                f" WHERE m.merged_into IN ({marks}) GROUP BY m.merged_into",
+            ):
+                for problem_id, count in self.conn.execute(table, chunk):
+                    out[problem_id] = out.get(problem_id, 0) + int(count)
+        return out
+
+    def _problems(self, rows: Iterable[Record]) -> Iterator[Problem]:
+        """Problems of these rows, a batch at a time (each batch's occurrences in one go)."""
+        rows = iter(rows)
+        while batch := list(itertools.islice(rows, 500)):
+            found = self._occurrences([r["id"] for r in batch])
+            for row in batch:
+                yield self._problem(row, found.get(row["id"], 0))
+
+    def _problem(self, record: Record, occurrences: int | None = None) -> Problem:
+        if occurrences is None:
+            occurrences = self._occurrences([record["id"]]).get(record["id"], 0)
+
         def day(value: str | None) -> date | None:
             return date.fromisoformat(value) if value else None
 
@@ -885,7 +905,7 @@ class Store(ReplicaMixin, ReplicaRows):
             closed_date=day(row["closed_date"]),
             unit_locked=bool(row["unit_locked"]),
             deadline_locked=bool(row["deadline_locked"]),
-            occurrences=row["occurrences"],
+            occurrences=occurrences,
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
@@ -1325,8 +1345,7 @@ class Store(ReplicaMixin, ReplicaRows):
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         # A cursor, not a list: exports stream problems straight into the workbook.
-        for row in self.conn.stream(sql, where.params):
-            yield self._problem(row)
+        yield from self._problems(self.conn.stream(sql, where.params))
 
     def problem_figures(self, key: str | None, today: date, **filters: Any) -> Rows:
         """Rectification counts of the problems that pass the filters, per `key` (an SQL
