@@ -56,3 +56,6 @@ def notice(
     again = "（同一时段重新生成，沿用期号）" if built.reissue else ""
     say(f"已生成{built.title}{built.number_text}{again}：{path}")
     say(f"时段 {start} 至 {end}；典型问题照片 {photos} 张")
+    from inspect_cli.excel.annex import annex_path
+
+    say(f"完整清单（逾期问题、反复出现问题、本期问题）：{annex_path(path)}")
