@@ -7,39 +7,29 @@ import csv
 import io
 import json
 import re
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from inspect_cli import paths, queries
-from inspect_cli.dbcopy import copy_database
+from inspect_cli import queries
 from inspect_cli.models import Result, ResultRecord
 from inspect_cli.queries import NO_UNIT, UNSET, GroupBy, StatsBy
 from inspect_cli.store import Store, scores
 from inspect_cli.store.engine import Connection
 
-from .conftest import Cli
+from .conftest import DEMO_TODAY, Cli, copy_db, demo_db
 
-TODAY = "2026-11-27"
+TODAY = DEMO_TODAY
 WEEK = (date(2026, 11, 16), date(2026, 11, 22))
-_built: dict[str, Path] = {}
+# The demo city is built once, by one xdist worker, for this module and test_docs.
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture
 def demo_city(tmp_path_factory, monkeypatch, db_path) -> Cli:
     """The demo's sample city (84 点位, two weeks), built once per session and copied."""
     monkeypatch.setenv("INSPECT_CLI_TODAY", TODAY)
-    if "db" not in _built:
-        template = tmp_path_factory.mktemp("demo-city") / "demo.sqlite"
-        Cli(template).ok("demo")
-        _built["db"] = template
-    if isinstance(db_path, Path):
-        shutil.copyfile(_built["db"], db_path)
-        shutil.copytree(paths.media_dir(_built["db"]), paths.media_dir(db_path))
-    else:
-        copy_database(_built["db"], db_path)
+    copy_db(demo_db(tmp_path_factory), db_path)
     return Cli(db_path)
 
 
@@ -264,3 +254,21 @@ def test_kept_scores_follow_every_change_of_an_answer(demo_city):
         store.refresh_scores()
         live, kept = _live_and_kept(store)
         assert kept == live
+
+
+@pytest.mark.sqlite_only("which driver a SQLite file is opened with")
+def test_a_command_on_a_sqlite_file_never_imports_sqlalchemy(demo_city):
+    """SQLAlchemy costs 0.4 s to import: a file is opened with the standard library's driver."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from inspect_cli.cli import main\n"
+        f"sys.argv = ['inspect-cli', '--db', {str(demo_city.db)!r}, 'score', '--from', '2026-11-16', '--to', '2026-11-22']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'psycopg')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "排名" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"

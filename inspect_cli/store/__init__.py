@@ -140,7 +140,7 @@ class Store(ReplicaMixin, ReplicaRows):
         self.label = self.target.label
         self._depth = 0
         self._tick: tuple[int, int, str] | None = None
-        self._errors = engine.DatabaseError
+        self._errors: Any = ()  # what the driver raises, once connected
         sqlite_file = self.target.path
         try:
             if sqlite_file is not None:
@@ -149,7 +149,8 @@ class Store(ReplicaMixin, ReplicaRows):
                 sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"无法创建数据库目录 {sqlite_file.parent}：{exc.strerror or exc}") from None
-        self.conn, self._engine = engine.connect(self.target)
+        self.conn = engine.connect(self.target)
+        self._errors = self.conn.errors
         self.dialect = self.conn.dialect
         try:
             if self.dialect.name == "sqlite":
@@ -210,7 +211,6 @@ class Store(ReplicaMixin, ReplicaRows):
 
     def close(self) -> None:
         self.conn.close()
-        self._engine.dispose()
 
     @contextmanager
     def atomic(self) -> Iterator[Connection]:
@@ -1430,12 +1430,11 @@ class Lookup:
             return
         from inspect_cli.store import engine
 
-        conn, sa_engine = engine.connect(engine.target(database), read_only=True)
+        conn = engine.connect(engine.target(database), read_only=True)
         try:
             yield cls(conn, conn.dialect.like, sqlite=False)
         finally:
             conn.close()
-            sa_engine.dispose()
 
     def sites(self, column: str, prefix: str, limit: int) -> Iterator[tuple[str, str, str]]:
         """(value of `column`, code, name) of sites whose code, name or initials start with `prefix`."""

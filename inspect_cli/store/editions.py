@@ -155,7 +155,7 @@ def migrate(conn) -> None:  # type: ignore[no-untyped-def]
     from inspect_cli.store.schema import statements
 
     for statement in statements(_TABLES[conn.dialect.name]):
-        conn.sa.exec_driver_sql(statement)
+        conn.run(statement)
     known: set[str] = set()
     editions: list[tuple] = []
     items: list[tuple] = []
@@ -189,4 +189,4 @@ def migrate(conn) -> None:  # type: ignore[no-untyped-def]
     _insert(conn, editions, items)
     conn.executemany("UPDATE inspections SET edition_id = ? WHERE id = ?", links)
     for statement in statements(_RESULTS[conn.dialect.name]):
-        conn.sa.exec_driver_sql(statement)
+        conn.run(statement)

@@ -454,7 +454,7 @@ def _year_scale(conn) -> None:  # type: ignore[no-untyped-def]
 
     editions.migrate(conn)
     for statement in statements(_YEAR_INDEXES):
-        conn.sa.exec_driver_sql(statement)
+        conn.run(statement)
 
 
 MIGRATIONS.append(
@@ -469,7 +469,7 @@ def _kept_scores(conn) -> None:  # type: ignore[no-untyped-def]
     # `issue list` counts every problem before its first page: from this index alone.
     # (Partial, not led by merged_into: "merged_into IS NULL" would look selective to SQLite
     # and make it sort every problem for a first page of 50.)
-    conn.sa.exec_driver_sql("CREATE INDEX problems_counted ON problems (status, deadline) WHERE merged_into IS NULL")
+    conn.run("CREATE INDEX problems_counted ON problems (status, deadline) WHERE merged_into IS NULL")
 
 
 MIGRATIONS.append(
@@ -511,7 +511,7 @@ def run_migration(conn, steps: Steps) -> None:  # type: ignore[no-untyped-def]
     else:  # pragma: no cover - a server database is created at SERVER_BASE_VERSION
         raise ValueError("a SQLite-only migration on a server database")
     for statement in statements(script):
-        conn.sa.exec_driver_sql(statement)
+        conn.run(statement)
 
 
 def create_server_schema(conn) -> list[int]:  # type: ignore[no-untyped-def]

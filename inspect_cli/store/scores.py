@@ -123,5 +123,5 @@ def migrate(conn) -> None:  # type: ignore[no-untyped-def]
         )
         triggers = _POSTGRESQL_TRIGGERS
     for statement in [*statements(table), *triggers]:  # triggers one by one: their bodies hold semicolons
-        conn.sa.exec_driver_sql(statement)
+        conn.run(statement)
     refresh(conn)
