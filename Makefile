@@ -24,12 +24,13 @@ demo: $(STAMP)
 	@echo "示例数据库：$(DEMO_DB)  （试试：$(BIN)/inspect-cli --db $(DEMO_DB) site list --search nmsc）"
 
 # The suite runs on SQLite, then again on PostgreSQL: the second run needs a server named by
-# $$INSPECT_CLI_TEST_PG (see README) and is skipped, saying so, without one.
+# $$INSPECT_CLI_TEST_PG (see README) and is skipped, saying so, without one. -n auto: one
+# pytest-xdist worker per core, each with its own temporary folders and server database.
 test: $(STAMP)
 	$(BIN)/ruff check inspect_cli tests bench
 	$(BIN)/ruff format --check inspect_cli tests bench
-	$(BIN)/python -m pytest -q
-	$(BIN)/python -m pytest -q --engine postgresql
+	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --engine postgresql
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

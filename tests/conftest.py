@@ -6,6 +6,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -43,6 +45,9 @@ atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 os.environ[paths.ENV_CACHE] = _SESSION_CACHE
 
 
+_PER_TEST_ENV = ("INSPECT_CLI_CONFIG", "INSPECT_CLI_TODAY", "INSPECT_CLI_USER")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
     """No test touches the real home, database or checklist folders; Rich width is fixed."""
@@ -55,7 +60,7 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.delenv(paths.ENV_CHECKLISTS, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
-    for name in ("INSPECT_CLI_CONFIG", "INSPECT_CLI_TODAY", "INSPECT_CLI_USER"):
+    for name in _PER_TEST_ENV:
         monkeypatch.delenv(name, raising=False)
     # "Said once" is per process; every test starts as a fresh process would.
     monkeypatch.setattr(workdays, "_missing_years", set())
@@ -216,10 +221,95 @@ def cli(db_path) -> Cli:
 
 
 @pytest.fixture
-def city(cli) -> Cli:
-    """A database holding the small test register (tests/data/sites.csv)."""
+def city(from_template) -> Cli:
+    """A database holding the small test register (tests/data/sites.csv), imported once per session."""
+    return from_template("city", import_sites)
+
+
+def import_sites(cli: Cli, folder: Path) -> None:
     cli.ok("site", "import", DATA / "sites.csv")
-    return cli
+
+
+def copy_db(source: Path, target: Path | str) -> None:
+    """A template database (a SQLite file, its photos and office files) into the database under test."""
+    if isinstance(target, str):
+        from inspect_cli.dbcopy import copy_database
+
+        copy_database(source, target)  # the same data on the server under test
+        return
+    shutil.copyfile(source, target)
+    for folder in (paths.media_dir, paths.office_dir):
+        if folder(source).is_dir():
+            shutil.copytree(folder(source), folder(target))
+
+
+# Databases that many tests start from, built once per session: under pytest-xdist, by the
+# first worker that needs one, in the folder the workers share, while the others wait.
+_templates: dict[str, Path] = {}
+DEMO_TODAY = "2026-11-27"
+
+
+def template_db(tmp_path_factory, name: str, build: Callable[[Cli, Path], object], env: dict | None = None) -> Path:
+    """The SQLite file build(cli, folder) fills, built once per session under a fixed environment.
+
+    build runs in a folder of its own, with none of the per-test variables set but those in
+    env (e.g. INSPECT_CLI_TODAY), so the template does not depend on which test came first.
+    """
+    if name not in _templates:
+        root = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            root = root.parent
+        folder = root / f"template-{name}"
+        with _locked(root / f"template-{name}.lock"):
+            if not (folder / "built").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                with pytest.MonkeyPatch.context() as patch:
+                    for variable in _PER_TEST_ENV:
+                        patch.delenv(variable, raising=False)
+                    for variable, value in (env or {}).items():
+                        patch.setenv(variable, value)
+                    build(Cli(folder / "inspect.sqlite"), folder)
+                (folder / "built").touch()
+        _templates[name] = folder / "inspect.sqlite"
+    return _templates[name]
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import fcntl
+
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def from_template(tmp_path_factory, db_path):
+    """from_template(name, build, env) -> Cli on this test's own copy of template_db(...)."""
+
+    def make(name: str, build: Callable[[Cli, Path], object], env: dict | None = None) -> Cli:
+        copy_db(template_db(tmp_path_factory, name, build, env), db_path)
+        return Cli(db_path)
+
+    return make
+
+
+def build_demo(cli: Cli, folder: Path) -> None:
+    (folder / "demo-output.txt").write_text(cli.ok("demo").stdout, encoding="utf-8")
+
+
+def demo_db(tmp_path_factory) -> Path:
+    """`inspect-cli demo` in a new SQLite file, run once per session (it takes 10 s or more)."""
+    return template_db(tmp_path_factory, "demo", build_demo, {"INSPECT_CLI_TODAY": DEMO_TODAY})
+
+
+def demo_output(tmp_path_factory) -> str:
+    """What `inspect-cli demo` printed when it built demo_db."""
+    return (demo_db(tmp_path_factory).parent / "demo-output.txt").read_text(encoding="utf-8")
 
 
 def make_image(path: Path, color: str = "red", size: tuple[int, int] = (40, 30)) -> Path:

@@ -652,6 +652,7 @@ JSON_VALUES = st.recursive(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=5), max_size=6))
 def test_records_round_trip(tmp_path, records):
+    """Slow (about 2 s): 25 random record sets, each written to a bundle and read back."""
     path = tmp_path / "p.zip"
     with BundleWriter(path, FIELDS) as writer:
         assert writer.write_records("things", records) == len(records)

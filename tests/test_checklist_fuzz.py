@@ -285,6 +285,7 @@ def dump(data: object) -> bytes:
 @settings(FUZZ, max_examples=50)
 @given(tops=st.lists(document, min_size=1, max_size=2), fragment=mostly(fragment_doc, document))
 def test_any_document_validates_clean_exactly_when_it_loads(tops, fragment):
+    """Slow (about 2 s): 50 random checklist folders, each written to disk, validated and loaded."""
     files = {f"t{index}.yaml": dump(doc) for index, doc in enumerate(tops)}
     files["common/f.yaml"] = dump(fragment)
     with folder_with(files) as folder:

@@ -205,6 +205,7 @@ def test_help_names_values_not_types(cli):
 
 
 def test_closed_pipe_ends_quietly_with_141(cli, db_path):
+    """Slow (about 3 s): the CLI as a real process in a shell pipe, once per command."""
     cli.ok("site", "add", "--name", "人民公园", "--type", "公园")
     runs = []
     for argv in (["--help"], ["run", "--help"], ["site", "list"], ["site", "list", "--json"]):

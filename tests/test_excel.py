@@ -36,9 +36,15 @@ def cli_type(cli, code):
 
 
 @pytest.fixture
-def city_with_problems(city, monkeypatch, tmp_path):
+def city_with_problems(from_template, monkeypatch):
+    """The problem city below, built once per session and copied: each test spoils its own."""
     monkeypatch.setenv("INSPECT_CLI_TODAY", TODAY)
-    return build_problem_city(city, tmp_path)
+    return from_template("problem-city", problem_city_from_scratch, {"INSPECT_CLI_TODAY": TODAY})
+
+
+def problem_city_from_scratch(cli, folder):
+    cli.ok("site", "import", DATA / "sites.csv")
+    return build_problem_city(cli, folder)
 
 
 def build_problem_city(city, folder):

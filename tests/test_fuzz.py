@@ -171,6 +171,7 @@ ANY_COLUMN = [*FILL_IN, "问题编号", "问题描述", "发现日期"]
     partial=st.booleans(),
 )
 def test_any_returned_sheet(base, tmp_path, monkeypatch, edits, partial):
+    """Slow (about 4 s): 25 random returned sheets, each written with openpyxl and imported."""
     monkeypatch.setenv("INSPECT_CLI_TODAY", TODAY)
     cli = fresh(base, tmp_path, "sheet")
     (sheet,) = [p for p in (base / "sheets").glob("*.xlsx") if "公交集团" in p.name]

@@ -8,16 +8,17 @@ from docx.oxml.ns import qn
 
 from inspect_cli.scoring import format_rate
 
-from .test_excel import TODAY, build_problem_city
+from .test_excel import TODAY, problem_city_from_scratch
 
 WEEK = ["--week", "2026-W47"]  # 2026-11-16 … 2026-11-22
 HEADINGS = ["一、总体情况", "二、排名情况", "三、存在的主要问题", "四、整改情况", "五、下步要求"]
 
 
 @pytest.fixture
-def notice_city(city, monkeypatch, tmp_path):
+def notice_city(from_template, monkeypatch):
+    """test_excel's problem city, built once per session and copied."""
     monkeypatch.setenv("INSPECT_CLI_TODAY", TODAY)
-    return build_problem_city(city, tmp_path)
+    return from_template("problem-city", problem_city_from_scratch, {"INSPECT_CLI_TODAY": TODAY})
 
 
 def texts(path):

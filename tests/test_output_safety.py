@@ -11,12 +11,10 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import struct
 import warnings
 import zlib
 from datetime import date
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -28,7 +26,6 @@ from rich.text import Text
 from inspect_cli import media, paths
 from inspect_cli.cli.render import SafeConsole, table
 from inspect_cli.config import NoticeSettings, OfficeSettings
-from inspect_cli.dbcopy import copy_database
 from inspect_cli.excel.common import (
     CELL_LIMIT,
     HEADER_LIMIT,
@@ -46,8 +43,8 @@ from inspect_cli.notice import build_notice
 from inspect_cli.notice_docx import write_docx
 from inspect_cli.store import Store
 
-from .conftest import DATA, Cli, make_image
-from .test_excel import PERIOD, TODAY, build_problem_city
+from .conftest import make_image
+from .test_excel import PERIOD, TODAY, problem_city_from_scratch
 from .test_notice import WEEK
 
 # Characters XML 1.0 forbids, a colour escape sequence: python-docx refuses the first two.
@@ -60,24 +57,11 @@ THIS_WEEK = "found_date BETWEEN '2026-11-16' AND '2026-11-22'"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-_built: dict[str, Path] = {}
-
-
 @pytest.fixture
-def problem_city(tmp_path_factory, monkeypatch, db_path):
+def problem_city(from_template, monkeypatch):
     """test_excel's problem city, built once per session and copied: each test spoils its own."""
     monkeypatch.setenv("INSPECT_CLI_TODAY", TODAY)
-    if "db" not in _built:
-        folder = tmp_path_factory.mktemp("problem-city")
-        template = Cli(folder / "inspect.sqlite")
-        template.ok("site", "import", DATA / "sites.csv")
-        _built["db"] = build_problem_city(template, folder).db
-    if isinstance(db_path, Path):
-        shutil.copyfile(_built["db"], db_path)
-        shutil.copytree(paths.media_dir(_built["db"]), paths.media_dir(db_path))
-    else:
-        copy_database(_built["db"], db_path)  # the same city on the server under test
-    return Cli(db_path)
+    return from_template("problem-city", problem_city_from_scratch, {"INSPECT_CLI_TODAY": TODAY})
 
 
 def stored(cli, sql: str, *params: object) -> None:

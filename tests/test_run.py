@@ -90,6 +90,7 @@ def test_invalid_piped_photo_stops_with_error(city, tmp_path):
 
 
 def test_killed_run_loses_nothing_and_resumes(city):
+    """Slow (about 2 s): a real `run` process, killed and started again."""
     ids = item_ids(city)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(

@@ -88,6 +88,7 @@ async def type_text(pilot, value: str) -> None:
 
 
 async def test_result_keys_record_and_advance(db, checklists):
+    """Slow (about 2 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     ids = [i.id for i in app.session.items]
     async with app.run_test(size=SIZE) as pilot:
@@ -121,6 +122,7 @@ async def test_enter_on_an_item_records_nothing(db, checklists):
 
 
 async def test_two_then_enter_answers_one_item(db, checklists):
+    """Slow (about 2 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     first = app.session.items[0].id
     async with app.run_test(size=SIZE) as pilot:
@@ -138,7 +140,8 @@ async def test_two_then_enter_answers_one_item(db, checklists):
 
 async def test_two_then_enter_in_one_burst_answers_one_item(db, checklists):
     """As a terminal delivers them: both keys reach the list before the first is handled,
-    so the Enter arrives at the list (not at the description) after 2 opened the form."""
+    so the Enter arrives at the list (not at the description) after 2 opened the form.
+    Slow (about 2 s): the Textual app, which lays the screen out again after each key."""
     app = run_app(db, checklists)
     async with app.run_test(size=SIZE) as pilot:
         send_to_list(app, ("2", "2"), ("enter", "\r"))
@@ -149,6 +152,7 @@ async def test_two_then_enter_in_one_burst_answers_one_item(db, checklists):
 
 
 async def test_fast_keys_are_all_taken_in_order(db, checklists):
+    """Slow (about 2 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     ids = [i.id for i in app.session.items]
     async with app.run_test(size=SIZE) as pilot:
@@ -162,6 +166,7 @@ async def test_fast_keys_are_all_taken_in_order(db, checklists):
 
 
 async def test_fast_save_after_a_severe_item_keeps_the_new_severity(db, checklists):
+    """Slow (about 2 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     ids = [i.id for i in app.session.items]
     async with app.run_test(size=SIZE) as pilot:
@@ -238,6 +243,7 @@ async def test_q_inside_the_form_is_text_not_quit(db, checklists):
 
 
 async def test_switching_severity_keeps_the_description(db, checklists):
+    """Slow (about 4 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     first = app.session.items[0].id
     async with app.run_test(size=SIZE) as pilot:
@@ -260,6 +266,7 @@ async def test_switching_severity_keeps_the_description(db, checklists):
 
 
 async def test_count_is_checked_inline(db, checklists):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     first = app.session.items[0].id
     async with app.run_test(size=SIZE) as pilot:
@@ -276,6 +283,7 @@ async def test_count_is_checked_inline(db, checklists):
 
 
 async def test_bad_photo_paths_are_shown_inline_and_nothing_is_saved(db, checklists, tmp_path):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     not_image = tmp_path / "笔记.txt"
     not_image.write_text("不是图片", encoding="utf-8")
     good = make_image(tmp_path / "现场 照片.jpg")
@@ -317,6 +325,7 @@ async def test_photo_missing_is_flagged_on_the_list_and_at_the_end(db, checklist
 
 
 async def test_open_problem_from_an_earlier_inspection_is_announced(city, db, checklists):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     city.ok("record", SITE, "gg-01", "不合格", "--note", "广告缺失", "--date", "2026-11-10", "-i", "李四")
     app = run_app(db, checklists)
     async with app.run_test(size=SIZE) as pilot:
@@ -329,6 +338,7 @@ async def test_open_problem_from_an_earlier_inspection_is_announced(city, db, ch
 
 
 async def test_core_refusal_is_shown_and_the_app_keeps_going(city, db, checklists):
+    """Slow (about 2 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2", "ctrl+s")
@@ -342,6 +352,7 @@ async def test_core_refusal_is_shown_and_the_app_keeps_going(city, db, checklist
 
 
 async def test_end_screen_fits_80_columns_and_finishes(db, checklists):
+    """Slow (about 5 s): every item answered through the Textual app, a key press at a time."""
     app = run_app(db, checklists)
     total = len(app.session.items)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -365,6 +376,7 @@ async def test_end_screen_fits_80_columns_and_finishes(db, checklists):
 
 
 async def test_resuming_a_fully_answered_walk_opens_the_end_screen(city, db, checklists):
+    """Slow (about 5 s): every item answered through the Textual app, a key press at a time."""
     app = run_app(db, checklists)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*["0"] * len(app.session.items), "q")
@@ -378,6 +390,7 @@ async def test_resuming_a_fully_answered_walk_opens_the_end_screen(city, db, che
 
 
 async def test_inspectors_are_asked_when_none_were_given(db, checklists):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists, inspectors=None)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, InspectorsScreen)
@@ -395,6 +408,7 @@ async def test_inspectors_are_asked_when_none_were_given(db, checklists):
 
 
 async def test_unit_is_picked_from_the_register_by_pinyin_initials(db, checklists):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
@@ -426,6 +440,7 @@ async def test_unknown_unit_is_refused_inline(db, checklists):
 
 
 async def test_run_new_unit_takes_a_unit_not_in_the_register(db, checklists):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     app = run_app(db, checklists, new_unit=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
@@ -455,6 +470,7 @@ def recheck_app(db) -> RecheckApp:
 
 
 async def test_recheck_pass_fail_skip(db, problems):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     app = recheck_app(db)
     # Reported fixes first.
     assert [p.no for p in app.session.problems] == ["ZG-2026-0002", "ZG-2026-0001", "ZG-2026-0003"]
@@ -479,6 +495,7 @@ async def test_recheck_pass_fail_skip(db, problems):
 
 
 async def test_recheck_pass_without_fix_report_needs_a_reason(db, problems):
+    """Slow (about 2 s): the Textual app, a key press at a time (each is laid out again)."""
     app = recheck_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("right")  # → skips too
@@ -498,6 +515,7 @@ async def test_recheck_pass_without_fix_report_needs_a_reason(db, problems):
 
 
 async def test_recheck_bad_photo_and_escape_save_nothing(db, problems, tmp_path):
+    """Slow (about 3 s): the Textual app, a key press at a time (each is laid out again)."""
     app = recheck_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
@@ -512,6 +530,7 @@ async def test_recheck_bad_photo_and_escape_save_nothing(db, problems, tmp_path)
 
 
 async def test_recheck_end_screen(db, problems):
+    """Slow (about 2 s): the Textual app, a key press at a time (each is laid out again)."""
     app = recheck_app(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("s", "s", "s")

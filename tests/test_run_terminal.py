@@ -76,6 +76,7 @@ def answers(db: Path) -> dict:
 
 
 def test_two_then_enter_in_a_real_terminal_answers_one_item(city, tmp_path, monkeypatch):
+    """Slow (about 5 s): the full-screen `run` in a real terminal (tmux), started as a process."""
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed: this test drives the screen in a real terminal")
     monkeypatch.setenv("INSPECT_CLI_TODAY", DAY)

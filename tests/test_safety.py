@@ -247,6 +247,7 @@ def test_a_description_stored_longer_than_a_cell_does_not_look_tampered(today, t
 
 
 def test_notice_numbers_are_claimed_once_even_by_commands_running_together(today, tmp_path):
+    """Slow (about 4 s): four `notice` processes at once, each starting Python and the CLI."""
     env = {**os.environ, "INSPECT_CLI_TODAY": "2026-11-30"}
     command = [sys.executable, "-m", "inspect_cli", "--db", str(today.db), "notice"]
     weeks = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]

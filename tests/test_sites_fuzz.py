@@ -127,6 +127,7 @@ def import_and_check(store: Store, checklists, path: Path) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=rows, encoding=st.sampled_from(["utf-8-sig", "gb18030"]))
 def test_any_cells_import_or_fail_cleanly(checklists, body, encoding):
+    """Slow (about 5 s): 40 random registers, each written as CSV and as an Excel file and imported."""
     with tempfile.TemporaryDirectory() as folder, Store(":memory:") as store:
         import_register(store, checklists, DATA / "sites.csv")
         xlsx = Path(folder) / "台账.xlsx"

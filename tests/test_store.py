@@ -91,6 +91,7 @@ WRITER = textwrap.dedent(
 
 
 def test_two_writers_at_once_both_succeed(city):
+    """Slow (about 3 s): two writer processes at once, each starting Python and the store."""
     city.ok("site", "list")  # creates and migrates the database first
     writers = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(city.db), code], stderr=subprocess.PIPE)

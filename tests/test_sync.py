@@ -14,23 +14,39 @@ import pytest
 
 from inspect_cli import paths
 from inspect_cli.store import Store
-from tests.conftest import DATA, Cli, copy_shipped, make_image
+from tests.conftest import DATA, Cli, copy_db, copy_shipped, make_image
+
+_team: dict[str, Path] = {}
 
 
 @pytest.fixture
-def team(tmp_path, new_db):
-    """An office (code Z) with the test register, and two enrolled laptops A and B holding its field bundle."""
-    office = Cli(new_db("office"))
+def team(tmp_path, new_db, tmp_path_factory):
+    """An office (code Z) with the test register, and two enrolled laptops A and B holding its field bundle.
+
+    Built once per session and copied: each test gets its own office, laptops and bundles.
+    """
+    if "folder" not in _team:
+        _team["folder"] = build_team(tmp_path_factory.mktemp("team"))
+    template = _team["folder"]
+    office_db = new_db("office")
+    on_server = isinstance(office_db, str)
+    shared = shutil.ignore_patterns("office.sqlite", "office-*") if on_server else None
+    shutil.copytree(template, tmp_path, dirs_exist_ok=True, ignore=shared)
+    if on_server:
+        copy_db(template / "office.sqlite", office_db)
+    laptops = {code: Cli(tmp_path / f"laptop-{code}.sqlite") for code in ("A", "B")}
+    return Cli(office_db), laptops["A"], laptops["B"], tmp_path
+
+
+def build_team(folder: Path) -> Path:
+    office = Cli(folder / "office.sqlite")
     office.ok("site", "import", DATA / "sites.csv")
     office.ok("device", "set", "Z")
-    laptops = {}
     for code in ("A", "B"):
         office.ok("device", "enroll", code)
-        office.ok("sync", "export", "--field", "--for", code, "-o", tmp_path / f"field-{code}.zip")
-        laptop = Cli(tmp_path / f"laptop-{code}.sqlite")
-        laptop.ok("sync", "import", tmp_path / f"field-{code}.zip")
-        laptops[code] = laptop
-    return office, laptops["A"], laptops["B"], tmp_path
+        office.ok("sync", "export", "--field", "--for", code, "-o", folder / f"field-{code}.zip")
+        Cli(folder / f"laptop-{code}.sqlite").ok("sync", "import", folder / f"field-{code}.zip")
+    return folder
 
 
 def fail(cli: Cli, site: str = "NMSC-001", item: str = "gg-01", day: str = "2026-11-18", note: str = "破损") -> None:

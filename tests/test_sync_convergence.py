@@ -205,6 +205,7 @@ operation = st.one_of(
 )
 @given(ops=st.lists(operation, min_size=1, max_size=14))
 def test_replicas_that_exchanged_everything_are_identical(ops, template, tmp_path, checklists):
+    """Slow (10-20 s): 25 random stories of work and bundle exchanges among three replicas."""
     team = Team(template, tmp_path / "run", checklists)
     try:
         for op in ops:
@@ -311,6 +312,7 @@ def _projection(store: Store) -> tuple:
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(ops=st.lists(solo_op, min_size=1, max_size=14))
 def test_merged_work_equals_the_same_work_in_one_database(ops, template, tmp_path, checklists):
+    """Slow (about 4 s): 15 random stories, merged and replayed in one database."""
     team = Team(template, tmp_path / "run", checklists)
     solo_path = tmp_path / "run" / "solo.sqlite"
     shutil.copy(template / "office.sqlite", solo_path)

@@ -21,8 +21,6 @@ from .conftest import DEMO_TODAY, Cli, copy_db, demo_db
 
 TODAY = DEMO_TODAY
 WEEK = (date(2026, 11, 16), date(2026, 11, 22))
-# The demo city is built once, by one xdist worker, for this module and test_docs.
-pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture
