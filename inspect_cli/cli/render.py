@@ -136,10 +136,15 @@ def print_csv(header: list[str], rows: Iterable[list[Any]]) -> None:
 
 
 def _csv_cell(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value
     if value is None:
         return ""
-    if type(value) is str:
-        return value
+    if kind is int:
+        return str(value)
+    if kind is date:
+        return value.isoformat()
     return str(_plain(value))
 
 
