@@ -294,3 +294,8 @@ class StatsBy(str, Enum):
     @property
     def label(self) -> str:
         return {"unit": "责任单位", "street": "街道", "category": "问题类别"}[self.value]
+
+
+# How outputs name an empty street and a problem without a unit.
+UNSET = "（未填写）"
+NO_UNIT = "（未指定责任单位）"

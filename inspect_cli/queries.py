@@ -11,12 +11,10 @@ from enum import Enum
 
 from inspect_cli import dates
 from inspect_cli.dates import check_period
-from inspect_cli.models import Inspection, Problem, ProblemStatus, Site, StatsBy
+from inspect_cli.models import NO_UNIT, UNSET, Inspection, Problem, ProblemStatus, Site, StatsBy
 from inspect_cli.scoring import Score
 from inspect_cli.store import Store
 from inspect_cli.units import register_name
-
-UNSET = "（未填写）"
 
 
 class GroupBy(str, Enum):
@@ -162,8 +160,6 @@ def ranking(
 
 
 # --- rectification problems ---------------------------------------------------------
-
-NO_UNIT = "（未指定责任单位）"
 
 
 def _problem_filters(

@@ -17,7 +17,7 @@ from inspect_cli.errors import InputError
 
 # Typer reads `stats --by`'s type whenever it builds this group, `issue --help` included: it
 # lives in models, which loads no store. The rest of the core is imported by the command that uses it.
-from inspect_cli.models import Problem, ProblemStatus, StatsBy
+from inspect_cli.models import NO_UNIT, Problem, ProblemStatus, StatsBy
 from inspect_cli.scoring import format_rate
 
 if TYPE_CHECKING:
@@ -172,8 +172,6 @@ def _csv_row(problem: Problem, today) -> list[object]:  # type: ignore[no-untype
 
 
 def _cells(p: Problem, today) -> list[Text]:  # type: ignore[no-untyped-def]
-    from inspect_cli.queries import NO_UNIT
-
     late = p.overdue_days(today)
     style = "red" if late else ""
     cells = [
@@ -194,7 +192,6 @@ def _cells(p: Problem, today) -> list[Text]:  # type: ignore[no-untyped-def]
 def show(problem: ProblemArg, as_json: JsonOption = False) -> None:
     """问题详情、照片和全部处理记录。例：inspect-cli issue show ZG-2026-0001"""
     from inspect_cli import rectification as core
-    from inspect_cli.queries import NO_UNIT
 
     store = state.store()
     found, events = core.history(store, problem)

@@ -658,13 +658,7 @@ class Store(ReplicaMixin, ReplicaRows):
         finished_only: bool = False,
     ) -> _Where:
         """The filters of an inspection listing, over `inspections i JOIN sites s`."""
-        where = _Where(self.dialect.like)
-        if date_from:
-            where.add("i.date >= :from", **{"from": date_from.isoformat()})
-        if date_to:
-            where.add("i.date <= :to", to=date_to.isoformat())
-        if site_id:
-            where.add("i.site_id = :site", site=site_id)
+        where = self._kept_where(date_from, date_to, site_id, alias="i")
         if street:
             where.contains("s.street", "street", street)
         if inspector:
@@ -685,13 +679,12 @@ class Store(ReplicaMixin, ReplicaRows):
         kept = ", ".join(f"k.{c}" for c in scores.COLUMNS)
         if finished_only and {k for k, v in filters.items() if v} <= {"date_from", "date_to", "site_id"}:
             # A period (of a site): the kept rows alone, when every finished inspection has one.
-            own = [c.replace("i.", "k.") for c in where.clauses if not c.startswith("i.status")]
-            only = (" WHERE " + " AND ".join(own)) if own else ""
+            own = self._kept_where(**filters)
             inspections = self.conn.execute("SELECT count(*) FROM inspections i" + where.sql, where.params)
-            counted = self.conn.execute("SELECT count(*) FROM inspection_scores k" + only, where.params)
+            counted = self.conn.execute("SELECT count(*) FROM inspection_scores k" + own.sql, own.params)
             if inspections.fetchone()[0] == counted.fetchone()[0]:
-                sql = f"SELECT k.inspection_id, k.site_id, {kept} FROM inspection_scores k{only}"
-                return self.conn.stream(sql, where.params)
+                sql = f"SELECT k.inspection_id, k.site_id, {kept} FROM inspection_scores k{own.sql}"
+                return self.conn.stream(sql, own.params)
         rest = " AND " if where.clauses else " WHERE "
         sql = f"""
             SELECT i.id, i.site_id, {kept} FROM inspections i JOIN sites s ON s.id = i.site_id
@@ -723,6 +716,20 @@ class Store(ReplicaMixin, ReplicaRows):
                     live = {r[0]: (r[5], r[4]) for r in self.inspection_scores(date_from=date_from, date_to=date_to)}
                 earned, full = live.get(inspection_id, (0.0, 0.0))
             yield (no, date.fromisoformat(day), code, name, site_type, street, json.loads(names), earned, full)
+
+    def _kept_where(
+        self, date_from: date | None = None, date_to: date | None = None, site_id: str | None = None, alias: str = "k"
+    ) -> _Where:
+        """The period (and site) filters over the kept scores `inspection_scores k` (or, by
+        `alias`, over the inspections: both have `date` and `site_id`)."""
+        where = _Where(self.dialect.like)
+        if date_from:
+            where.add(f"{alias}.date >= :from", **{"from": date_from.isoformat()})
+        if date_to:
+            where.add(f"{alias}.date <= :to", to=date_to.isoformat())
+        if site_id:
+            where.add(f"{alias}.site_id = :site", site=site_id)
+        return where
 
     def refresh_scores(self) -> None:
         """Keep the sums of every finished inspection that has none (after a bulk load)."""
