@@ -42,6 +42,8 @@ _PROBLEM_SELECT = """
     LEFT JOIN inspections i ON i.id = p.inspection_id
     LEFT JOIN problems r ON r.id = p.repeat_of
 """
+# Problem.overdue_days > 0 on the day given as `:{day}`: still 待整改 and past its deadline.
+_OVERDUE = "p.status = 'open' AND p.deadline < :{day}"
 _SITES = " JOIN sites s ON s.id = p.site_id"  # joined by counts only when a filter or group needs it
 _PROBLEM_ORDER = {
     "deadline": " ORDER BY p.deadline, p.year, p.seq, p.device, p.id",
@@ -805,7 +807,8 @@ class Store(ReplicaMixin, ReplicaRows):
                 "SELECT id FROM results WHERE inspection_id = ? AND item_id = ?", (inspection_id, record.item_id)
             ).fetchone()[0]
             self._stamp("results", [result_id])
-            scores.refresh(conn, [inspection_id])  # an answer changed after finishing
+            if status[0] == "finished":  # an answer changed after finishing: its score is kept again
+                scores.refresh(conn, [inspection_id])
             if photos is None:
                 return
             # A photo kept from the earlier answer keeps its id (one UUID for life).
@@ -1336,8 +1339,7 @@ class Store(ReplicaMixin, ReplicaRows):
         if inspection_id:
             where.add("p.inspection_id = :inspection", inspection=inspection_id)
         if overdue_on:
-            # Problem.overdue_days > 0: still 待整改 and past its deadline on that day.
-            where.add("p.status = 'open' AND p.deadline < :overdue_on", overdue_on=overdue_on.isoformat())
+            where.add(_OVERDUE.format(day="overdue_on"), overdue_on=overdue_on.isoformat())
         return where
 
     def iter_problems(self, *, order: str = "deadline", limit: int | None = None, **filters: Any) -> Iterator[Problem]:
@@ -1368,7 +1370,7 @@ class Store(ReplicaMixin, ReplicaRows):
                 sum(CASE WHEN p.status = 'deferred' THEN 1 ELSE 0 END),
                 sum(CASE WHEN p.status = 'closed' AND coalesce(p.fixed_date, p.closed_date) <= p.deadline
                     THEN 1 ELSE 0 END),
-                sum(CASE WHEN p.status = 'open' AND p.deadline < :today THEN 1 ELSE 0 END),
+                sum(CASE WHEN {_OVERDUE.format(day="today")} THEN 1 ELSE 0 END),
                 sum(CASE WHEN p.recheck_count > 0 THEN 1 ELSE 0 END),
                 sum(CASE WHEN p.rework_count > 0 THEN 1 ELSE 0 END),
                 sum(CASE WHEN p.repeat_of IS NOT NULL THEN 1 ELSE 0 END)
@@ -1381,7 +1383,7 @@ class Store(ReplicaMixin, ReplicaRows):
         """How many problems pass the filters, and how many of them are overdue on `today`."""
         where = self._problem_where(**filters)
         row = self.conn.execute(
-            "SELECT count(*), coalesce(sum(CASE WHEN p.status = 'open' AND p.deadline < :today THEN 1 ELSE 0 END), 0)"
+            f"SELECT count(*), coalesce(sum(CASE WHEN {_OVERDUE.format(day='today')} THEN 1 ELSE 0 END), 0)"
             " FROM problems p" + (_SITES if where.uses("s") else "") + where.sql,
             {**where.params, "today": today.isoformat()},
         ).fetchone()
