@@ -77,7 +77,9 @@ def checklists():
 # server named by $INSPECT_CLI_TEST_PG (a role that may create databases, e.g.
 # postgresql://inspect:inspect@localhost:5432/inspect). Each test gets a schema of its own in
 # one database made for the session. Tests about SQLite files say so with
-# @pytest.mark.sqlite_only and are skipped on PostgreSQL.
+# @pytest.mark.sqlite_only and are skipped on PostgreSQL. A test that does not ask for the
+# `engine` fixture (directly or through `new_db`, `store`, `cli`, ...) cannot see which engine
+# runs, so the PostgreSQL run leaves it out: running it again would repeat the SQLite run.
 PG_ENV = "INSPECT_CLI_TEST_PG"
 PG_REQUIRED_ENV = "INSPECT_CLI_TEST_PG_REQUIRED"
 
@@ -111,6 +113,11 @@ def _server_label() -> str:
 
 def pytest_collection_modifyitems(config, items):
     engine = config.getoption("--engine")
+    if engine == "postgresql":
+        neutral = [item for item in items if "engine" not in item.fixturenames]
+        if neutral:
+            config.hook.pytest_deselected(items=neutral)
+            items[:] = [item for item in items if "engine" in item.fixturenames]
     for item in items:
         if engine == "postgresql" and (mark := item.get_closest_marker("sqlite_only")):
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.args[0] if mark.args else ''}"))
