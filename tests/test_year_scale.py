@@ -114,6 +114,25 @@ def test_issue_list_json_and_csv_carry_every_row(demo_city):
     assert demo_city("issue", "list", "--csv", "--json").exit_code == 2
 
 
+def test_json_rows_are_one_array_one_element_a_line_across_batches(capsys):
+    """Rows are written in batches of 500: the joints between batches must not show."""
+    from datetime import date
+
+    from inspect_cli.cli.render import print_json_rows
+    from inspect_cli.models import ProblemStatus
+
+    for count in (0, 1, 500, 1001):
+        rows = [{"no": f"ZG-{n}", "day": date(2026, 1, 1), "status": ProblemStatus.OPEN, "text": "a\u2028b"}
+                for n in range(count)]  # fmt: skip
+        print_json_rows(iter(rows))
+        written = capsys.readouterr().out
+        assert json.loads(written) == [
+            {"no": f"ZG-{n}", "day": "2026-01-01", "status": "open", "text": "a\u2028b"} for n in range(count)
+        ]
+        assert written.count("\n") == (count + 2 if count else 1)
+        assert "\u2028" not in written  # escaped, as every line separator inside a string
+
+
 # --- period queries use indexes ---------------------------------------------------------------
 
 # The large tables and the names the queries give them.

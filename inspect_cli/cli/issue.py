@@ -21,6 +21,8 @@ from inspect_cli.models import NO_UNIT, Problem, ProblemStatus, StatsBy
 from inspect_cli.scoring import format_rate
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from inspect_cli import rectification as core
     from inspect_cli.queries import ProblemStats
 
@@ -56,17 +58,21 @@ def problem_json(problem: Problem, today) -> dict:  # type: ignore[no-untyped-de
         "count": problem.count,
         "severity": problem.severity.value,
         "unit": problem.unit,
-        "found_date": problem.found_date,
-        "deadline": problem.deadline,
+        "found_date": problem.found_date.isoformat(),
+        "deadline": problem.deadline.isoformat(),
         "overdue_days": problem.overdue_days(today),
-        "fixed_date": problem.fixed_date,
-        "closed_date": problem.closed_date,
+        "fixed_date": _iso(problem.fixed_date),
+        "closed_date": _iso(problem.closed_date),
         "on_time": problem.on_time,
         "recheck_count": problem.recheck_count,
         "rework_count": problem.rework_count,
         "repeat_of": problem.repeat_of,
         "occurrences": problem.occurrences,
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _date(value: str | None, field: str):  # type: ignore[no-untyped-def]

@@ -100,20 +100,29 @@ def print_json(data: Any) -> None:
     # json.dumps escapes C0 controls (ESC included) but, with ensure_ascii=False, passes the
     # rest through. Those can only sit inside JSON strings, so escaping them as \\uXXXX keeps
     # the document valid and every value exact for the program reading it.
-    dumped = json.dumps(_plain(data), ensure_ascii=False, indent=2)
-    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped) + "\n")
+    sys.stdout.write(_json_safe(json.dumps(_plain(data), ensure_ascii=False, indent=2)) + "\n")
 
 
 def print_json_rows(rows: Iterable[Any]) -> None:
     """A JSON array written element by element, one element a line, without holding the
     list (a year's problems). Each element is flat: text, numbers, dates, enums."""
+    encode = json.JSONEncoder(ensure_ascii=False, default=_plain_value).encode
     write = sys.stdout.write
-    first = True
+    opening = "[\n"
+    batch: list[str] = []
     for row in rows:
-        dumped = json.dumps(row, ensure_ascii=False, default=_plain_value)
-        write(("[\n" if first else ",\n") + _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped))
-        first = False
-    write("[]\n" if first else "\n]\n")
+        batch.append(encode(row))
+        if len(batch) == 500:
+            write(opening + _json_safe(",\n".join(batch)))
+            opening, batch = ",\n", []
+    if batch:
+        write(opening + _json_safe(",\n".join(batch)))
+        opening = ",\n"
+    write("[]\n" if opening == "[\n" else "\n]\n")
+
+
+def _json_safe(dumped: str) -> str:
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", dumped)
 
 
 def _plain_value(value: Any) -> Any:
