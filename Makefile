@@ -27,8 +27,8 @@ demo: $(STAMP)
 # $$INSPECT_CLI_TEST_PG (see README) and is skipped, saying so, without one. -n auto: one
 # pytest-xdist worker per core, each with its own temporary folders and server database.
 test: $(STAMP)
-	$(BIN)/ruff check inspect_cli tests bench
-	$(BIN)/ruff format --check inspect_cli tests bench
+	$(BIN)/ruff check inspect_cli tests bench scripts
+	$(BIN)/ruff format --check inspect_cli tests bench scripts
 	$(BIN)/python -m pytest -q -n auto
 	$(BIN)/python -m pytest -q -n auto --engine postgresql
 

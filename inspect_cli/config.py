@@ -38,6 +38,13 @@ class NoticeSettings:
     # 五、下步要求: one paragraph per line.
     requirements: str = DEFAULT_REQUIREMENTS
     signature: str = ""  # 落款; empty: the office name
+    # 文号 "示范市创城办〔2026〕12号": the part before 〔year〕; empty: no 文号 line.
+    number_prefix: str = "示范市创城办"
+    # 版记: 抄送 (empty: no 抄送 line) and the office that prints it (empty: office.name).
+    copy_to: str = "市创建全国文明城市工作指挥部各成员单位，各街道办事处"
+    printed_by: str = "示范市创城办"
+    # The charts' font file; empty: a Chinese font installed on this computer.
+    chart_font: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,9 @@ class Settings:
     notice: NoticeSettings = field(default_factory=NoticeSettings)
     path: Path | None = None
 
+
+# Text settings whose empty value means "leave it out" (the others need text).
+_MAY_BE_EMPTY = {"number_prefix", "copy_to", "printed_by"}
 
 _SECTIONS = {"rectification": RectificationSettings, "office": OfficeSettings, "notice": NoticeSettings}
 
@@ -107,7 +117,7 @@ def _section(path: Path, name: str, defaults: Any, value: object, problems: list
                 problems.append(f"{path}:{line}: {name}.{key}: 应为不小于 0 的整数，实际为 {item!r}")
             else:
                 values[key] = item
-        elif not isinstance(item, str) or (not item.strip() and getattr(defaults, key)):
+        elif not isinstance(item, str) or (not item.strip() and getattr(defaults, key) and key not in _MAY_BE_EMPTY):
             problems.append(f"{path}:{line}: {name}.{key}: 应为文字，实际为 {item!r}")
         else:
             values[key] = item.strip()

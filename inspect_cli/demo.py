@@ -48,21 +48,25 @@ def week_of(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def sample_photos(folder: Path, rng: random.Random, count: int = 8) -> list[Path]:
-    """Stand-in 现场照片: coloured scenes, so reports and notices show real thumbnails."""
+def sample_photos(folder: Path, rng: random.Random, count: int = 8, clutter: int = 6) -> list[Path]:
+    """Stand-in 现场照片: coloured scenes, so reports and notices show real thumbnails.
+
+    With `clutter=0` the road is clear: the 整改后 photos a unit sends back.
+    """
     from PIL import Image, ImageDraw
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
+    name = "现场照片" if clutter else "整改后照片"
     for n in range(count):
         image = Image.new("RGB", (640, 480), (rng.randint(150, 230), rng.randint(150, 230), rng.randint(150, 230)))
         draw = ImageDraw.Draw(image)
         draw.rectangle((0, 300, 640, 480), fill=(120, 120, 120))  # the road
-        for _ in range(6):
+        for _ in range(clutter):
             x, y = rng.randint(20, 560), rng.randint(200, 400)
             colour = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
             draw.ellipse((x, y, x + rng.randint(30, 80), y + rng.randint(20, 60)), fill=colour)
-        path = folder / f"现场照片{n + 1:02d}.jpg"
+        path = folder / f"{name}{n + 1:02d}.jpg"
         image.save(path, "JPEG", quality=85)
         paths.append(path)
     return paths
@@ -83,7 +87,9 @@ def build_sample_city(
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as folder:
         photos = sample_photos(Path(folder), rng)
-        return _inspect(store, checklists, today, media_dir, sites, rng, photos)
+        # Their own generator: the 整改后 photos leave every other figure of the demo as it was.
+        after = sample_photos(Path(folder), random.Random(seed + 1), count=4, clutter=0)
+        return _inspect(store, checklists, today, media_dir, sites, rng, photos, after)
 
 
 def _inspect(
@@ -94,6 +100,7 @@ def _inspect(
     sites: list[Site],
     rng: random.Random,
     photos: list[Path],
+    after: list[Path],
 ) -> DemoReport:
     streets = sorted({s.street or "" for s in sites})
     # Some streets do better than others, so rankings have something to show.
@@ -128,7 +135,7 @@ def _inspect(
                     )
                 core.finish(store, detail.inspection)
             count += 1
-    problems = _work_on_problems(store, rng, today)
+    problems = _work_on_problems(store, rng, today, media_dir, after)
     return DemoReport(len(sites), count, weeks, problems)
 
 
@@ -136,10 +143,14 @@ FIX_NOTES = ["已清理完毕", "已更换破损设施", "已劝离并加强巡�
 UNITS_AS_REPORTERS = "责任单位"
 
 
-def _work_on_problems(store: Store, rng: random.Random, today: date) -> int:
-    """Units fix most problems, inspectors re-check them; some go round again (返工)."""
+def _work_on_problems(store: Store, rng: random.Random, today: date, media_dir: Path, after: list[Path]) -> int:
+    """Units fix most problems, inspectors re-check them; some go round again (返工).
+
+    A unit sends a photo of the fix for a problem found with one (整改前/整改后).
+    """
     found = store.list_problems()
-    for problem in found:
+    pictured = store.found_photos([p.id for p in found])
+    for index, problem in enumerate(found):
         age = (today - problem.found_date).days
         roll = rng.random()
         if roll < 0.04:
@@ -149,7 +160,13 @@ def _work_on_problems(store: Store, rng: random.Random, today: date) -> int:
             continue  # not fixed yet: some of these will be overdue
         fixed_on = min(today, problem.found_date + timedelta(days=rng.randint(0, 4)))
         loop.report_fixed(
-            store, problem.no, rng.choice(FIX_NOTES), day=fixed_on, actor=problem.unit or UNITS_AS_REPORTERS
+            store,
+            problem.no,
+            rng.choice(FIX_NOTES),
+            day=fixed_on,
+            actor=problem.unit or UNITS_AS_REPORTERS,
+            photos=[after[index % len(after)]] if problem.id in pictured else None,
+            media_dir=media_dir,
         )
         checked_on = fixed_on + timedelta(days=rng.randint(1, 3))
         if checked_on > today:

@@ -11,15 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspect_cli import dates
 from inspect_cli.config import NoticeSettings, OfficeSettings
-from inspect_cli.models import Photo, Problem, Result
+from inspect_cli.models import Photo, Problem, ProblemStatus, Result
 from inspect_cli.queries import (
     NO_UNIT,
     GroupBy,
     RankChange,
     StatsBy,
+    TrendRow,
     count_problems,
     iter_problems,
     period_scores,
@@ -28,14 +30,22 @@ from inspect_cli.queries import (
     problem_stats,
     problems,
     ranking_with_change,
+    trend,
 )
 from inspect_cli.scoring import format_rate
 from inspect_cli.store import Store
+
+if TYPE_CHECKING:
+    from inspect_cli.charts import FontChoice
 
 CHINESE_NUMBERS = "一二三四五六七八九十"
 TYPICAL_CASES = 3
 # How many overdue and repeated problems the notice itself lists.
 LISTED = 20
+_SHOWN_FIXED = (ProblemStatus.FIXED, ProblemStatus.CLOSED)
+TREND_PERIODS = 8
+# The rankings drawn as charts (the 包抓单位 table is shown, not drawn).
+CHARTED = ("街道", "责任单位")
 
 
 @dataclass
@@ -49,6 +59,9 @@ class RankTable:
 class Case:
     problem: Problem
     photo: Photo | None
+    # 整改后: the photo of the accepted (or reported) fix, shown beside the first.
+    after: Photo | None = None
+    after_date: date | None = None
 
 
 @dataclass
@@ -93,9 +106,24 @@ class Notice:
     overdue: list[tuple[Problem, int]]
     repeats: list[Problem]
     requirements: list[str] = field(default_factory=list)
+    # The last TREND_PERIODS periods of the same length, oldest first (the trend chart).
+    trend: list[TrendRow] = field(default_factory=list)
     # The lists above are the first LISTED; these are how many there are (the annex has all).
     overdue_total: int = 0
     repeat_total: int = 0
+    # 文号 and 版记 (GB/T 9704); empty: left out.
+    number_prefix: str = ""
+    copy_to: str = ""
+    printed_by: str = ""
+
+    @property
+    def doc_number(self) -> str | None:
+        """文号, e.g. 示范市创城办〔2026〕12号."""
+        return f"{self.number_prefix}〔{self.issued.year}〕{self.number}号" if self.number_prefix else None
+
+    @property
+    def overdue_basis(self) -> str:
+        return overdue_basis(self.issued)
 
     @property
     def overdue_note(self) -> str | None:
@@ -146,8 +174,8 @@ def build_notice(
     )
     if summary.inspections:
         overview = (
-            f"{word}对 {summary.streets} 个街道 {summary.site_types} 类 {summary.sites} 个点位开展督查，"
-            f"检查项 {summary.items_checked} 项，平均得分率 {format_rate(summary.mean_rate)}，"
+            f"截至{month_day(min(today, date_to))}，{word}共督查 {summary.streets} 个街道 {summary.site_types} 类 "
+            f"{summary.sites} 个点位，检查项 {summary.items_checked} 项，平均得分率 {format_rate(summary.mean_rate)}，"
             f"发现问题 {summary.problems.total} 个（其中严重问题 {severe} 个）"
             + (
                 f"，另有 {summary.repeat_findings} 项不合格为已有未销号问题的重复发现、计入原问题"
@@ -186,7 +214,9 @@ def build_notice(
         for r in rows
     ]
     progress_intro = (
-        f"截至 {today:%Y年%m月%d日}，{date_to:%m月%d日}前累计发现问题 {total.total} 个，已整改销号 {total.closed} 个，"
+        f"截至{long_date(today)}，"
+        + ("累计" if date_to >= today else f"{month_day(date_to)}前累计")
+        + f"发现问题 {total.total} 个，已整改销号 {total.closed} 个，"
         f"整改率 {format_rate(total.fix_rate)}，按期整改率 {format_rate(total.on_time_rate)}；"
         f"逾期未整改 {total.overdue} 个，长期整改 {total.deferred} 个，反复出现 {total.repeats} 个。"
     )
@@ -222,6 +252,10 @@ def build_notice(
         overdue_total=total.overdue,
         repeat_total=repeat_total,
         requirements=[line.strip() for line in settings.requirements.splitlines() if line.strip()],
+        number_prefix=settings.number_prefix,
+        copy_to=settings.copy_to,
+        printed_by=settings.printed_by or office.name,
+        trend=trend(store, date_from, date_to, TREND_PERIODS, today=today),
     )
 
 
@@ -272,11 +306,17 @@ def _groups(store: Store, found: list[Problem]) -> list[ProblemGroup]:
     for problem in found:
         by_category.setdefault(problem.category, []).append(problem)
     photos = store.found_photos([p.id for p in found])
-    groups = []
-    for category, members in sorted(by_category.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    chosen = {}
+    for category, members in by_category.items():
         # Typical cases: severe ones first, then those with a photo to show.
         ranked = sorted(members, key=lambda p: (p.severity is not Result.SEVERE, p.id not in photos, p.no))
-        cases = [Case(p, (photos.get(p.id) or [None])[0]) for p in ranked[:TYPICAL_CASES]]
+        chosen[category] = ranked[:TYPICAL_CASES]
+    # A case fixed by now is shown before and after: the photo of its latest fix.
+    fixed = [p.id for cases in chosen.values() for p in cases if p.status in _SHOWN_FIXED and p.id in photos]
+    after = store.fix_photos(fixed)
+    groups = []
+    for category, members in sorted(by_category.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        cases = [Case(p, (photos.get(p.id) or [None])[0], *(after.get(p.id) or (None, None))) for p in chosen[category]]
         groups.append(
             ProblemGroup(
                 category,
@@ -287,6 +327,19 @@ def _groups(store: Store, found: list[Problem]) -> list[ProblemGroup]:
             )
         )
     return groups
+
+
+def month_day(day: date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def long_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def overdue_basis(today: date) -> str:
+    """What every output's 逾期 figure counts, in the same words."""
+    return f"逾期指截至{long_date(today)}已过整改时限、仍待整改（含返工）的问题"
 
 
 def chinese_number(n: int) -> str:
@@ -329,6 +382,41 @@ def case_text(case: Case) -> str:
     return (
         f"{p.site_name}（{p.street or '—'}）：{p.description or p.item_text}{severity}。责任单位：{p.unit or NO_UNIT}。"
     )
+
+
+def photos_of(case: Case) -> list[tuple[str, Photo]]:
+    """The case's photos as shown: (图, found), or once fixed with a photo (整改前, found) and (整改后, fix)."""
+    if case.photo is None:
+        return []
+    if case.after is None:
+        return [("图", case.photo)]
+    return [("整改前", case.photo), ("整改后", case.after)]
+
+
+def period_label(start: date, end: date) -> str:
+    """11月16日–22日, 11月30日–12月6日: a trend chart's period."""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{month_day(start)}–{end.day}日"
+    return f"{month_day(start)}–{month_day(end)}"
+
+
+def draw_charts(notice: Notice, font: FontChoice) -> dict[str, bytes]:
+    """The notice's charts as PNG: "trend" (the last periods) and one per charted ranking, by title."""
+    from inspect_cli import charts
+
+    drawn = {}
+    if notice.trend:
+        points = [
+            charts.TrendPoint(period_label(t.date_from, t.date_to), t.mean_rate, t.problems, t.fix_rate)
+            for t in notice.trend
+        ]
+        drawn["trend"] = charts.trend_chart(f"近{len(points)}期得分率、问题数与整改率", points, font=font)
+    for table in notice.rankings:
+        if table.title in CHARTED and table.rows:
+            rows = [(r.row.name, r.row.mean_rate) for r in table.rows]
+            title = f"{notice.period_word}{table.title}平均得分率"
+            drawn[table.title] = charts.ranking_chart(title, rows, notice.black_threshold, font=font)
+    return drawn
 
 
 def lists_text(notice: Notice, kind: str) -> list[str]:

@@ -24,7 +24,9 @@ from inspect_cli.notice import (
     case_text,
     chinese_number,
     lists_text,
+    long_date,
     overdue_cells,
+    photos_of,
     rank_cells,
     unit_cells,
 )
@@ -77,17 +79,21 @@ def _repeat_line(p: Problem) -> str:
     )
 
 
-def render_markdown(notice: Notice, photo_links: dict[str, str] | None = None) -> str:
+def render_markdown(
+    notice: Notice, photo_links: dict[str, str] | None = None, chart_links: dict[str, str] | None = None
+) -> str:
     links = photo_links or {}
+    charts = chart_links or {}
     out = [
         f"# {md(notice.title)}",
         "",
-        f"**{notice.number_text}**　{md(notice.office)}　{notice.issued:%Y年%m月%d日}",
+        f"**{notice.number_text}**　{md(notice.doc_number or notice.office)}　{long_date(notice.issued)}",
         "",
         "## 一、总体情况",
         "",
         md(notice.overview),
         "",
+        *([f"![近期趋势]({_link(charts['trend'])})", ""] if "trend" in charts else []),
         "## 二、排名情况",
         "",
     ]
@@ -99,6 +105,8 @@ def render_markdown(notice: Notice, photo_links: dict[str, str] | None = None) -
         if not table.has_previous:
             out += ["上期无排名数据，本期不计排名变化。", ""]
         out += _table(RANK_HEADER, rank_cells(table))
+        if table.title in charts:
+            out += [f"![{md(table.title)}得分率]({_link(charts[table.title])})", ""]
     out += [f"### （{chinese_number(len(notice.rankings) + 1)}）红榜、黑榜", ""]
     out += [f"- 红榜　{md(line)}" for line in lists_text(notice, "red")]
     out += [f"- 黑榜　{md(line)}" for line in lists_text(notice, "black")]
@@ -113,15 +121,16 @@ def render_markdown(notice: Notice, photo_links: dict[str, str] | None = None) -
         ]
         for number, case in enumerate(group.cases, start=1):
             out.append(f"{number}. {md(case_text(case))}")
-            if case.photo is not None and case.photo.stored_name in links:
-                alt = md(f"图：{case.problem.site_name} {case.problem.no}")
-                out.append(f"   ![{alt}]({_link(links[case.photo.stored_name])})")
+            for label, photo in photos_of(case):
+                if photo.stored_name in links:
+                    alt = md(f"{label}：{case.problem.site_name} {case.problem.no}")
+                    out.append(f"   ![{alt}]({_link(links[photo.stored_name])})")
         out.append("")
 
     out += ["## 四、整改情况", "", md(notice.progress_intro), ""]
     if notice.by_unit:
         out += ["### （一）各责任单位整改情况", "", *_table(UNIT_HEADER, unit_cells(notice))]
-    out += ["### （二）逾期未整改问题", ""]
+    out += ["### （二）逾期未整改问题", "", f"（{notice.overdue_basis}。）", ""]
     out += [md(notice.overdue_note), ""] if notice.overdue_note else []
     out += _table(OVERDUE_HEADER, overdue_cells(notice)) if notice.overdue else ["无逾期未整改问题。", ""]
     out += ["### （三）反复出现问题", ""]
@@ -132,11 +141,15 @@ def render_markdown(notice: Notice, photo_links: dict[str, str] | None = None) -
         out.append("无反复出现的问题。")
     out += ["", "## 五、下步要求", ""]
     out += [f"{index}. {md(line)}" for index, line in enumerate(notice.requirements, start=1)]
-    out += ["", f"{md(notice.signature)}　{notice.issued:%Y年%m月%d日}", ""]
+    out += ["", f"{md(notice.signature)}　{long_date(notice.issued)}", ""]
+    out += ["---", ""]
+    if notice.copy_to:
+        out += [f"抄送：{md(notice.copy_to)}。", ""]
+    out += [f"{md(notice.printed_by)}　{long_date(notice.issued)}印发", ""]
     return "\n".join(out)
 
 
-def write_markdown(notice: Notice, path: Path, media_dir: Path) -> int:
+def write_markdown(notice: Notice, path: Path, media_dir: Path, charts: dict[str, bytes] | None = None) -> int:
     """Write the notice and its photos folder; returns the number of typical cases with a photo.
 
     The folder holds the same upright, reduced JPEG copies the Word notice embeds; a photo
@@ -146,14 +159,14 @@ def write_markdown(notice: Notice, path: Path, media_dir: Path) -> int:
     links: dict[str, str] = {}
     try:
         for group in notice.groups:
-            for case in group.cases:
-                photo = case.photo
-                if photo is None or photo.stored_name in links:
+            for case, (label, photo) in ((c, shown) for c in group.cases for shown in photos_of(c)):
+                if photo.stored_name in links:
                     continue
                 data = photo_jpeg(media_dir / photo.stored_name, NOTICE_PHOTO_BOX, quality=85)
                 if data is None:
                     continue
-                stem = _FILE_UNSAFE.sub("_", case.problem.no).strip("._") or "照片"
+                stem = _FILE_UNSAFE.sub("_", case.problem.no + ("_整改后" if label == "整改后" else "")).strip("._")
+                stem = stem or "照片"
                 name, number = f"{stem}.jpg", 1
                 while f"{folder.name}/{name}" in links.values():
                     number += 1
@@ -161,8 +174,14 @@ def write_markdown(notice: Notice, path: Path, media_dir: Path) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / name).write_bytes(data)
                 links[photo.stored_name] = f"{folder.name}/{name}"
+        chart_links = {}
+        for key, png in (charts or {}).items():
+            name = "图表_趋势.png" if key == "trend" else f"图表_{_FILE_UNSAFE.sub('_', key)}排名.png"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(png)
+            chart_links[key] = f"{folder.name}/{name}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_markdown(notice, links), encoding="utf-8")
+        path.write_text(render_markdown(notice, links, chart_links), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"无法写入 {path}：{exc.strerror or exc}") from None
     return sum(1 for g in notice.groups for c in g.cases if c.photo is not None and c.photo.stored_name in links)

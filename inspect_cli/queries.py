@@ -354,6 +354,33 @@ def ranking_with_change(
     return changes, bool(before)
 
 
+@dataclass(frozen=True)
+class TrendRow:
+    date_from: date
+    date_to: date
+    mean_rate: float | None  # mean 得分率 of the period's finished inspections
+    problems: int  # found in the period
+    fix_rate: float | None  # of those, 整改率 as of `today`
+
+
+def trend(store: Store, date_from: date, date_to: date, periods: int, today: date | None = None) -> list[TrendRow]:
+    """This period and the ones of the same length before it, oldest first, `periods` at most.
+
+    Periods before the first with an inspection or a problem are left out (the city had not
+    started); an empty period after that is kept, with no rate.
+    """
+    rows = []
+    start, end = date_from, date_to
+    for _ in range(periods):
+        rates = [s.score.rate for s in period_scores(store, start, end) if s.score.rate is not None]
+        _, found = problem_stats(store, start, end, today=today)
+        rows.append(TrendRow(start, end, sum(rates) / len(rates) if rates else None, found.total, found.fix_rate))
+        start, end = previous_period(start, end)
+    while rows and rows[-1].mean_rate is None and not rows[-1].problems:
+        rows.pop()
+    return rows[::-1]
+
+
 @dataclass
 class PeriodSummary:
     date_from: date

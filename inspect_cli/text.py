@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
+from typing import Any
 
 from inspect_cli.errors import InputError
 
@@ -103,3 +105,14 @@ def for_markdown(value: object) -> str:
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     # A leading # - + or "1." would turn the text into a heading or a list.
     return _MARKDOWN_BLOCK.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
+
+
+def text_width(value: Any) -> int:
+    """Display width in half-width units (Excel's column unit): a CJK character is two."""
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, float):
+        return len(f"{value:.1f}")
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))

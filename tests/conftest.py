@@ -314,6 +314,14 @@ def demo_db(tmp_path_factory) -> Path:
     return template_db(tmp_path_factory, "demo", build_demo, {"INSPECT_CLI_TODAY": DEMO_TODAY})
 
 
+@pytest.fixture
+def demo_city(tmp_path_factory, monkeypatch, db_path) -> Cli:
+    """The demo's sample city (84 点位, two weeks), built once per session and copied."""
+    monkeypatch.setenv("INSPECT_CLI_TODAY", DEMO_TODAY)
+    copy_db(demo_db(tmp_path_factory), db_path)
+    return Cli(db_path)
+
+
 def demo_output(tmp_path_factory) -> str:
     """What `inspect-cli demo` printed when it built demo_db."""
     return (demo_db(tmp_path_factory).parent / "demo-output.txt").read_text(encoding="utf-8")
@@ -362,3 +370,13 @@ def all_rows(db: Path | str) -> dict[str, list[str]]:
         tables = "SELECT name FROM sqlite_master WHERE type = 'table'"
     names = sorted(r[0] for r in sql(db, tables))
     return {t: sorted(map(repr, sql(db, f"SELECT * FROM {t}"))) for t in names}
+
+
+def docx_pictures(path: Path) -> tuple[int, int]:
+    """(photos, charts) in a Word notice: photos sit in the two-column photo tables, charts in the text."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(str(path))
+    photos = sum(len(t._tbl.findall(".//" + qn("w:drawing"))) for t in doc.tables)
+    return photos, len(doc.inline_shapes) - photos

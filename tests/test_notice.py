@@ -8,6 +8,7 @@ from docx.oxml.ns import qn
 
 from inspect_cli.scoring import format_rate
 
+from .conftest import docx_pictures
 from .test_excel import TODAY, problem_city_from_scratch
 
 WEEK = ["--week", "2026-W47"]  # 2026-11-16 … 2026-11-22
@@ -46,7 +47,7 @@ def expected_overview(cli):
     last = json.loads(cli.ok("issue", "stats", "--from", "2026-11-09", "--to", "2026-11-15", "--json").stdout)["total"]
     assert (len(inspections), stats["total"], last["total"]) == (3, 3, 1)
     return (
-        f"本周对 2 个街道 2 类 3 个点位开展督查，检查项 {items} 项，平均得分率 {format_rate(mean)}，"
+        f"截至11月22日，本周共督查 2 个街道 2 类 3 个点位，检查项 {items} 项，平均得分率 {format_rate(mean)}，"
         f"发现问题 {stats['total']} 个（其中严重问题 0 个），涉及责任单位 2 家；"
         f"上周发现问题 {last['total']} 个，已整改销号 {last['closed']} 个，整改率 {format_rate(last['fix_rate'])}。"
     )
@@ -82,17 +83,22 @@ def test_docx_content_figures_and_tables(notice_city, tmp_path):
         categories[p["category"]] = categories.get(p["category"], 0) + 1
     top, count = max(categories.items(), key=lambda kv: (kv[1], [-ord(c) for c in kv[0]]))
     assert any(p.startswith(f"（一）{top}：{count} 个，占 {count / 3 * 100:.1f}%") for p in paragraphs)
-    assert len(doc.inline_shapes) == 2
+    assert docx_pictures(path) == (2, 3)  # two photos; the trend and two rankings drawn
     # 四: cumulative figures equal `issue stats --to` and the overdue table equals `issue list --overdue`.
     total = json.loads(cli.ok("issue", "stats", "--to", "2026-11-22", "--json").stdout)["total"]
-    intro = next(p for p in paragraphs if p.startswith("截至"))
+    intro = next(p for p in paragraphs if "累计发现问题" in p)
     assert f"累计发现问题 {total['total']} 个，已整改销号 {total['closed']} 个" in intro
     assert f"整改率 {format_rate(total['fix_rate'])}" in intro and f"逾期未整改 {total['overdue']} 个" in intro
     overdue = json.loads(cli.ok("issue", "list", "--overdue", "--to", "2026-11-22", "--json").stdout)
     overdue_table = next(t for t in doc.tables if t.rows[0].cells[0].text == "问题编号")
     assert sorted(r[0] for r in table_rows(overdue_table)[1:]) == sorted(p["no"] for p in overdue)
     assert {r[0]: r[3] for r in table_rows(overdue_table)[1:]} == {p["no"]: str(p["overdue_days"]) for p in overdue}
-    assert paragraphs[-2] == "示范市创建全国文明城市工作指挥部办公室"
+    # 落款, then the 版记: 抄送 and 印发 (GB/T 9704).
+    assert paragraphs[-5:-3] == ["示范市创建全国文明城市工作指挥部办公室", "2026年11月30日"]
+    assert paragraphs[-2:] == [
+        "抄送：市创建全国文明城市工作指挥部各成员单位，各街道办事处。",
+        "示范市创城办\t2026年11月30日印发",
+    ]
 
 
 def test_fonts_page_and_east_asian_runs(notice_city, tmp_path):
@@ -110,7 +116,7 @@ def test_fonts_page_and_east_asian_runs(notice_city, tmp_path):
     assert fonts["一、总体情况"] == "黑体"
     assert fonts["创建全国文明城市工作督查通报"] == "宋体"
     assert fonts["（一）街道排名"] == "楷体"
-    body = next(p.text for p in doc.paragraphs if p.text.startswith("本周对"))
+    body = next(p.text for p in doc.paragraphs if p.text.startswith("截至11月22日"))
     assert fonts[body] == "仿宋"
     assert doc.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋"
 
@@ -129,7 +135,8 @@ def test_markdown_carries_the_same_figures(notice_city, tmp_path):
     for row in docx_streets[1:]:
         assert "| " + " | ".join(row) + " |" in text
     links = [line.split("](")[1].rstrip(")") for line in text.splitlines() if "![" in line]
-    assert len(links) == 2 and all((tmp_path / link).is_file() for link in links)
+    photos = [link for link in links if not link.split("/")[-1].startswith("图表_")]
+    assert len(photos) == 2 and len(links) == 5 and all((tmp_path / link).is_file() for link in links)
 
 
 def test_numbering_continues_and_can_be_overridden(notice_city, tmp_path):
@@ -193,3 +200,132 @@ def test_config_title_threshold_and_requirements(notice_city, tmp_path):
 def test_bad_notice_options(notice_city, args, message):
     result = notice_city("notice", *args)
     assert result.exit_code == 2 and result.stderr.startswith(message)
+
+
+# --- the notice as a 公文 (GB/T 9704) ---------------------------------------------------------
+
+TWIPS_PER_PT = 20
+
+
+def _grid(table) -> list[int]:
+    return [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+
+
+def test_notice_is_laid_out_as_a_gongwen(notice_city, tmp_path):
+    path = tmp_path / "通报.docx"
+    notice_city.ok("notice", *WEEK, "-o", path)
+    doc = Document(str(path))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert paragraphs[2] == "示范市创城办〔2026〕1号\t2026年11月30日"  # 文号 left, date right
+    # zh-CN: the document's default and the body style.
+    for properties in (
+        doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")),
+        doc.styles["Normal"].element,
+    ):
+        assert properties.find(".//" + qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
+    # Page numbers "— N —": right on odd pages, left on even ones.
+    section = doc.sections[0]
+    assert doc.settings.odd_and_even_pages_header_footer
+    for footer, align in ((section.footer, "RIGHT"), (section.even_page_footer, "LEFT")):
+        paragraph = footer.paragraphs[0]
+        assert paragraph.alignment.name == align
+        assert paragraph._p.find(qn("w:fldSimple")).get(qn("w:instr")) == "PAGE"
+        assert paragraph.text == "—  —"  # the number itself is the field's
+    # Tables: header repeated, rows never split, columns wide enough for names and numbers.
+    data_tables = [t for t in doc.tables if t.style is not None and t.style.name == "Table Grid"]
+    assert len(data_tables) >= 4
+    for table in data_tables:
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+        assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
+        assert sum(_grid(table)) <= 15.6 / 2.54 * 72 * TWIPS_PER_PT + 1
+    ranking = data_tables[0]
+    names = [row.cells[1].text for row in ranking.rows]
+    assert _grid(ranking)[1] >= max(len(n) for n in names) * 12 * TWIPS_PER_PT  # 12 pt CJK, one line
+    overdue = next(t for t in data_tables if t.rows[0].cells[0].text == "问题编号")
+    longest = max(len(row.cells[0].text) for row in overdue.rows[1:])
+    assert _grid(overdue)[0] >= longest * 0.6 * 12 * TWIPS_PER_PT  # problem numbers never wrap
+
+
+def test_notice_without_a_number_prefix_or_copy_to(notice_city, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text('notice:\n  number_prefix: ""\n  copy_to: ""\n', encoding="utf-8")
+    path = tmp_path / "通报.docx"
+    notice_city.ok("--config", config, "notice", *WEEK, "-o", path)
+    paragraphs = texts(path)
+    assert paragraphs[2] == "示范市创建全国文明城市工作指挥部办公室\t2026年11月30日"
+    assert paragraphs[-1] == "示范市创城办\t2026年11月30日印发" and not any(p.startswith("抄送") for p in paragraphs)
+    md = tmp_path / "通报.md"
+    notice_city.ok("--config", config, "notice", *WEEK, "-o", md)
+    assert "抄送" not in md.read_text(encoding="utf-8")
+
+
+def test_fixed_cases_show_before_and_after_two_photos_a_row(demo_city, tmp_path):
+    path = tmp_path / "通报.docx"
+    demo_city.ok("notice", "-o", path)
+    doc = Document(str(path))
+    photo_tables = [t for t in doc.tables if t.style is None or t.style.name != "Table Grid"]
+    assert photo_tables
+    pairs = 0
+    for table in photo_tables:
+        assert len(table.columns) == 2
+        for row in table.rows:
+            captions = [cell.paragraphs[-1].text for cell in row.cells]
+            pictures = [len(cell._tc.findall(".//" + qn("w:drawing"))) for cell in row.cells]
+            assert pictures in ([1, 1], [1, 0])  # two to a row, the last row may hold one
+            if captions[0].startswith("整改前："):
+                assert (
+                    captions[1].startswith("整改后：")
+                    and captions[0][4:].split("（")[0] == captions[1][4:].split("（")[0]
+                )
+                pairs += 1
+    assert pairs >= 1
+    md = tmp_path / "通报.md"
+    demo_city.ok("notice", "-o", md)
+    text = md.read_text(encoding="utf-8")
+    assert text.count("![整改前：") == text.count("![整改后：") == pairs
+
+
+def test_charts_follow_the_figures_and_a_missing_font_leaves_them_out(notice_city, tmp_path):
+    from datetime import date
+
+    from inspect_cli.queries import trend
+    from inspect_cli.store import Store
+
+    with Store(notice_city.db) as store:
+        rows = trend(store, date(2026, 11, 16), date(2026, 11, 22), 8, today=date(2026, 11, 30))
+    # Oldest first, from the first week with anything in it; each week's figures are those
+    # `score` and `issue stats` give for it.
+    assert rows[-1].date_from == date(2026, 11, 16) and len(rows) < 8
+    for row in rows:
+        period = ["--from", str(row.date_from), "--to", str(row.date_to)]
+        found = json.loads(notice_city.ok("issue", "stats", *period, "--json").stdout)["total"]
+        assert (row.problems, row.fix_rate) == (found["total"], found["fix_rate"])
+        inspections = json.loads(notice_city.ok("inspection", "list", *period, "--status", "finished", "--json").stdout)
+        rates = [i["rate"] for i in inspections]
+        assert row.mean_rate == (pytest.approx(sum(rates) / len(rates)) if rates else None)
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f'notice:\n  chart_font: "{tmp_path / "无此字体.ttf"}"\n', encoding="utf-8")
+    path = tmp_path / "通报.docx"
+    result = notice_city.ok("--config", config, "notice", *WEEK, "-o", path)
+    assert "无此字体.ttf" in result.stderr and "不含图表" in result.stderr
+    assert docx_pictures(path) == (2, 0)  # the photos stay; the notice is made
+
+
+def test_gongwen_faces_are_the_first_installed_else_the_windows_ones(notice_city, tmp_path, monkeypatch):
+    from inspect_cli import fonts
+
+    assert fonts.choose(fonts.TITLE, frozenset({"fzxiaobiaosong-b05s"})) == "方正小标宋简体"  # by its English name
+    assert fonts.choose(fonts.BODY, frozenset({"fangsong", "仿宋_gb2312"})) == "仿宋_GB2312"
+    assert fonts.choose(fonts.BODY, frozenset({"stfangsong"})) == "华文仿宋"
+    assert fonts.choose(fonts.TITLE, frozenset({"noto serif cjk sc"})) == "宋体"  # none: Word's own
+    monkeypatch.setattr(fonts, "installed_families", lambda: frozenset({"方正小标宋简体", "仿宋_gb2312", "kaiti"}))
+    path = tmp_path / "通报.docx"
+    notice_city.ok("notice", *WEEK, "-o", path)
+    doc = Document(str(path))
+    east_asia = {
+        p.text: p.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) for p in doc.paragraphs if p.runs and p.text
+    }
+    assert east_asia["创建全国文明城市工作督查通报"] == "方正小标宋简体"
+    assert east_asia["（一）街道排名"] == "楷体" and east_asia["一、总体情况"] == "黑体"
+    assert doc.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"

@@ -17,18 +17,10 @@ from inspect_cli.queries import NO_UNIT, UNSET, GroupBy, StatsBy
 from inspect_cli.store import Store, scores
 from inspect_cli.store.engine import Connection
 
-from .conftest import DEMO_TODAY, Cli, copy_db, demo_db
+from .conftest import DEMO_TODAY
 
 TODAY = DEMO_TODAY
 WEEK = (date(2026, 11, 16), date(2026, 11, 22))
-
-
-@pytest.fixture
-def demo_city(tmp_path_factory, monkeypatch, db_path) -> Cli:
-    """The demo's sample city (84 点位, two weeks), built once per session and copied."""
-    monkeypatch.setenv("INSPECT_CLI_TODAY", TODAY)
-    copy_db(demo_db(tmp_path_factory), db_path)
-    return Cli(db_path)
 
 
 # --- figures added up by the database follow the per-problem rules ------------------------------

@@ -40,6 +40,14 @@ def show() -> None:
         ["notice.black_threshold", settings.notice.black_threshold, "平均得分率低于此值列入黑榜"],
         ["notice.requirements", settings.notice.requirements, "五、下步要求（每行一段）"],
         ["notice.signature", settings.notice.signature or f"（{office_settings.name}）", "落款"],
+        [
+            "notice.number_prefix",
+            settings.notice.number_prefix or "（不印文号）",
+            "文号前缀，如 示范市创城办〔2026〕12号",
+        ],
+        ["notice.copy_to", settings.notice.copy_to or "（不印抄送）", "版记中的抄送单位"],
+        ["notice.printed_by", settings.notice.printed_by or f"（{office_settings.name}）", "版记中的印发机关"],
+        ["notice.chart_font", settings.notice.chart_font or "（自动查找）", "图表所用中文字体文件"],
     ]
     out.print(table(["设置项", "值", "说明"], rows))
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import say
+from inspect_cli.cli.render import say, warn
 from inspect_cli.dates import resolve_period
+
+if TYPE_CHECKING:
+    from inspect_cli.notice import Notice
 
 
 class Format(str, Enum):
@@ -35,23 +38,25 @@ def notice(
     number: Annotated[int | None, typer.Option("--number", "-n", help="期号（默认接着本数据库上一期）", min=1)] = None,
 ) -> None:
     """生成周通报（Word 或 Markdown），期号自动接续。例：inspect-cli notice --week 2026-W47 -o 第12期.docx"""
-    from inspect_cli.notice import Notice, default_file_name, issue_notice
+    from inspect_cli.notice import default_file_name, issue_notice
 
     start, end = resolve_period(week, date_from, date_to)
     if fmt is None:
         fmt = Format.md if output is not None and output.suffix.lower() == ".md" else Format.docx
 
+    settings = state.settings()
+
     def write(built: Notice) -> tuple[Path, int]:
         path = output or default_file_name(built, f".{fmt.value}")
+        drawn = _charts(built, settings.notice.chart_font)
         if fmt is Format.docx:
             from inspect_cli.notice_docx import write_docx
 
-            return path, write_docx(built, path, state.media_dir)
+            return path, write_docx(built, path, state.media_dir, drawn)
         from inspect_cli.notice_md import write_markdown
 
-        return path, write_markdown(built, path, state.media_dir)
+        return path, write_markdown(built, path, state.media_dir, drawn)
 
-    settings = state.settings()
     built, path, photos = issue_notice(state.store(), start, end, settings.office, settings.notice, write, number)
     again = "（同一时段重新生成，沿用期号）" if built.reissue else ""
     say(f"已生成{built.title}{built.number_text}{again}：{path}")
@@ -59,3 +64,15 @@ def notice(
     from inspect_cli.excel.annex import annex_path
 
     say(f"完整清单（逾期问题、反复出现问题、本期问题）：{annex_path(path)}")
+
+
+def _charts(built: Notice, configured: str) -> dict[str, bytes]:
+    """The notice's charts, or none (said once) when no Chinese font can draw them."""
+    from inspect_cli import charts
+    from inspect_cli.notice import draw_charts
+
+    font = charts.find_font(configured or None)
+    if font is None:
+        warn(charts.font_problem(configured or None) or charts.NO_FONT)
+        return {}
+    return draw_charts(built, font)

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from inspect_cli.errors import InputError
 from inspect_cli.media import photo_jpeg
 from inspect_cli.scoring import round_rate
-from inspect_cli.text import for_xml
+from inspect_cli.text import for_xml, text_width
 
 FONT = "宋体"
 HIGHLIGHT = "#FFC7CE"
@@ -45,17 +43,6 @@ class Column:
     kind: str = "text"  # text | wrap | int | number | delta | percent | date | photo
     width: float | None = None
     editable: bool = False
-
-
-def text_width(value: Any) -> int:
-    """Display width in Excel character units: a CJK character is two."""
-    if value is None:
-        return 0
-    if isinstance(value, date):
-        return 10
-    if isinstance(value, float):
-        return len(f"{value:.1f}")
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
 
 
 class Formats:

@@ -1198,6 +1198,22 @@ class Store(ReplicaMixin, ReplicaRows):
                 )
         return out
 
+    def fix_photos(self, problem_ids: list[str]) -> dict[str, tuple[Photo, date]]:
+        """For each problem with one, the first photo of its latest fix (上报整改 or 复查通过) and its date."""
+        out: dict[str, tuple[Photo, date]] = {}
+        for chunk in _chunks(problem_ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT pp.*, e.date AS event_date FROM problem_photos pp CROSS JOIN problem_events e"
+                f" WHERE e.id = pp.event_id AND e.action IN ('fixed', 'recheck_pass') AND pp.problem_id IN ({marks})"
+                " ORDER BY e.date, e.ord, pp.position DESC",
+                chunk,
+            )
+            for r in rows:  # the last row of a problem is its latest fix's first photo
+                photo = Photo(r["sha256"], r["stored_name"], r["original_path"], r["added_at"])
+                out[r["problem_id"]] = (photo, date.fromisoformat(r["event_date"]))
+        return out
+
     def count_repeat_findings(self, **filters: Any) -> int:
         """How many answers of the finished inspections that pass the filters (`_inspection_where`)
         were 重复发现 of a problem already open."""
