@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
+from inspect_cli.cli import completion
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import err, out, print_json, say, table, text
 from inspect_cli.errors import ExitCode
 from inspect_cli.scoring import format_points
 
-app = typer.Typer(help="测评标准：查看、校验。", no_args_is_help=True)
+app = typer.Typer(help="测评标准：查看、校验、打印空白测评表。", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
@@ -78,6 +79,45 @@ def show(
     ]
     title = f"{checklist.site_type}（{checklist.code}）测评标准 {checklist.edition} 版，满分 {format_points(checklist.full_score)}"
     out.print(table(["序号", "编号", "测评标准", "类别", "分值", "每处扣分", "默认责任单位", "整改时限"], rows, title))
+
+
+@app.command("print")
+def print_(
+    site_type: Annotated[str, typer.Argument(metavar="TYPE", help="点位类型名称、代码或别名")],
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            metavar="SITE",
+            help="在表头填好这个点位的名称、编号、街道（编号、名称或拼音首字母）",
+            autocompletion=completion.sites,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="输出文件：.xlsx（Excel）或 .docx（Word）；默认为当前文件夹里的 测评表_<类型>.xlsx"
+            "（有 --site 时为 测评表_<类型>_<点位编号>.xlsx）",
+        ),
+    ] = None,
+) -> None:
+    """打印空白测评表（Excel 或 Word），供现场手工填写。例：inspect-cli checklist print 农贸市场 --site NMSC-001 -o 测评表.docx"""
+    from inspect_cli.blank_form import blank_form, default_file_name, form_format, write_blank_form
+
+    if output is not None:
+        form_format(output)  # a wrong suffix is refused before anything is looked up
+    checklists = state.checklists()
+    checklists.get(site_type)  # an unknown type is reported before the database is opened
+    found = None
+    if site is not None:
+        from inspect_cli.sites import resolve_site
+
+        found = resolve_site(state.store(), site)
+    form = blank_form(checklists, site_type, found)
+    path = write_blank_form(form, output or Path(default_file_name(form)))
+    say(f"已生成{form.title}（{len(form.items)} 项）：{path}")
 
 
 def _deadline(days: int | None) -> str:
