@@ -120,3 +120,13 @@ def resolve_period(week: str | None, date_from: str | None, date_to: str | None)
         check_period(start, end)
         return start, end
     return current_week()
+
+
+def month_day(day: date) -> str:
+    """11月2日: a date in running Chinese text."""
+    return f"{day.month}月{day.day}日"
+
+
+def long_date(day: date) -> str:
+    """2026年11月2日."""
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from inspect_cli import dates
 from inspect_cli.config import NoticeSettings, OfficeSettings
+from inspect_cli.dates import long_date, month_day
 from inspect_cli.models import Photo, Problem, ProblemStatus, Result
 from inspect_cli.queries import (
     NO_UNIT,
@@ -24,6 +25,7 @@ from inspect_cli.queries import (
     TrendRow,
     count_problems,
     iter_problems,
+    overdue_basis,
     period_scores,
     period_summary,
     previous_period,
@@ -327,19 +329,6 @@ def _groups(store: Store, found: list[Problem]) -> list[ProblemGroup]:
             )
         )
     return groups
-
-
-def month_day(day: date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
-def long_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def overdue_basis(today: date) -> str:
-    """What every output's 逾期 figure counts, in the same words."""
-    return f"逾期指截至{long_date(today)}已过整改时限、仍待整改（含返工）的问题"
 
 
 def chinese_number(n: int) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_cli import fonts
+from inspect_cli.dates import long_date, month_day
 from inspect_cli.errors import InputError
 from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
 from inspect_cli.notice import (
@@ -30,8 +31,6 @@ from inspect_cli.notice import (
     case_text,
     chinese_number,
     lists_text,
-    long_date,
-    month_day,
     overdue_cells,
     photos_of,
     rank_cells,

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from inspect_cli.dates import long_date
 from inspect_cli.errors import InputError
 from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
 from inspect_cli.models import Problem
@@ -24,7 +25,6 @@ from inspect_cli.notice import (
     case_text,
     chinese_number,
     lists_text,
-    long_date,
     overdue_cells,
     photos_of,
     rank_cells,

@@ -295,6 +295,11 @@ def problem_stats(
 # --- period reports (Excel report, weekly notice) -----------------------------------------
 
 
+def overdue_basis(today: date) -> str:
+    """What every output's 逾期 figure counts (`Store`'s overdue rule), in the same words."""
+    return f"逾期指截至{dates.long_date(today)}已过整改时限、仍待整改（含返工）的问题"
+
+
 def previous_period(date_from: date, date_to: date) -> tuple[date, date]:
     """The period of the same length just before."""
     length = (date_to - date_from).days + 1
@@ -372,9 +377,12 @@ def trend(store: Store, date_from: date, date_to: date, periods: int, today: dat
     rows = []
     start, end = date_from, date_to
     for _ in range(periods):
-        rates = [s.score.rate for s in period_scores(store, start, end) if s.score.rate is not None]
+        # The rates straight from the kept scores (as `ranking` reads them), not a Site per row.
+        rates = [_score(row).rate for row in store.inspection_scores(date_from=start, date_to=end)]
+        rates = [rate for rate in rates if rate is not None]
         _, found = problem_stats(store, start, end, today=today)
-        rows.append(TrendRow(start, end, sum(rates) / len(rates) if rates else None, found.total, found.fix_rate))
+        mean = math.fsum(rates) / len(rates) if rates else None
+        rows.append(TrendRow(start, end, mean, found.total, found.fix_rate))
         start, end = previous_period(start, end)
     while rows and rows[-1].mean_rate is None and not rows[-1].problems:
         rows.pop()

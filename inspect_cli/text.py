@@ -10,6 +10,7 @@ was checked.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -115,4 +116,10 @@ def text_width(value: Any) -> int:
         return 10
     if isinstance(value, float):
         return len(f"{value:.1f}")
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+    return _str_width(str(value))
+
+
+@functools.lru_cache(maxsize=65536)
+def _str_width(text: str) -> int:
+    # Cached: a year's report measures the same item texts, names and units many thousand times.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from inspect_cli import paths
 from inspect_cli.scoring import round_rate
@@ -86,20 +87,34 @@ def test_report_sheets_headers_and_formats(city_with_problems, tmp_path):
         "逾期问题",
     ]
     problems = book["问题清单"]
-    assert [c.value for c in problems[1]] == [
-        "序号", "问题编号", "点位编码", "街道", "点位类型", "点位名称", "指标", "检查项",
-        "问题描述", "结果", "责任单位", "整改时限", "状态", "逾期天数", "照片", "照片文件",
+    # A title row (what, period, office) across the printed columns, then the header.
+    assert (
+        problems["A1"].value
+        == "问题清单 · 创城实地测评报告（2026年11月16日至2026年11月22日） · 示范市创建全国文明城市工作指挥部办公室"
+    )
+    assert "A1:L1" in {str(r) for r in problems.merged_cells.ranges}
+    assert [c.value for c in problems[2]] == [
+        "序号", "问题编号", "点位名称", "街道", "检查项", "问题描述", "结果", "责任单位",
+        "整改时限", "状态", "逾期天数", "照片", "点位编码", "点位类型", "指标", "照片文件",
     ]  # fmt: skip
-    assert problems.freeze_panes == "A2"
-    assert problems.auto_filter.ref.startswith("A1:P")
-    assert problems[1][0].font.b
+    assert problems.freeze_panes == "A3"
+    assert problems.auto_filter.ref.startswith("A2:P")
+    assert problems[2][0].font.b
     assert problems.page_setup.orientation == "landscape" and problems.page_setup.paperSize == 9
-    assert problems.print_title_rows == "$1:$1"
+    setup = problems.page_setup  # one page wide (1 is the default, left out), as many long as it takes
+    assert problems.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1) and setup.fitToHeight == 0
+    assert problems.print_title_rows == "$1:$2"
+    assert problems.print_area == "'问题清单'!$A$1:$L$5"  # the screen-only columns stay off paper
+    assert "&P" in problems.oddFooter.center.text
     assert "2026-11-16 至 2026-11-22" in problems.oddHeader.center.text
-    deadline = problems["L2"]
+    deadline = problems["I3"]
     assert isinstance(deadline.value, datetime) and deadline.number_format == "yyyy-mm-dd"
-    assert book["街道排名"]["E2"].number_format == "0.0%"
-    assert book["问题清单"].column_dimensions["H"].width >= 20
+    # Printed at 9 pt or more: 11 pt text, shrunk to fit A4 landscape (about 145 units).
+    printed = sum(problems.column_dimensions[get_column_letter(c)].width for c in range(1, 13))
+    assert 11 * 145 / printed >= 9
+    assert book["街道排名"]["E3"].number_format == "0.0%"
+    # Narrow tables print portrait, wide ones landscape.
+    assert book["点位类型"].page_setup.orientation == "portrait"
 
 
 def test_report_figures_agree_with_score_and_issue_stats(city_with_problems, tmp_path):
@@ -119,14 +134,14 @@ def test_report_figures_agree_with_score_and_issue_stats(city_with_problems, tmp
     assert figures["平均得分率"] == pytest.approx(round_rate(sum(rates) / len(rates)) / 100)
     ranking = json.loads(cli.ok("score", *PERIOD, "--by", "street", "--json").stdout)
     sheet = book["街道排名"]
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
     assert [(r[0], r[1], r[2]) for r in rows] == [(x["rank"], x["name"], x["inspections"]) for x in ranking]
-    assert [r[4] for r in rows] == [pytest.approx(round_rate(x["mean_rate"]) / 100) for x in ranking]
+    assert [r[4] for r in rows] == [round(round_rate(x["mean_rate"]) / 100, 4) for x in ranking]  # exactly
     # 西湖 was second last week and is first now; 东城 the other way round.
     assert [(r[1], r[7], r[8]) for r in rows] == [("西湖街道", 2, "↑1"), ("东城街道", 1, "↓1")]
-    units = [[c.value for c in row] for row in book["单位排名"].iter_rows(min_row=2)]
+    units = [[c.value for c in row] for row in book["单位排名"].iter_rows(min_row=3)]
     assert any(r[8] == "新上榜" for r in units)
-    per_type = {(r[0].value, r[1].value): [c.value for c in r] for r in book["点位类型"].iter_rows(min_row=2)}
+    per_type = {(r[0].value, r[1].value): [c.value for c in r] for r in book["点位类型"].iter_rows(min_row=3)}
     east_market = per_type[("东城街道", "农贸市场")]
     assert east_market[3] + east_market[4] == east_market[2] and east_market[4] == 2
     assert east_market[6] == pytest.approx(round_rate(2 / east_market[2] * 100) / 100)
@@ -137,16 +152,16 @@ def test_report_problem_rows_photos_overdue_and_formula_text(city_with_problems,
     city_with_problems.ok("export", "report", *PERIOD, "-o", path)
     book = load_workbook(path)
     sheet = book["问题清单"]
-    rows = {r[1].value: r for r in sheet.iter_rows(min_row=2)}
+    rows = {r[1].value: r for r in sheet.iter_rows(min_row=3)}
     assert len(rows) == 3
-    formula = next(r for r in rows.values() if str(r[8].value).startswith("=HYPERLINK"))
-    assert formula[8].data_type == "s"  # text, never a formula
-    assert next(r for r in rows.values() if str(r[8].value).startswith("+1"))[8].data_type == "s"
-    assert all(r[13].value >= 1 for r in rows.values())  # all overdue on 11-30
+    formula = next(r for r in rows.values() if str(r[5].value).startswith("=HYPERLINK"))
+    assert formula[5].data_type == "s"  # text, never a formula
+    assert next(r for r in rows.values() if str(r[5].value).startswith("+1"))[5].data_type == "s"
+    assert all(r[10].value >= 1 for r in rows.values())  # all overdue on 11-30
     assert all(r[0].fill.fgColor.rgb.endswith("FFC7CE") for r in rows.values())
     assert len(sheet._images) == 2  # the two NMSC-001 failures carry the photo
     assert "现场.jpg" in formula[15].value
-    overdue = [[c.value for c in r] for r in book["逾期问题"].iter_rows(min_row=2)]
+    overdue = [[c.value for c in r] for r in book["逾期问题"].iter_rows(min_row=3)]
     assert [r[0] for r in overdue] == sorted(r[0] for r in overdue)  # grouped by unit
     assert len(overdue) == 3
 
@@ -156,7 +171,7 @@ def test_empty_period_still_gives_a_valid_report(city, tmp_path):
     city.ok("export", "report", "--from", "2026-01-05", "--to", "2026-01-11", "-o", path)
     book = load_workbook(path)
     assert "包抓单位排名" not in book.sheetnames
-    assert book["问题清单"].max_row == 1 or book["问题清单"]["A2"].value is None
+    assert [book[name]["A3"].value for name in ("问题清单", "逾期问题", "点位得分")] == ["本期无"] * 3
 
 
 def test_report_bad_input(city, tmp_path):
@@ -182,22 +197,25 @@ def test_unit_sheets_layout_protection_and_validation(city_with_problems, tmp_pa
     assert book.sheetnames == ["整改清单", "填写说明", "_导出信息"]
     assert book["_导出信息"].sheet_state == "veryHidden"
     sheet = book["整改清单"]
-    assert [c.value for c in sheet[1]] == [
-        "问题编号", "点位", "地址", "检查项", "问题描述", "发现日期", "整改时限", "照片",
-        "整改情况", "整改完成日期", "整改责任人", "状态",
+    top = header_row(sheet)
+    assert [c.value for c in sheet[top]] == [
+        "问题编号", "点位", "检查项", "问题描述", "发现日期", "整改时限", "整改前照片",
+        "整改情况", "整改完成日期", "整改责任人", "状态", "整改后照片",
     ]  # fmt: skip
-    assert sheet.max_row == 3 and len(sheet._images) == 2
+    first, last = top + 1, top + 2
+    assert sheet.cell(last + 2, 1).value.startswith("签收人") and len(sheet._images) == 2
     assert sheet.protection.sheet and not sheet.protection.password
     assert sheet.protection.autoFilter is False and sheet.protection.sort is False  # both allowed
-    for row in (2, 3):
-        assert all(sheet.cell(row, col).protection.locked for col in range(1, 9))
-        assert not any(sheet.cell(row, col).protection.locked for col in range(9, 13))
+    for row in (first, last):
+        assert all(sheet.cell(row, col).protection.locked for col in range(1, 8))
+        assert not any(sheet.cell(row, col).protection.locked for col in range(8, 13))
     validations = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
-    assert validations["L2:L3"].type == "list" and validations["L2:L3"].formula1 == '"已整改,整改中,无法整改需协调"'
-    assert validations["J2:J3"].type == "date"
+    states = validations[f"K{first}:K{last}"]
+    assert states.type == "list" and states.formula1 == '"已整改,整改中,无法整改需协调"'
+    assert validations[f"I{first}:I{last}"].type == "date"
     guide = " ".join(str(c.value) for row in book["填写说明"].iter_rows() for c in row if c.value)
     assert "问题数量 2 个" in guide and "市创城办督查科" in guide and "整改时限" in guide
-    assert any(str(c.value).startswith("=HYPERLINK") and c.data_type == "s" for c in sheet["E"])
+    assert any(str(c.value).startswith("=HYPERLINK") and c.data_type == "s" for c in sheet["D"])
 
 
 def test_unit_and_status_filters(city_with_problems, tmp_path):
@@ -213,31 +231,50 @@ def test_unit_and_status_filters(city_with_problems, tmp_path):
 # --- the round trip ---------------------------------------------------------------------------
 
 
+def header_row(sheet):
+    """The row of the column titles (below the letter on top of the sheet)."""
+    return next(row for row in range(1, 31) if sheet.cell(row, 1).value == "问题编号")
+
+
+def sign_off_row(sheet):
+    return next(r for r in range(1, sheet.max_row + 1) if str(sheet.cell(r, 1).value or "").startswith("签收人"))
+
+
+def insert_rows(sheet, at, count):
+    """Rows inserted as Excel inserts them: openpyxl leaves merged cells where they were."""
+    for merged in sheet.merged_cells.ranges:
+        if merged.min_row >= at:
+            merged.shift(0, count)
+    sheet.insert_rows(at, count)
+
+
 def fill(path, answers, target=None, shuffle=False, extra_column=False, blank_rows=False):
     """Fill a returned sheet the way a unit does, and save it as their program would."""
     book = load_workbook(path)
     sheet = book["整改清单"]
-    header = [c.value for c in sheet[1]]
+    top = header_row(sheet)
+    header = [c.value for c in sheet[top]]
     col = {title: header.index(title) + 1 for title in header}
-    for row in range(2, sheet.max_row + 1):
+    rows = range(top + 1, sign_off_row(sheet) - 1)  # the table, above the blank row and the 签收 block
+    for row in rows:
         no = sheet.cell(row, 1).value
         for title, value in answers.get(no, {}).items():
             sheet.cell(row, col[title]).value = value
     if shuffle:
-        rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
-        random.Random(1).shuffle(rows)
-        rows.reverse()
-        for r, values in enumerate(rows, start=2):
-            for c, value in enumerate(values, start=1):
+        values = [[c.value for c in sheet[r]] for r in rows]
+        random.Random(1).shuffle(values)
+        values.reverse()
+        for r, row_values in zip(rows, values, strict=True):
+            for c, value in enumerate(row_values, start=1):
                 cell = sheet.cell(r, c)
                 cell.value = value
                 if isinstance(value, str) and value.startswith("="):
                     cell.data_type = "s"  # moving text around keeps it text, as Excel does
     if blank_rows:
-        sheet.insert_rows(2, 2)
+        insert_rows(sheet, top + 1, 2)
     if extra_column:
-        sheet.cell(1, len(header) + 1).value = "备注"
-        sheet.cell(3, len(header) + 1).value = "单位自己加的列"
+        sheet.cell(top, len(header) + 1).value = "备注"
+        sheet.cell(top + 2, len(header) + 1).value = "单位自己加的列"
     book.save(target or path)
     return target or path
 
@@ -335,9 +372,13 @@ def test_refusals_about_the_problem_itself(city_with_problems, tmp_path):
     done = {"整改情况": "已整改", "整改完成日期": datetime(2026, 11, 20), "状态": "已整改"}
     returned = fill(files["城市管理局"], {first: done, second: done})
     book = load_workbook(returned)
-    book["整改清单"].append(["ZG-2026-9999", None, None, None, None, None, None, None, "x", None, None, "整改中"])
+    sheet = book["整改清单"]
     market = numbers(cli, "市场监管局")[0]  # a row copied from another unit's sheet
-    book["整改清单"].append([market, None, None, None, None, None, None, None, "x", None, None, "整改中"])
+    at = sign_off_row(sheet) - 1
+    insert_rows(sheet, at, 2)
+    for row, no in enumerate(["ZG-2026-9999", market], start=at):
+        for col, value in ((1, no), (8, "x"), (11, "整改中")):
+            sheet.cell(row, col).value = value
     book.save(returned)
     code, report = imported(cli, returned, args=["--dry-run"])
     messages = {r["no"]: r["message"] for r in report[0]["rows"]}
@@ -395,7 +436,7 @@ def test_sheet_from_another_database_is_refused(city_with_problems, tmp_path):
 def test_missing_column_is_named(city_with_problems, tmp_path):
     files = export_units(city_with_problems, tmp_path / "out")
     book = load_workbook(files["城市管理局"])
-    book["整改清单"].delete_cols(11)  # 整改责任人
+    book["整改清单"].delete_cols(10)  # 整改责任人
     book.save(tmp_path / "cut.xlsx")
     result = city_with_problems("import", "rectification", str(tmp_path / "cut.xlsx"))
     assert result.exit_code == 2 and "缺少列：整改责任人" in result.stderr
@@ -452,7 +493,8 @@ def test_sheet_resaved_by_libreoffice_imports(city_with_problems, tmp_path):
         assert b"<Application>LibreOffice" in archive.read("docProps/app.xml")
     book = load_workbook(resaved)
     assert book["_导出信息"].sheet_state == "hidden"  # LibreOffice keeps it, though not very hidden
-    assert "备注" in [c.value for c in book["整改清单"][1]]  # the unit's added column survived
+    sheet = book["整改清单"]
+    assert "备注" in [c.value for c in sheet[header_row(sheet)]]  # the unit's added column survived
     first, second = numbers(cli, "城市管理局")
     code, report = imported(cli, resaved)
     assert code == 0, report
@@ -461,3 +503,39 @@ def test_sheet_resaved_by_libreoffice_imports(city_with_problems, tmp_path):
     assert problem(cli, second)["history"][-1]["note"] == "整改中：已联系广告公司更换"
     code, again = imported(cli, resaved)
     assert code == 0 and {r["outcome"] for r in again[0]["rows"]} == {"unchanged"}
+
+
+def test_report_charts_and_summary_matrix(city_with_problems, tmp_path):
+    """Native charts (editable in Excel and WPS) over the sheets' own cells, and the 汇总 matrix."""
+    import re
+    import zipfile
+
+    path = tmp_path / "r.xlsx"
+    cli = city_with_problems
+    cli.ok("export", "report", *PERIOD, "-o", path)
+    with zipfile.ZipFile(path) as archive:
+        charts = [
+            archive.read(n).decode() for n in sorted(archive.namelist()) if re.match(r"xl/charts/chart\d+\.xml", n)
+        ]
+    refs = [set(re.findall(r"<c:f>(.*?)</c:f>", chart)) for chart in charts]
+    # The trend on 汇总; one ranking chart per ranking sheet, with the 黑榜 line from its own column.
+    assert any(any(r.startswith("汇总!$B$") for r in chart) for chart in refs)
+    book = load_workbook(path)
+    for sheet in ("街道排名", "单位排名"):
+        last = 2 + sum(1 for row in book[sheet].iter_rows(min_row=3, max_col=1) if isinstance(row[0].value, int))
+        chart = next(c for c, r in zip(charts, refs, strict=True) if f"{sheet}!$E$3:$E${last}" in r)
+        assert f"{sheet}!$K$3:$K${last}" in chart and "C00000" in chart  # the 黑榜 line; 红榜 red
+        assert book[sheet]["K3"].value == 0.85  # the line's column, off paper
+        assert book[sheet].print_area.endswith(f"$J${last + 3 + 17}")  # the chart below the table is printed
+    summary = book["汇总"]
+    cells = [[c.value for c in row] for row in summary.iter_rows()]
+    header = next(i for i, row in enumerate(cells) if row[0] == "点位类型")
+    streets = [v for v in cells[header][1:] if v][:-1]
+    assert streets == ["东城街道", "西湖街道"] and cells[header][len(streets) + 1] == "合计"
+    per_type = {(r[0].value, r[1].value): r for r in book["点位类型"].iter_rows(min_row=3)}
+    for row in cells[header + 1 :]:
+        if row[0] in (None, "合计"):
+            break
+        for street, value in zip(streets, row[1:], strict=False):
+            detail = per_type.get((street, row[0]))
+            assert value == (None if detail is None else detail[5].value)  # the same 合格率 as the detail

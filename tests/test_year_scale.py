@@ -216,10 +216,10 @@ def test_the_notice_lists_the_longest_overdue_and_its_annex_lists_them_all(demo_
     assert len(shown) == 3 and min(days[n] for n in shown) >= max(d for n, d in days.items() if n not in shown)
     annex = load_workbook(tmp_path / "周通报_附件.xlsx", read_only=True)
     sheet = annex["逾期未整改问题"]
-    numbers = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    numbers = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)]  # after the title and header
     assert sorted(numbers) == sorted(p["no"] for p in overdue)
     week = json.loads(demo_city.ok("issue", "list", "--from", str(WEEK[0]), "--to", str(WEEK[1]), "--json").stdout)
-    listed_week = [row[1] for row in annex["本周问题清单"].iter_rows(min_row=2, values_only=True)]
+    listed_week = [row[1] for row in annex["本周问题清单"].iter_rows(min_row=3, values_only=True)]
     assert listed_week == [p["no"] for p in week]
 
 

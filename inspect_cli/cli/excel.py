@@ -34,7 +34,11 @@ def report(
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"输出文件应以 .xlsx 结尾：{output}")
     with progress_bar("写入问题清单") as progress:
-        result = export_report(state.store(), start, end, output, state.media_dir, progress)
+        settings = state.settings()
+        result = export_report(
+            state.store(), start, end, output, state.media_dir, progress,
+            office=settings.office.name, black_threshold=settings.notice.black_threshold,
+        )  # fmt: skip
     say(f"已导出测评报告：{result.path}")
     out.print(table(["工作表", "行数"], [[name, rows] for name, rows in result.sheets.items()]))
 
@@ -74,11 +78,13 @@ def import_rectification(
     partial: Annotated[bool, typer.Option("--partial", help="有被拒绝的行时，仍应用通过检查的行")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """导入单位交回的整改通知单：已整改的转为待复查，其余记录进度。例：inspect-cli import rectification 整改通知单_城市管理局_2026-11-22.xlsx"""
+    """导入单位交回的整改通知单：已整改的转为待复查（连同表中的整改后照片），其余记录进度。例：inspect-cli import rectification 整改通知单_城市管理局_2026-11-22.xlsx"""
     from inspect_cli.excel.returned import import_returned
 
     with progress_bar("读取交回的整改通知单") as progress:
-        outcomes = import_returned(state.store(), files, dry_run=dry_run, partial=partial, progress=progress)
+        outcomes = import_returned(
+            state.store(), files, dry_run=dry_run, partial=partial, progress=progress, media_dir=state.media_dir
+        )
     if as_json:
         print_json(
             [
@@ -89,8 +95,16 @@ def import_rectification(
                     "applied": o.applied,
                     "missing": o.missing,
                     "rows": [
-                        {"row": r.row, "no": r.problem_no, "outcome": r.outcome, "message": r.message} for r in o.rows
+                        {
+                            "row": r.row,
+                            "no": r.problem_no,
+                            "outcome": r.outcome,
+                            "message": r.message,
+                            "photos": len(r.photos),
+                        }
+                        for r in o.rows
                     ],
+                    "photos": o.photos,
                 }
                 for o in outcomes
             ]
@@ -118,6 +132,8 @@ def _render(outcome, dry_run: bool, partial: bool) -> None:  # type: ignore[no-u
     ]
     out.print(table(["行", "问题编号", "结果", "说明"], rows, title=f"{name}（{outcome.unit}）"))
     counts = f"应用 {outcome.count(APPLIED)} 行，无变化 {outcome.count(UNCHANGED)} 行，拒绝 {outcome.count(REFUSED)} 行"
+    if outcome.photos:
+        counts += f"，整改后照片 {outcome.photos} 张"
     if outcome.count(STALE):
         counts += f"，已过期未应用 {outcome.count(STALE)} 行"
     if outcome.missing:

@@ -22,20 +22,21 @@ if TYPE_CHECKING:
     from inspect_cli.notice import Notice
     from inspect_cli.store import Store
 
+# About 165 width units: A4 landscape, fit to the width, prints them at ~9.5 pt.
 COLUMNS = [
-    Column("序号", "int"),
-    Column("问题编号"),
-    Column("点位编码"),
-    Column("街道"),
-    Column("点位名称", "wrap"),
-    Column("检查项", "wrap", width=36),
-    Column("问题描述", "wrap", width=28),
-    Column("结果"),
-    Column("责任单位", "wrap"),
-    Column("发现日期", "date"),
-    Column("整改时限", "date"),
-    Column("状态"),
-    Column("逾期天数", "int"),
+    Column("序号", "int", width=5),
+    Column("问题编号", width=14),
+    Column("点位编码", width=10),
+    Column("街道", "wrap", width=10),
+    Column("点位名称", "wrap", width=16),
+    Column("检查项", "wrap", width=24),
+    Column("问题描述", "wrap", width=20),
+    Column("结果", width=10),
+    Column("责任单位", "wrap", width=13),
+    Column("发现日期", "date", width=11),
+    Column("整改时限", "date", width=11),
+    Column("状态", width=11),
+    Column("逾期天数", "int", width=6),
 ]
 
 
@@ -57,7 +58,8 @@ def write_annex(store: Store, notice: Notice, path: Path) -> dict[str, int]:
     written = {}
     for name, found in sheets.items():
         header = f"{notice.title}{notice.number_text}附件：{name}（截至 {today:%Y年%m月%d日}）"
-        written[name] = _sheet(TableSheet(workbook, formats, name, COLUMNS, header), found, today)
+        title = f"{notice.title}{notice.number_text}附件：{name}（{notice.period_text}，{notice.office}）"
+        written[name] = _sheet(TableSheet(workbook, formats, name, COLUMNS, header, title), found, today)
     close_workbook(workbook, path)
     return written
 
@@ -71,7 +73,5 @@ def _sheet(sheet: TableSheet, found: Iterable[Problem], today: date) -> int:
              p.unit or NO_UNIT, p.found_date, p.deadline, p.status_label, late or None],
             highlight=late > 0,
         )  # fmt: skip
-    if count == 0:
-        sheet.sheet.write_string(1, 0, "本期无")
     sheet.finish()
     return count

@@ -9,6 +9,7 @@ becomes a formula.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,8 +26,13 @@ HIGHLIGHT = "#FFC7CE"
 HEADER_FILL = "#D9E1F2"
 EDITABLE_FILL = "#FFF2CC"
 MAX_WIDTH = 50
+# Column widths (Excel's unit, about one Latin character) A4 portrait prints at 11 pt
+# within its margins; wider tables print landscape, which takes about 145.
+PORTRAIT_WIDTH = 100
 WIDTH_SAMPLE = 300  # rows measured for column widths; more would only cost time
 PHOTO_HEIGHT = 72  # pixels: the thumbnail row height
+LINE_HEIGHT = 14.5  # points: one line of 11 pt text
+MAX_ROW_HEIGHT = 409  # points: Excel's tallest row
 THUMBNAIL = (128, 72)
 # Excel counts its limits in UTF-16 units: a character beyond U+FFFF (an emoji, a rare
 # hanzi) takes two.
@@ -52,6 +58,10 @@ class Formats:
         self.workbook = workbook
         self._cache: dict[tuple[str, bool, bool], Any] = {}
         self.title = workbook.add_format({"bold": True, "font_size": 14, "font_name": FONT})
+        # A table's title row: across the printed columns, wrapped.
+        self.banner = workbook.add_format(
+            {"bold": True, "font_size": 14, "font_name": FONT, "text_wrap": True, "valign": "vcenter"}
+        )
         self.header = workbook.add_format(
             {
                 "bold": True,
@@ -150,7 +160,8 @@ def write_value(sheet: Any, row: int, col: int, value: Any, fmt: Any, kind: str)
     if value is None or value == "":
         sheet.write_blank(row, col, None, fmt)
     elif kind == "percent":
-        sheet.write_number(row, col, round_rate(value) / 100, fmt)
+        # 96.2 / 100 is 0.9620000000000001 in binary: rounded again, the cell holds 0.962.
+        sheet.write_number(row, col, round(round_rate(value) / 100, 4), fmt)
     elif kind == "date":
         sheet.write_datetime(row, col, value, fmt)
     elif kind in ("int", "number", "delta") and isinstance(value, (int, float)):
@@ -202,22 +213,47 @@ def sheet_name(text: str, taken: Iterable[str] = ()) -> str:
 
 
 class TableSheet:
-    """One table per sheet: bold frozen header, filter, fitted widths, A4 landscape print."""
+    """One table per sheet, set up to print: an optional title row (what, which period, which
+    office), a bold header row frozen and repeated on every printed page, a filter, fitted
+    widths, A4 fit to the page width — portrait when the printed columns fit it, landscape
+    when they do not — and page numbers. The first `printed` columns are printed (default:
+    all); columns after them hold data for the screen (file names, codes) and stay off paper.
+    """
 
-    def __init__(self, workbook: Any, formats: Formats, name: str, columns: Sequence[Column], header: str) -> None:
+    def __init__(
+        self,
+        workbook: Any,
+        formats: Formats,
+        name: str,
+        columns: Sequence[Column],
+        header: str,
+        title: str | None = None,
+        printed: int | None = None,
+    ) -> None:
         self.sheet = workbook.add_worksheet(sheet_name(name, (ws.name for ws in workbook.worksheets())))
         self.formats = formats
         self.columns = list(columns)
+        self.printed = len(self.columns) if printed is None else printed
         self.widths = [text_width(c.title) for c in self.columns]
-        self.row = 0
+        self.top = 0  # the header row
+        if title:
+            # Across the printed columns, wrapped: a title wider than the table would widen the
+            # printed page and shrink the table with it.
+            width = sum(c.width or max(text_width(c.title) + 2, 10) for c in self.columns[: self.printed])
+            lines = math.ceil(text_width(title) * 1.3 / max(width, 1))
+            self.sheet.set_row(0, 20 * lines + 4)
+            if self.printed > 1:
+                self.sheet.merge_range(0, 0, 0, self.printed - 1, for_xml(title), formats.banner)
+            else:
+                self.sheet.write_string(0, 0, for_xml(title), formats.banner)
+            self.top = 1
         for col, column in enumerate(self.columns):
-            self.sheet.write_string(0, col, column.title, formats.header)
-        self.sheet.set_row(0, 30)
-        self.row = 1
-        self.sheet.freeze_panes(1, 0)
-        self.sheet.set_landscape()
+            self.sheet.write_string(self.top, col, column.title, formats.header)
+        self.sheet.set_row(self.top, 30)
+        self.row = self.top + 1
+        self.sheet.freeze_panes(self.top + 1, 0)
         self.sheet.set_paper(9)  # A4
-        self.sheet.repeat_rows(0)
+        self.sheet.repeat_rows(0, self.top)
         self.sheet.fit_to_pages(1, 0)
         self.sheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
         self.sheet.set_header(page_header(header, f'&C&"{FONT},Bold"'))
@@ -225,14 +261,20 @@ class TableSheet:
 
     def add(self, values: Sequence[Any], highlight: bool = False, photo: bytes | None = None) -> int:
         row = self.row
+        lines = 1
         for col, (column, value) in enumerate(zip(self.columns, values, strict=True)):
             fmt = self.formats.cell(column.kind, highlight, column.editable)
             write_value(self.sheet, row, col, value, fmt, column.kind)
             if row <= WIDTH_SAMPLE:
                 self.widths[col] = max(self.widths[col], text_width(value))
+            if column.kind == "wrap" and value:
+                lines = max(lines, _lines(str(value), self._width(col)))
+        # Excel does not fit a row to wrapped text written by a program: the height is set here.
+        height = min(max(LINE_HEIGHT * lines + 3, PHOTO_HEIGHT * 0.75 + 4 if photo is not None else 0), MAX_ROW_HEIGHT)
+        if lines > 1 or photo is not None:
+            self.sheet.set_row(row, height)
         if photo is not None:
             col = next(i for i, c in enumerate(self.columns) if c.kind == "photo")
-            self.sheet.set_row(row, PHOTO_HEIGHT * 0.75 + 4)
             self.sheet.insert_image(
                 row,
                 col,
@@ -242,18 +284,43 @@ class TableSheet:
         self.row += 1
         return row
 
+    def _width(self, col: int) -> float:
+        """The column's width as `finish` will set it (it only grows with later rows)."""
+        column = self.columns[col]
+        if column.width is not None:
+            return column.width
+        if column.kind == "wrap":
+            return min(max(self.widths[col], 12) + 2, 40)
+        return min(self.widths[col] * 1.15 + 2, MAX_WIDTH)
+
+    @property
+    def rows(self) -> int:
+        return self.row - self.top - 1
+
     def finish(self) -> None:
-        last = max(self.row - 1, 1)
-        self.sheet.autofilter(0, 0, last, len(self.columns) - 1)
-        for col, column in enumerate(self.columns):
-            if column.width is not None:
-                width = column.width
-            elif column.kind == "wrap":
-                width = min(max(self.widths[col], 12) + 2, 40)
-            else:
-                # Fonts render Latin wider than Excel's width unit assumes: leave room.
-                width = min(self.widths[col] * 1.15 + 2, MAX_WIDTH)
+        if not self.rows:
+            # An empty table says so, in print and on screen.
+            self.sheet.write_string(self.row, 0, "本期无", self.formats.cell("text"))
+            self.row += 1
+        last = self.row - 1
+        self.sheet.autofilter(self.top, 0, last, len(self.columns) - 1)
+        widths = []
+        for col in range(len(self.columns)):
+            width = self._width(col)  # Latin renders wider than Excel's unit assumes: room left
             self.sheet.set_column(col, col, width)
+            widths.append(width)
+        if sum(widths[: self.printed]) > PORTRAIT_WIDTH:
+            self.sheet.set_landscape()
+        else:
+            self.sheet.set_portrait()
+        if self.printed < len(self.columns):
+            self.sheet.print_area(0, 0, last, self.printed - 1)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines `text` takes wrapped in a column `width` units wide (a CJK character is 2)."""
+    room = max(width - 1, 1)
+    return sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))
 
 
 def thumbnail(media_dir: Path, stored_name: str, cache: dict[str, bytes | None]) -> bytes | None:
