@@ -32,6 +32,7 @@ from inspect_cli.queries import (
     problem_stats,
     problems,
     ranking_with_change,
+    red_and_black,
     trend,
 )
 from inspect_cli.scoring import format_rate
@@ -200,10 +201,8 @@ def build_notice(
         rankings.append(RankTable(title, rows, has_previous))
         if by is GroupBy.partner or not rows:
             continue
-        top = [r.row.name for r in rows[:3]]
-        low = [r.row.name for r in rows[-3:] if r.row.name not in top]
-        low += [r.row.name for r in rows if r.row.mean_rate < settings.black_threshold and r.row.name not in low + top]
-        red[title], black[title] = top, low
+        on_red, on_black = red_and_black([r.row.mean_rate for r in rows], settings.black_threshold)
+        red[title], black[title] = [rows[i].row.name for i in on_red], [rows[i].row.name for i in on_black]
 
     groups = _groups(store, found)
     problem_intro = (

@@ -295,6 +295,18 @@ def problem_stats(
 # --- period reports (Excel report, weekly notice) -----------------------------------------
 
 
+def red_and_black(rates: Sequence[float], threshold: float) -> tuple[list[int], list[int]]:
+    """Positions on the 红榜 and the 黑榜 of a ranking given best first (its mean rates).
+
+    红榜: the first three. 黑榜: the last three, then anyone else below `threshold`, never one
+    on the 红榜. The notice, the report's charts and `score --bar` all mark them by this.
+    """
+    red = list(range(min(3, len(rates))))
+    black = [i for i in range(max(0, len(rates) - 3), len(rates)) if i not in red]
+    black += [i for i, rate in enumerate(rates) if rate < threshold and i not in red and i not in black]
+    return red, black
+
+
 def overdue_basis(today: date) -> str:
     """What every output's 逾期 figure counts (`Store`'s overdue rule), in the same words."""
     return f"逾期指截至{dates.long_date(today)}已过整改时限、仍待整改（含返工）的问题"

@@ -11,7 +11,8 @@ report and the 整改通知单: one command refreshes every picture.
     scripts/render.py 整改通知单/ --first-page-only --dpi 60 --out /tmp/pages
     scripts/render.py --demo
 
-Only the standard library: it runs with any Python 3.11.
+Run it with the project's Python (`.venv/bin/python scripts/render.py`): it converts with
+`inspect_cli.pdf`, the same code as `notice --pdf`.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout: the project's own modules
+
+from inspect_cli.errors import InputError  # noqa: E402
+from inspect_cli.pdf import convert, find_soffice  # noqa: E402
+
 DEFAULT_OUT = ROOT / "build" / "render"
 OFFICE_SUFFIXES = {".docx", ".xlsx", ".doc", ".xls", ".odt", ".ods"}
 SUFFIXES = OFFICE_SUFFIXES | {".pdf"}
-# LibreOffice can hang on a damaged file; no conversion of ours takes nearly this long.
-SOFFICE_TIMEOUT = 600
 MISSING = 2  # exit code: a tool or an input is missing
 # What --demo renders. Sheet names carry the date, so the pages of earlier runs are removed first.
 DEMO_PAGES = re.compile(r"(周通报|测评报告|整改通知单_).*-\d+\.png")
@@ -97,10 +101,7 @@ def _dpi(text: str) -> int:
 
 
 def _tools() -> tuple[str, str]:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    mac = Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")
-    if soffice is None and mac.exists():
-        soffice = str(mac)
+    soffice = find_soffice()
     pdftoppm = shutil.which("pdftoppm")
     missing = []
     if soffice is None:
@@ -209,32 +210,13 @@ def _to_pdf(sources: Sequence[Path], work: Path, soffice: str) -> dict[Path, Pat
         if batch is None:
             batches.append(batch := [])
         batch.append(source)
-    profile = (work / "lo-profile").as_uri()
     for number, batch in enumerate(batches, 1):
-        folder = work / f"pdf-{number}"
-        folder.mkdir()
         started = time.monotonic()
-        command = [
-            soffice,
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(folder),
-            *map(str, batch),
-        ]
         try:
-            subprocess.run(command, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise Failure(f"LibreOffice 超过 {SOFFICE_TIMEOUT} 秒仍未完成") from None
+            pdfs.update(convert(batch, work / f"pdf-{number}", soffice))
+        except InputError as exc:
+            raise Failure(str(exc)) from None
         print(f"LibreOffice：{len(batch)} 个文件转成 PDF，用时 {time.monotonic() - started:.1f} 秒", flush=True)
-        for source in batch:
-            pdf = folder / f"{source.stem}.pdf"
-            if pdf.exists():
-                pdfs[source] = pdf
     return pdfs
 
 

@@ -380,3 +380,17 @@ def docx_pictures(path: Path) -> tuple[int, int]:
     doc = Document(str(path))
     photos = sum(len(t._tbl.findall(".//" + qn("w:drawing"))) for t in doc.tables)
     return photos, len(doc.inline_shapes) - photos
+
+
+@pytest.fixture
+def soffice() -> str:
+    """LibreOffice's command. Without it the test is skipped, saying so; CI installs it and sets
+    $INSPECT_CLI_TEST_OFFICE_REQUIRED, which makes a missing LibreOffice fail instead."""
+    from inspect_cli.pdf import find_soffice
+
+    found = find_soffice()
+    if found is None:
+        if os.environ.get("INSPECT_CLI_TEST_OFFICE_REQUIRED"):
+            pytest.fail("LibreOffice (soffice) is required ($INSPECT_CLI_TEST_OFFICE_REQUIRED) and not installed")
+        pytest.skip("needs LibreOffice (soffice) for PDF output")
+    return found

@@ -329,3 +329,34 @@ def test_gongwen_faces_are_the_first_installed_else_the_windows_ones(notice_city
     assert east_asia["创建全国文明城市工作督查通报"] == "方正小标宋简体"
     assert east_asia["（一）街道排名"] == "楷体" and east_asia["一、总体情况"] == "黑体"
     assert doc.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+
+
+def _pages(pdf) -> int:
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    return data.count(b"/Type/Page") - data.count(b"/Type/Pages")
+
+
+def test_notice_and_report_as_pdf(notice_city, tmp_path, soffice):
+    """Slow (about 5 s): LibreOffice starts twice."""
+    done = notice_city.ok("notice", *WEEK, "-o", tmp_path / "通报.docx", "--pdf")
+    assert f"PDF：{tmp_path / '通报.pdf'}" in done.stdout
+    assert _pages(tmp_path / "通报.pdf") >= 3
+    done = notice_city.ok("export", "report", *WEEK, "-o", tmp_path / "报告.xlsx", "--pdf")
+    assert _pages(tmp_path / "报告.pdf") >= 8  # every sheet prints
+
+
+def test_pdf_without_libreoffice_writes_nothing(notice_city, tmp_path, monkeypatch):
+    from inspect_cli import pdf
+
+    monkeypatch.setattr(pdf, "find_soffice", lambda: None)
+    for args in (
+        ["notice", *WEEK, "-o", tmp_path / "通报.docx"],
+        ["export", "report", *WEEK, "-o", tmp_path / "r.xlsx"],
+    ):
+        result = notice_city(*args, "--pdf")
+        assert result.exit_code == 3 and "未找到 LibreOffice" in result.stderr and "apt install" in result.stderr
+    assert [p for p in tmp_path.iterdir() if p.suffix in (".docx", ".xlsx", ".pdf")] == []  # nothing written
+    assert "第1期" in notice_city.ok("notice", *WEEK, "-o", tmp_path / "n.docx").stdout  # no number taken
+    md = notice_city("notice", *WEEK, "-o", tmp_path / "n.md", "--pdf")
+    assert md.exit_code == 2 and "只用于 Word" in md.stderr

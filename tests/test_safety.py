@@ -17,7 +17,7 @@ from inspect_cli.errors import StoreError
 from inspect_cli.store import APPLICATION_ID, Store
 
 from .conftest import all_rows, sql
-from .test_excel import export_units, fill, imported, problem
+from .test_excel import export_units, fill, header_row, imported, problem
 
 
 @pytest.fixture
@@ -378,7 +378,9 @@ def test_a_damaged_or_odd_returned_sheet_is_one_line_and_no_english_warning(toda
     today.ok("record", "GJZD-001", "1", "fail", "--note", "站牌破损", "--date", "2026-11-18")
     (sheet,) = export_units(today, tmp_path / "out").values()
     book = load_workbook(sheet)
-    cell = book["整改清单"]["J2"]
+    form = book["整改清单"]
+    top = header_row(form)
+    cell = form.cell(top + 1, [c.value for c in form[top]].index("整改完成日期") + 1)
     cell.value, cell.number_format = 10000000, "yyyy-mm-dd"  # a date serial no calendar has
     odd = tmp_path / "odd.xlsx"
     book.save(odd)

@@ -26,6 +26,7 @@ def report(
     week: Annotated[str | None, typer.Option("--week", "-w", help="ISO 周，如 2026-W47（默认本周）")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="起始日期（与 --to 一起用）")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="结束日期")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="另存一份 PDF（需要已安装 LibreOffice）")] = False,
 ) -> None:
     """导出一个时段的测评报告（汇总、排名、点位类型、得分、问题清单、逾期）。例：inspect-cli export report --from 2026-11-16 --to 2026-11-22 -o 周报.xlsx"""
     from inspect_cli.excel.report import export_report
@@ -33,6 +34,10 @@ def report(
     start, end = resolve_period(week, date_from, date_to)
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"输出文件应以 .xlsx 结尾：{output}")
+    if pdf:  # asked before anything is written
+        from inspect_cli.pdf import require_soffice
+
+        soffice = require_soffice()
     with progress_bar("写入问题清单") as progress:
         settings = state.settings()
         result = export_report(
@@ -41,6 +46,10 @@ def report(
         )  # fmt: skip
     say(f"已导出测评报告：{result.path}")
     out.print(table(["工作表", "行数"], [[name, rows] for name, rows in result.sheets.items()]))
+    if pdf:
+        from inspect_cli.pdf import to_pdf
+
+        say(f"PDF：{to_pdf(result.path, soffice)}")
 
 
 @export_app.command("rectification")

@@ -11,7 +11,19 @@ from rich.text import Text
 from inspect_cli import dates
 from inspect_cli.cli.args import ProblemArg, SiteArg, SiteOption, unit_option
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import out, print_csv, print_json, print_json_rows, say, table
+from inspect_cli.cli.render import (
+    Bar,
+    Col,
+    Kind,
+    Short,
+    out,
+    print_csv,
+    print_json,
+    print_json_rows,
+    print_table,
+    say,
+    table,
+)
 from inspect_cli.dates import optional_period, parse_date
 from inspect_cli.errors import InputError
 
@@ -139,8 +151,8 @@ def list_(
         shown = None if show_all else limit or SCREEN_ROWS
         found = iter_problems(store, limit=shown, **filters)  # type: ignore[arg-type]
         printed = 0
-        while page := [_cells(p, today) for _, p in zip(range(PAGE_ROWS), found, strict=False)]:
-            out.print(table(LIST_COLUMNS, page))
+        while page := [p for _, p in zip(range(PAGE_ROWS), found, strict=False)]:
+            print_table(table(LIST_COLUMNS, [_cells(p, today) for p in page], styles=[_style(p, today) for p in page]))
             printed += len(page)
     summary = f"共 {total:,} 个问题，其中逾期 {late_count:,} 个（截至 {today}）"
     if printed < total:
@@ -151,7 +163,19 @@ def list_(
 SCREEN_ROWS = 50
 # A long listing is printed as tables of this many rows, so memory stays flat however many.
 PAGE_ROWS = 500
-LIST_COLUMNS = ["问题编号", "点位", "检查项", "问题描述", "责任单位", "发现日期", "整改时限", "状态", "逾期天数"]
+# What and where, when due and how late stay at every width; as the terminal narrows the
+# item goes first (the description says what is wrong), then the day found, then the unit.
+LIST_COLUMNS = [
+    Col("问题编号", Kind.CODE),
+    Col("点位", min=14),
+    Col("检查项", drop=4, min=24, one_line=True),
+    Col("问题描述", min=16),
+    Col("责任单位", drop=2, min=12),
+    Col("发现日期", Kind.DATE, drop=3, short="发现"),
+    Col("整改时限", Kind.DATE, short="时限"),
+    Col("状态", Kind.LABEL),
+    Col("逾期天数", Kind.NUMBER, short="逾期"),
+]
 CSV_COLUMNS = {
     "问题编号": lambda p, today: p.no,
     "点位编码": lambda p, today: p.site_code,
@@ -177,21 +201,35 @@ def _csv_row(problem: Problem, today) -> list[object]:  # type: ignore[no-untype
     return [cell(problem, today) for cell in CSV_COLUMNS.values()]
 
 
-def _cells(p: Problem, today) -> list[Text]:  # type: ignore[no-untyped-def]
+def _cells(p: Problem, today) -> list[object]:  # type: ignore[no-untyped-def]
     late = p.overdue_days(today)
-    style = "red" if late else ""
-    cells = [
+    return [
         p.no,
         f"{p.site_code} {p.site_name}",
         p.item_text,
         p.description or "",
         p.unit or NO_UNIT,
-        str(p.found_date),
-        str(p.deadline),
-        p.status_label + ("（反复出现）" if p.repeat_of else ""),
-        str(late) if late else "",
+        p.found_date,
+        p.deadline,
+        Short(p.status_label + ("（反复出现）" if p.repeat_of else ""), _short_status(p)),
+        late or "",
     ]
-    return [Text(c, style=style) for c in cells]
+
+
+def _short_status(p: Problem) -> str:
+    """The status in a word or two (返工 implies 待整改; 待复查 is accepted as input too)."""
+    if p.status is ProblemStatus.OPEN and p.rework_count:
+        word = f"返工{p.rework_count}次"
+    else:
+        word = SHORT_STATUS.get(p.status, p.status.label)
+    return f"{word} 反复" if p.repeat_of else word
+
+
+SHORT_STATUS = {ProblemStatus.FIXED: "待复查"}
+
+
+def _style(p: Problem, today) -> str | None:  # type: ignore[no-untyped-def]
+    return "red" if p.overdue_days(today) else None
 
 
 @app.command()
@@ -245,22 +283,37 @@ def show(problem: ProblemArg, as_json: JsonOption = False) -> None:
         ("反复出现", f"是，前一问题 {found.repeat_of}" if found.repeat_of else "否"),
         ("重复发现", f"{found.occurrences} 次" if found.occurrences else "无"),
     ]
-    out.print(table(["项目", "内容"], [list(f) for f in fields], show_header=False))
+    print_table(table(FIELD_COLUMNS, [list(f) for f in fields], show_header=False))
     rows = [
         [
-            str(e.date),
+            e.date,
             e.label,
-            f"{e.from_status.label if e.from_status else ''} → {e.to_status.label}"
+            f"{e.from_status.label + ' ' if e.from_status else ''}→ {e.to_status.label}"
             if e.to_status and e.to_status != e.from_status
             else "",
             e.actor or "",
             e.note or "",
-            "\n".join(str(media / p.stored_name) for p in e.photos),
             e.at,
         ]
         for e in events
     ]
-    out.print(table(["日期", "处理", "状态变化", "操作人", "说明", "照片", "记录时间"], rows, title="处理记录"))
+    print_table(table(HISTORY_COLUMNS, rows, title="处理记录"))
+    # A path is printed whole on a line of its own, so that it can be copied (a terminal
+    # narrower than the line wraps it for the eye only); in a table cell it would be folded.
+    for e in events:
+        for photo in e.photos:
+            out.print(Text(f"照片（{e.date} {e.label}）：{media / photo.stored_name}"), soft_wrap=True)
+
+
+FIELD_COLUMNS = [Col("项目", Kind.LABEL), Col("内容", min=20)]
+HISTORY_COLUMNS = [
+    Col("日期", Kind.DATE),
+    Col("处理", min=8),
+    Col("状态变化", drop=2),
+    Col("操作人", drop=1),
+    Col("说明", min=16),
+    Col("记录时间", Kind.TIME, drop=3),
+]
 
 
 def _done(change: core.Change, message: str) -> None:
@@ -402,6 +455,7 @@ def stats(
     by: Annotated[
         StatsBy | None, typer.Option("--by", help="分组：unit 责任单位 / street 街道 / category 问题类别")
     ] = None,
+    bar: Annotated[bool, typer.Option("--bar", help="整改率旁画条形图（整改率后三位标红）")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """整改统计：问题数、已销号、整改率、按期整改率、逾期、返工率、反复出现。例：inspect-cli issue stats --by unit"""
@@ -413,23 +467,26 @@ def stats(
         print_json({"groups": [_stats_json(r) for r in rows], "total": _stats_json(total), "as_of": dates.today()})
         return
     columns = [
-        by.label if by else "范围",
-        "问题数",
-        "已销号",
-        "整改率",
-        "按期整改率",
-        "逾期",
-        "长期整改",
-        "不属实",
-        "返工率",
-        "反复出现",
+        Col(by.label if by else "范围", min=14),
+        Col("问题数", Kind.NUMBER),
+        Col("已销号", Kind.NUMBER, drop=1),
+        Col("整改率", Kind.PERCENT),
+        *([Col("", Kind.BAR, drop=1)] if bar else []),
+        Col("按期整改率", Kind.PERCENT, drop=1, short="按期率"),
+        Col("逾期", Kind.NUMBER),
+        Col("长期整改", Kind.NUMBER, drop=3, short="长期"),
+        Col("不属实", Kind.NUMBER, drop=3),
+        Col("返工率", Kind.PERCENT, drop=2),
+        Col("反复出现", Kind.NUMBER, drop=2, short="反复"),
     ]
+    bars = _fix_rate_bars(rows, total) if bar else []
     body = [
         [
             r.name,
             r.total,
             r.closed,
             format_rate(r.fix_rate),
+            *bars[index : index + 1],
             format_rate(r.on_time_rate),
             r.overdue,
             r.deferred,
@@ -437,9 +494,18 @@ def stats(
             format_rate(r.rework_rate),
             r.repeats,
         ]
-        for r in [*rows, total]
+        for index, r in enumerate([*rows, total])
     ]
-    out.print(table(columns, body, title=f"整改统计（截至 {dates.today()}）"))
+    print_table(table(columns, body, title=f"整改统计（截至 {dates.today()}）"))
+
+
+def _fix_rate_bars(rows: list[ProblemStats], total: ProblemStats) -> list[Bar]:
+    """整改率 as bars, the total's last: the three lowest red and marked, none of the three
+    highest among them (as the notice's 黑榜 leaves out its 红榜)."""
+    ranked = sorted((i for i, r in enumerate(rows) if r.fix_rate is not None), key=lambda i: -(rows[i].fix_rate or 0))
+    last = set(ranked[-3:]) - set(ranked[:3])
+    bars = [Bar(r.fix_rate, "red", "后三位") if i in last else Bar(r.fix_rate, "green") for i, r in enumerate(rows)]
+    return [*bars, Bar(total.fix_rate)]
 
 
 # --- recheck SITE: walk one site's open problems ---------------------------------------

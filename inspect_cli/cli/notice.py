@@ -11,6 +11,7 @@ import typer
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import say, warn
 from inspect_cli.dates import resolve_period
+from inspect_cli.errors import InputError
 
 if TYPE_CHECKING:
     from inspect_cli.notice import Notice
@@ -36,6 +37,7 @@ def notice(
         Format | None, typer.Option("--format", "-f", help="docx（Word）或 md（Markdown）；默认按文件名")
     ] = None,
     number: Annotated[int | None, typer.Option("--number", "-n", help="期号（默认接着本数据库上一期）", min=1)] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="另存一份 PDF（需要已安装 LibreOffice）")] = False,
 ) -> None:
     """生成周通报（Word 或 Markdown），期号自动接续。例：inspect-cli notice --week 2026-W47 -o 第12期.docx"""
     from inspect_cli.notice import default_file_name, issue_notice
@@ -43,6 +45,13 @@ def notice(
     start, end = resolve_period(week, date_from, date_to)
     if fmt is None:
         fmt = Format.md if output is not None and output.suffix.lower() == ".md" else Format.docx
+    soffice = None
+    if pdf:  # asked before anything is numbered or written
+        if fmt is not Format.docx:
+            raise InputError("--pdf 只用于 Word 通报（docx）；Markdown 通报请去掉 --pdf")
+        from inspect_cli.pdf import require_soffice
+
+        soffice = require_soffice()
 
     settings = state.settings()
 
@@ -64,6 +73,10 @@ def notice(
     from inspect_cli.excel.annex import annex_path
 
     say(f"完整清单（逾期问题、反复出现问题、本期问题）：{annex_path(path)}")
+    if soffice is not None:
+        from inspect_cli.pdf import to_pdf
+
+        say(f"PDF：{to_pdf(path, soffice)}")
 
 
 def _charts(built: Notice, configured: str) -> dict[str, bytes]:

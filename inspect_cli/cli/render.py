@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.table import Table
@@ -161,13 +164,306 @@ def text(value: Any) -> Text:
     return Text(for_terminal(value))
 
 
-def table(columns: list[str], rows: list[list[Any]], title: str | None = None, **options: Any) -> Table:
+def table(
+    columns: Sequence[str | Col],
+    rows: Iterable[Sequence[Any]],
+    title: str | None = None,
+    *,
+    styles: Sequence[str | None] | None = None,
+    **options: Any,
+) -> Table:
+    """A Rich table. Given `Col`s it fits the width (`fitted_table`); given plain headings it
+    is Rich's own layout, the first column never broken."""
+    if any(isinstance(c, Col) for c in columns):
+        return fitted_table(
+            [c if isinstance(c, Col) else Col(c) for c in columns], rows, title, styles=styles, **options
+        )
     result = Table(title=text(title) if title else None, show_lines=False, **options)
     for index, column in enumerate(columns):
         # The first column names the row (a code, a street): never break it.
         result.add_column(text(column), overflow="fold", no_wrap=index == 0)
-    for row in rows:
-        result.add_row(*(safe_text(v) if isinstance(v, Text) else text(v) for v in row))
+    for index, row in enumerate(rows):
+        style = styles[index] if styles else None
+        result.add_row(*(safe_text(v) if isinstance(v, Text) else text(v) for v in row), style=style)
+    return result
+
+
+# --- tables that fit the terminal ---------------------------------------------------------------
+#
+# A command describes its columns once (`Col`: what a column holds and how much it matters) and
+# `fitted_table` decides, for the width at hand, which columns to show and how wide each is:
+# codes, numbers, dates and rates are never broken; text wraps, or is cut with … when it is
+# marked one-line; when everything does not fit, headings and dates get their short forms, then
+# the least important columns go. Piped into a file or another program (no terminal, no
+# COLUMNS), every column is kept in full: dropping one there would lose data.
+
+
+class Kind(Enum):
+    """What a column holds, which decides how it may shrink."""
+
+    CODE = "code"  # 问题编号, 点位编码, 检查编号: never broken
+    NUMBER = "number"  # counts and ranks: never broken, right-aligned
+    PERCENT = "percent"  # rates: never broken, right-aligned
+    DATE = "date"  # never broken; 11-30 in a narrow table when the year is this year
+    TIME = "time"  # a recorded moment, shown in local time; likewise shortened
+    LABEL = "label"  # a short label (状态, 结果, a field name): broken only at spaces
+    TEXT = "text"  # names and descriptions: wrapped, a code or date inside them kept whole
+    BAR = "bar"  # `Bar` cells drawn to the column's width; the heading shows the scale
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a fitted table.
+
+    `drop`: 0 for a column always shown; as the width shrinks the columns with the highest
+    number go first (the rightmost of equals first). `short`: the heading in a narrow table
+    (整改时限 → 时限). `min`: the narrowest a text column gets before another column is dropped
+    instead. `one_line`: text is cut with … instead of wrapped (the full text is a `show` away).
+    """
+
+    header: str
+    kind: Kind = Kind.TEXT
+    drop: int = 0
+    short: str | None = None
+    min: int = 10
+    one_line: bool = False
+
+
+@dataclass(frozen=True)
+class Short:
+    """A cell with a shorter form for narrow tables (已整改待复查 → 待复查)."""
+
+    full: Any
+    short: Any
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A rate (percent) drawn as a bar in a `Kind.BAR` column; `mark` (say 黑榜) follows it,
+    and `style` colours it."""
+
+    rate: float | None
+    style: str = ""
+    mark: str = ""
+
+
+# Piped without COLUMNS, text is wrapped at this width rather than never: a 2,000-character
+# description would otherwise pad every row of its table to 2,000 spaces.
+PIPED_WIDTH = 200
+# A code or date inside text is kept on one line; a longer run (a path, a URL) may fold.
+_TOKEN_CAP = 16
+_TOKEN = re.compile(r"[!-~]+")
+_FIXED = frozenset({Kind.CODE, Kind.NUMBER, Kind.PERCENT, Kind.DATE, Kind.TIME})
+_RIGHT = frozenset({Kind.NUMBER, Kind.PERCENT})
+_BAR_MIN, _BAR_WIDE = 10, 20
+_SQUEEZED = 4
+_EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")  # a cell filled 0/8 … 7/8 from the left
+
+
+def table_width() -> int | None:
+    """The width fitted tables are laid out for: the terminal's, or COLUMNS when it is set.
+
+    None when the output is piped or redirected and COLUMNS is not set: then every column is
+    shown in full (see `PIPED_WIDTH`), whatever the width of the terminal behind the pipe.
+    """
+    if out.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+        return out.width
+    return None
+
+
+def fitted_table(
+    columns: Sequence[Col],
+    rows: Iterable[Sequence[Any]],
+    title: str | None = None,
+    *,
+    styles: Sequence[str | None] | None = None,
+    width: int | None = None,
+    **options: Any,
+) -> Table:
+    """A table of `columns` laid out for `width` (default: `table_width()`); print it with
+    `print_table`. `styles`, one per row, colour whole rows."""
+    rows = [list(r) for r in rows]
+    available = table_width() if width is None else width
+    show_header = options.get("show_header", True)
+    today = _this_year()
+    shown = list(range(len(columns)))
+    cells = _formatted(columns, rows, False, today)
+    measured = _measure(columns, cells, False, show_header)
+    compact = False
+    if available is not None:
+        short_cells = _formatted(columns, rows, True, today)
+        short = _measure(columns, short_cells, True, show_header)
+        # The long forms (整改时限, 2026-11-30) only where the room left over would hold them
+        # again: otherwise the cells they take are better spent on the text.
+        if _total(measured[0], shown) * 2 - _total(short[0], shown) > available:
+            compact, cells, measured = True, short_cells, short
+    low = measured[0]
+    if available is not None and _total(low, shown) > available:
+        # Narrowest form, then the least important columns go, one at a time.
+        for index in sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: (-columns[i].drop, -i)):
+            if _total(low, shown) <= available:
+                break
+            shown.remove(index)
+    widths = _spread(columns, shown, measured, available or PIPED_WIDTH)
+    result = Table(title=text(title) if title else None, show_lines=False, width=_total(widths, shown), **options)
+    for index in shown:
+        column = columns[index]
+        header = column.short if compact and column.short else column.header
+        if column.kind is Kind.BAR:
+            header = _bar_scale(cells, index)[1]
+        one_line = column.kind in _FIXED or column.one_line
+        result.add_column(
+            text(header),
+            width=widths[index],
+            no_wrap=one_line,
+            overflow="ellipsis" if column.one_line else "fold",
+            justify="right" if column.kind in _RIGHT else "left",
+        )
+    bars = {i: (_bar_scale(cells, i)[0], _bar_mark_width(cells, i)) for i in shown if columns[i].kind is Kind.BAR}
+    for number, row in enumerate(cells):
+        drawn = [_bar(row[i], *bars[i], widths[i]) if i in bars else row[i] for i in shown]
+        result.add_row(*drawn, style=styles[number] if styles else None)
+    return result
+
+
+def print_table(rendered: Table) -> None:
+    """Print a fitted table. Never cropped: piped, it may be wider than the console."""
+    out.print(rendered, crop=False)
+
+
+def _this_year() -> int:
+    from inspect_cli import dates
+
+    return dates.today().year
+
+
+def _formatted(columns: Sequence[Col], rows: list[list[Any]], compact: bool, year: int) -> list[list[Any]]:
+    """Every cell as a `Text` (a `Bar` stays a `Bar`), dates in the form asked for."""
+    kinds = [c.kind for c in columns]
+    return [[_cell(value, kinds[i], compact, year) for i, value in enumerate(row)] for row in rows]
+
+
+def _cell(value: Any, kind: Kind, compact: bool, year: int) -> Any:
+    if isinstance(value, Short):
+        value = value.short if compact else value.full
+    if isinstance(value, (Text, Bar)):
+        return safe_text(value) if isinstance(value, Text) else value
+    if kind is Kind.DATE and isinstance(value, date):
+        return Text(value.strftime("%m-%d") if compact and value.year == year else value.isoformat())
+    if kind is Kind.TIME and value:
+        return Text(_moment(str(value), compact, year))
+    return text(value)
+
+
+def _moment(value: str, compact: bool, year: int) -> str:
+    """A stored timestamp (ISO 8601) as local date and time, to the minute when compact."""
+    from inspect_cli import dates
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dates.TZ)
+    if compact:
+        return moment.strftime("%m-%d %H:%M" if moment.year == year else "%Y-%m-%d %H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _measure(
+    columns: Sequence[Col], cells: list[list[Any]], compact: bool, show_header: bool
+) -> tuple[list[int], list[int], list[int]]:
+    """Each column's narrowest, natural and squeezed width (cells only; borders and padding
+    apart). Squeezed: what a text column gives way to when even the columns that always stay
+    do not fit, still keeping any code in it whole."""
+    low, high, floor = [], [], []
+    for index, column in enumerate(columns):
+        header = (column.short if compact and column.short else column.header) if show_header else ""
+        values = [row[index] for row in cells]
+        if column.kind is Kind.BAR:
+            scale = _bar_scale(cells, index)[1] if show_header else ""
+            extra = _bar_mark_width(cells, index)
+            low.append(max(cell_len(scale), _BAR_MIN + extra))
+            high.append(max(cell_len(scale), _BAR_WIDE + extra))
+            floor.append(low[-1])
+            continue
+        lines = [line for v in values for line in v.plain.split("\n")]
+        natural = max([cell_len(header), *(cell_len(line) for line in lines)])
+        squeezed = None
+        if column.kind in _FIXED:
+            narrowest = natural
+        elif column.kind is Kind.LABEL:
+            narrowest = max(
+                cell_len(word) for word in [*header.split(), *(w for line in lines for w in line.split()), ""]
+            )
+        else:
+            longest = max([0, *(cell_len(m) for line in lines for m in _TOKEN.findall(line))])
+            narrowest = min(natural, max(column.min, cell_len(header), min(longest, _TOKEN_CAP)))
+            squeezed = min(narrowest, max(_SQUEEZED, min(longest, _TOKEN_CAP)))
+        low.append(narrowest)
+        high.append(natural)
+        floor.append(narrowest if squeezed is None else squeezed)
+    return low, high, floor
+
+
+def _total(widths: Sequence[int], shown: Sequence[int]) -> int:
+    # A rule between columns and at both edges, a space of padding each side of every cell.
+    return sum(widths[i] for i in shown) + 3 * len(shown) + 1
+
+
+def _spread(
+    columns: Sequence[Col], shown: list[int], measured: tuple[list[int], list[int], list[int]], available: int
+) -> list[int]:
+    """Widths from the narrowest up: the room left goes in equal shares to the columns that
+    can use it, each up to its natural width."""
+    low, high, floor = measured
+    widths = list(low)
+    room = available - _total(widths, shown)
+    # Narrower than the columns that always stay: the widest text gives way, down to two
+    # characters (or its longest code), rather than every line running past the edge.
+    while room < 0:
+        widest = max((i for i in shown if widths[i] > floor[i]), key=lambda i: widths[i], default=None)
+        if widest is None:
+            break
+        widths[widest] -= 1
+        room += 1
+    while room > 0:
+        wanting = [i for i in shown if columns[i].kind not in _FIXED and widths[i] < high[i]]
+        if not wanting:
+            break
+        share = max(1, room // len(wanting))
+        for index in wanting:
+            grow = min(share, high[index] - widths[index], room)
+            widths[index] += grow
+            room -= grow
+            if not room:
+                break
+    return widths
+
+
+def _bar_scale(cells: list[list[Any]], index: int) -> tuple[int, str]:
+    """Where a bar column's scale starts: the lowest rate rounded down to ten (at most 90), so
+    the differences show; the heading says so."""
+    rates = [c.rate for row in cells if isinstance(c := row[index], Bar) and c.rate is not None]
+    start = min(90, int(min(rates) // 10 * 10)) if rates else 0
+    return start, f"{start}–100%"
+
+
+def _bar_mark_width(cells: list[list[Any]], index: int) -> int:
+    marks = [cell_len(c.mark) for row in cells if isinstance(c := row[index], Bar) and c.mark]
+    return max(marks) + 1 if marks else 0
+
+
+def _bar(cell: Any, start: int, mark_width: int, width: int) -> Text:
+    if not isinstance(cell, Bar) or cell.rate is None:
+        return Text("")
+    cells = max(1, width - mark_width)
+    share = (min(max(cell.rate, start), 100) - start) / (100 - start)
+    eighths = round(share * cells * 8)
+    drawn = "█" * (eighths // 8) + _EIGHTHS[eighths % 8]
+    result = Text(drawn.ljust(cells), style=cell.style)
+    if cell.mark:
+        result.append(" " + cell.mark, style=cell.style)
     return result
 
 

@@ -13,7 +13,7 @@ from inspect_cli import inspection as core
 from inspect_cli.checklist import Item
 from inspect_cli.cli.args import SiteArg, unit_option
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import confirm, out, say, table, warn
+from inspect_cli.cli.render import Col, Kind, confirm, out, print_table, say, table, warn
 from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError, InspectError
 from inspect_cli.media import split_photo_paths
@@ -303,17 +303,25 @@ def _summary(detail: InspectionDetail, title: str) -> None:
         ["得分率", format_rate(score.rate)],
         ["合格 / 不合格 / 严重不合格 / 不适用", f"{score.passed} / {score.failed} / {score.severe} / {score.na}"],
     ]
-    out.print(table(["项目", "结果"], rows, show_header=False))
+    print_table(table([Col("项目", Kind.LABEL), Col("结果", min=20)], rows, show_header=False))
     failures = [(item, detail.results[item.id]) for item in detail.items if item.id in detail.results]
     failures = [(item, r) for item, r in failures if r.result.failing]
     if failures:
-        out.print(
+        print_table(
             table(
-                ["检查项", "结果", "处数", "问题描述"],
+                FAILURE_COLUMNS,
                 [[f"{i.id} {i.text}", r.result.label, r.count, r.note] for i, r in failures],
                 title="发现的问题",
             )
         )
+
+
+FAILURE_COLUMNS = [
+    Col("检查项", min=16),
+    Col("结果", Kind.LABEL),
+    Col("处数", Kind.NUMBER, drop=1),
+    Col("问题描述", min=16),
+]
 
 
 def record(

@@ -9,7 +9,7 @@ import typer
 
 from inspect_cli.cli.args import SiteArg, unit_option
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import import_plan, out, print_json, say, table
+from inspect_cli.cli.render import Col, Kind, import_plan, print_json, print_table, say, table
 from inspect_cli.queries import scored_inspections
 from inspect_cli.scoring import format_rate
 from inspect_cli.sites import FIELD_LABELS, add_site, import_register, resolve_site, search_sites
@@ -101,8 +101,27 @@ def list_(
         print_json(sites)
         return
     rows = [[s.code, s.name, s.site_type, s.street, s.community, s.unit, s.partner] for s in sites]
-    out.print(table(["点位编号", "点位名称", "点位类型", "街道", "社区", "责任单位", "包抓单位"], rows))
+    print_table(table(LIST_COLUMNS, rows))
     say(f"共 {len(sites)} 个点位")
+
+
+# The code and the name stay; the register's other fields go as the terminal narrows.
+LIST_COLUMNS = [
+    Col("点位编号", Kind.CODE),
+    Col("点位名称"),
+    Col("点位类型", drop=1, min=8, short="类型"),
+    Col("街道", drop=1, min=8),
+    Col("社区", drop=3),
+    Col("责任单位", drop=2, min=14),
+    Col("包抓单位", drop=3, min=12),
+]
+HISTORY_COLUMNS = [
+    Col("检查编号", Kind.CODE),
+    Col("日期", Kind.DATE),
+    Col("检查人", drop=1, min=8),
+    Col("状态", Kind.LABEL),
+    Col("得分率", Kind.PERCENT),
+]
 
 
 @app.command()
@@ -145,7 +164,9 @@ def show(
         ("联系电话", found.phone),
         ("经纬度", f"{found.lng}, {found.lat}" if found.lng is not None else None),
     ]
-    out.print(table(["项目", "内容"], [[k, v or "—"] for k, v in fields], show_header=False))
+    print_table(
+        table([Col("项目", Kind.LABEL), Col("内容", min=20)], [[k, v or "—"] for k, v in fields], show_header=False)
+    )
     if history:
         rows = [
             [
@@ -157,6 +178,6 @@ def show(
             ]
             for s in history
         ]
-        out.print(table(["检查编号", "日期", "检查人", "状态", "得分率"], rows, title="检查记录"))
+        print_table(table(HISTORY_COLUMNS, rows, title="检查记录"))
     else:
         say("尚无检查记录")

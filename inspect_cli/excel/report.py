@@ -36,6 +36,7 @@ from inspect_cli.queries import (
     period_summary,
     previous_period,
     ranking_with_change,
+    red_and_black,
     trend,
     type_breakdown,
     with_found_photos,
@@ -391,8 +392,8 @@ def _ranking_chart(workbook: Any, table: TableSheet, name: str, rates: list[floa
     first, last = table.top + 1, table.top + len(rates)
     sheet = table.sheet.name
     chart = workbook.add_chart({"type": "column"})
-    top = {0, 1, 2}
-    bottom = {i for i in range(len(rates)) if i >= len(rates) - 3 or rates[i] < threshold} - top
+    on_red, on_black = red_and_black(rates, threshold)
+    top, bottom = set(on_red), set(on_black)
     chart.add_series(
         {
             "name": "平均得分率",
