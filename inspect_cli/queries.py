@@ -23,12 +23,20 @@ class GroupBy(str, Enum):
     partner = "partner"
     type = "type"
     site = "site"
+    community = "community"
+    grid = "grid"
 
     @property
     def label(self) -> str:
-        return {"street": "街道", "unit": "责任单位", "partner": "包抓单位", "type": "点位类型", "site": "点位"}[
-            self.value
-        ]
+        return {
+            "street": "街道",
+            "unit": "责任单位",
+            "partner": "包抓单位",
+            "type": "点位类型",
+            "site": "点位",
+            "community": "社区",
+            "grid": "网格",
+        }[self.value]
 
 
 _KEYS: dict[GroupBy, Callable[[Site], str | None]] = {
@@ -38,6 +46,10 @@ _KEYS: dict[GroupBy, Callable[[Site], str | None]] = {
     GroupBy.partner: lambda s: s.partner,
     GroupBy.type: lambda s: s.site_type,
     GroupBy.site: lambda s: f"{s.code} {s.name}",
+    # 社区 and 网格 names repeat across streets (every street has a 第3网格): named with what
+    # they belong to. Sites the register leaves without one belong to none.
+    GroupBy.community: lambda s: f"{s.street or UNSET} {s.community}" if s.community else None,
+    GroupBy.grid: lambda s: " ".join(p for p in (s.street or UNSET, s.community, s.grid) if p) if s.grid else None,
 }
 
 

@@ -19,12 +19,12 @@ TEST_TYPE = Checklist(
     "测试点", "CS", "1", (Item("a", "甲项", "环境卫生", score=6, deduct=2), Item("b", "乙项", "公益广告", score=4))
 )
 SITES = [
-    # code, street, unit, partner
-    ("S1", "甲街道", "一局", "包抓一"),
-    ("S2", "甲街道", "二局", None),
-    ("S3", "乙街道", "一局", "包抓一"),
-    ("S4", "丁街道", "二局", None),
-    ("S5", "戊街道", "二局", None),
+    # code, street, unit, partner, 社区, 网格 (the same 社区 name in two streets)
+    ("S1", "甲街道", "一局", "包抓一", "东风社区", "第1网格"),
+    ("S2", "甲街道", "二局", None, "东风社区", "第2网格"),
+    ("S3", "乙街道", "一局", "包抓一", "东风社区", "第1网格"),
+    ("S4", "丁街道", "二局", None, None, None),
+    ("S5", "戊街道", "二局", None, "湖滨社区", None),
 ]
 # site, day, answers (item: (result, count)), finished — rates worked out by hand.
 INSPECTIONS = [
@@ -41,8 +41,19 @@ INSPECTIONS = [
 
 @pytest.fixture
 def scored_store(store):
-    for code, street, unit, partner in SITES:
-        store.save_site(Site(code, f"点位{code}", "测试点", "CS", street=street, unit=unit, partner=partner), "", "")
+    for code, street, unit, partner, community, grid in SITES:
+        site = Site(
+            code,
+            f"点位{code}",
+            "测试点",
+            "CS",
+            street=street,
+            community=community,
+            grid=grid,
+            unit=unit,
+            partner=partner,
+        )
+        store.save_site(site, "", "")
     for code, day, answers, finished in INSPECTIONS:
         site = store.site_by_code(code)
         inspection = store.create_inspection(site, day, ["张三"], TEST_TYPE)
@@ -82,6 +93,20 @@ def test_ranking_by_unit_partner_type_site(scored_store):
     ]
 
 
+def test_ranking_by_community_and_grid(scored_store):
+    """Named with their street (and 社区): 东风社区 of 甲街道 is not 东风社区 of 乙街道."""
+    assert rows(scored_store, GroupBy.community) == [
+        (1, "甲街道 东风社区", 3, round(220 / 3, 4), 1, 1),
+        (2, "乙街道 东风社区", 2, 60.0, 2, 0),
+        (3, "戊街道 湖滨社区", 1, 60.0, 1, 0),  # S4 has no 社区: in no row
+    ]
+    assert rows(scored_store, GroupBy.grid) == [
+        (1, "甲街道 东风社区 第1网格", 2, 90.0, 1, 0),
+        (2, "乙街道 东风社区 第1网格", 2, 60.0, 2, 0),
+        (3, "甲街道 东风社区 第2网格", 1, 40.0, 0, 1),
+    ]
+
+
 def test_ranking_period(scored_store):
     assert rows(scored_store, GroupBy.street, D1, D1) == [
         (1, "乙街道", 1, 100.0, 0, 0),
@@ -103,6 +128,27 @@ def test_cli_score_matches_the_query_layer(city):
     assert "没有已完成的检查" in city.ok("score", "--from", "2026-01-01", "--to", "2026-01-02").stdout
     bad = city("score", "--by", "city")
     assert bad.exit_code == 2 and "Traceback" not in bad.stderr
+
+
+def test_score_compares_with_the_previous_period(city):
+    city.ok("run", "NMSC-001", "--date", "2026-11-17", input="2\n乱扔\n1\n\n" + "\n" * 40)
+    city.ok("run", "GJZD-001", "--date", "2026-11-17", input="\n" * 40)
+    city.ok("run", "NMSC-001", "--date", "2026-11-18", input="\n" * 40)
+    city.ok("run", "GJZD-001", "--date", "2026-11-18", input="2\n乱扔\n1\n\n" + "\n" * 40)
+    day = ["--from", "2026-11-18", "--to", "2026-11-18"]
+    before = {
+        r["name"]: r
+        for r in json.loads(city.ok("score", "--from", "2026-11-17", "--to", "2026-11-17", "--json").stdout)
+    }
+    now = json.loads(city.ok("score", *day, "--json").stdout)
+    assert [(r["name"], r["rank_change"]) for r in now] == [("东城街道", "↑1"), ("西湖街道", "↓1")]
+    for row in now:
+        assert row["previous_rank"] == before[row["name"]]["rank"]
+        assert row["rate_change"] == pytest.approx(row["mean_rate"] - before[row["name"]]["mean_rate"])
+    text = city.ok("score", *day).stdout
+    assert "较上期" in text and "↑1" in text and f"{now[0]['rate_change']:+.1f}" in text
+    # Without a bounded period there is nothing to compare with.
+    assert all(r["rank_change"] is None for r in json.loads(city.ok("score", "--json").stdout))
 
 
 # --- the database adds up what scoring.py defines ---------------------------------------------

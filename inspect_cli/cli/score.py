@@ -9,8 +9,8 @@ import typer
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import Bar, Col, Kind, print_json, print_table, say, table
 from inspect_cli.dates import optional_period
-from inspect_cli.queries import GroupBy, RankRow, ranking, red_and_black
-from inspect_cli.scoring import format_rate
+from inspect_cli.queries import GroupBy, RankChange, RankRow, ranking, ranking_with_change, red_and_black
+from inspect_cli.scoring import format_rate, round_rate
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +24,9 @@ def score(
     by: Annotated[
         GroupBy,
         typer.Option(
-            "--by", help="排名对象：street 街道 / unit 责任单位 / partner 包抓单位 / type 点位类型 / site 点位"
+            "--by",
+            help="排名对象：street 街道 / unit 责任单位 / partner 包抓单位 / type 点位类型 / site 点位"
+            " / community 社区 / grid 网格",
         ),
     ] = GroupBy.street,
     bar: Annotated[bool, typer.Option("--bar", help="得分率旁画条形图（黑榜标红）")] = False,
@@ -32,9 +34,14 @@ def score(
 ) -> None:
     """按平均得分率排名（只计已完成的检查）。例：inspect-cli score --from 2026-11-16 --to 2026-11-22 --by unit"""
     start, end = optional_period(week, date_from, date_to)
-    rows = ranking(state.store(), by, start, end)
+    store = state.store()
+    if start and end:  # a period has a previous one of the same length to compare with
+        changes, compared = ranking_with_change(store, by, start, end)
+    else:
+        changes, compared = [RankChange(r, None, None) for r in ranking(store, by, start, end)], False
+    rows = [c.row for c in changes]
     if as_json:
-        print_json(rows)
+        print_json([_json(c, compared) for c in changes])
         return
     period = f"{start} 至 {end}" if start and end else f"{start} 起" if start else f"截至 {end}" if end else "全部日期"
     if not rows:
@@ -46,15 +53,20 @@ def score(
         Col("检查次数", Kind.NUMBER, drop=2, short="次数"),
         Col("点位数", Kind.NUMBER, drop=2, short="点位"),
         Col("平均得分率", Kind.PERCENT, short="得分率"),
+        *([Col("较上期", Kind.CODE, drop=1), Col("得分率变化", Kind.NUMBER, drop=3, short="变化")] if compared else []),
         *([Col("", Kind.BAR, drop=1)] if bar else []),
         Col("不合格", Kind.NUMBER, drop=1),
         Col("严重不合格", Kind.NUMBER, drop=1, short="严重"),
     ]
     bars = _bars(rows, state.settings().notice.black_threshold) if bar else []
     body = [
-        [r.rank, r.name, r.inspections, r.sites, format_rate(r.mean_rate), *bars[i : i + 1], r.failed, r.severe]
-        for i, r in enumerate(rows)
-    ]
+        [
+            c.row.rank, c.row.name, c.row.inspections, c.row.sites, format_rate(c.row.mean_rate),
+            *([c.label, _points(c.rate_delta)] if compared else []),
+            *bars[i : i + 1], c.row.failed, c.row.severe,
+        ]
+        for i, c in enumerate(changes)
+    ]  # fmt: skip
     print_table(table(columns, body, title=f"{by.label}排名（{period}）"))
 
 
@@ -62,3 +74,29 @@ def _bars(rows: list[RankRow], threshold: float) -> list[Bar]:
     """得分率 as bars, the 周通报's 黑榜 (`queries.red_and_black`) red and marked."""
     _, black = red_and_black([r.mean_rate for r in rows], threshold)
     return [Bar(r.mean_rate, "red", "黑榜") if i in black else Bar(r.mean_rate, "green") for i, r in enumerate(rows)]
+
+
+def _json(change: RankChange, compared: bool) -> dict[str, object]:
+    """A ranking row, and against the previous period of the same length (None without one)."""
+    row = change.row
+    return {
+        "rank": row.rank,
+        "name": row.name,
+        "inspections": row.inspections,
+        "mean_rate": row.mean_rate,
+        "failed": row.failed,
+        "severe": row.severe,
+        "sites": row.sites,
+        "previous_rank": change.previous_rank,
+        "previous_rate": change.previous_rate,
+        "rank_change": change.label if compared else None,
+        "rate_change": change.rate_delta,
+    }
+
+
+def _points(delta: float | None) -> str:
+    """得分率 change in percentage points, as the report shows it: +0.3 / -1.2 / —."""
+    if delta is None:
+        return "—"
+    rounded = round_rate(delta)
+    return f"{rounded:+.1f}" if rounded else "0.0"

@@ -382,6 +382,8 @@ def _summary_sheet(
     if 36 + 11 * (len(streets) + 1) > PORTRAIT_WIDTH:
         sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
+    sheet.freeze_panes(1, 0)
+    sheet.repeat_rows(0)
     sheet.set_header(page_header(header))
     sheet.set_footer("&C第 &P 页，共 &N 页")
     return len(figures)
