@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_cli import fonts
+from inspect_cli.daily import DailyNotice
 from inspect_cli.dates import long_date, month_day
 from inspect_cli.errors import InputError
 from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
@@ -42,7 +43,7 @@ LATIN = "Times New Roman"
 RED = (0xC0, 0x00, 0x00)
 # A4 with GB/T 9704 margins: 156 mm of text, 225 mm high.
 TEXT_WIDTH_CM = 15.6
-BODY_PT, TABLE_PT, CAPTION_PT, PAGE_NUMBER_PT = 16, 12, 10.5, 14
+TITLE_PT, BODY_PT, TABLE_PT, CAPTION_PT, PAGE_NUMBER_PT = 26, 16, 12, 10.5, 14
 # Two photos side by side in the text width, each 7.5 cm: sharp at 400 dpi, and a notice of a
 # dozen phone photos stays small enough to send.
 PHOTO_WIDTH_CM = 7.5
@@ -77,7 +78,9 @@ def _element(tag: str, **attributes: str) -> Any:
     return element
 
 
-class _Writer:
+class Writer:
+    """A 公文-style Word document being written: the faces, page set-up and blocks a notice uses."""
+
     def __init__(self) -> None:
         import docx
         from docx.enum.text import WD_LINE_SPACING
@@ -288,7 +291,7 @@ class _Writer:
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
 
-    def record(self, notice: Notice) -> None:
+    def record(self, notice: Notice | DailyNotice) -> None:
         """版记: 抄送 and 印发 between a thick line above, a thin one between, a thick one below."""
         from docx.shared import Pt
 
@@ -357,8 +360,8 @@ def _case_photos(media_dir: Path, case: Case) -> list[tuple[Path, str]]:
 def write_docx(notice: Notice, path: Path, media_dir: Path, charts: dict[str, bytes] | None = None) -> int:
     """Write the notice with the charts given (`notice.draw_charts`); returns the number of photos embedded."""
     charts = charts or {}
-    w = _Writer()
-    w.paragraph(notice.title, font=w.title, size=26, indent=False, align="CENTER", color=RED)
+    w = Writer()
+    w.paragraph(notice.title, font=w.title, size=TITLE_PT, indent=False, align="CENTER", color=RED)
     w.paragraph(notice.number_text, indent=False, align="CENTER")
     w.two_ends(notice.doc_number or notice.office, long_date(notice.issued))
     w.rule()
@@ -430,8 +433,8 @@ def write_docx(notice: Notice, path: Path, media_dir: Path, charts: dict[str, by
     w.doc.add_paragraph()
     # The 落款 and its date stay together, and on the page of the text's last lines.
     w.paragraph(notice.signature, indent=False, align="RIGHT").paragraph_format.keep_with_next = True
-    w.paragraph(long_date(notice.issued), indent=False, align="RIGHT")
-    w.doc.add_paragraph()
+    w.paragraph(long_date(notice.issued), indent=False, align="RIGHT").paragraph_format.keep_with_next = True
+    w.doc.add_paragraph().paragraph_format.keep_with_next = True  # the 版记 on the 落款's page
     w.record(notice)
     w.save(path)
     return photos

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from inspect_cli.dates import long_date
 from inspect_cli.errors import InputError
 from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
-from inspect_cli.models import Problem
+from inspect_cli.models import Photo, Problem
 from inspect_cli.notice import (
     OVERDUE_HEADER,
     RANK_HEADER,
@@ -53,7 +53,7 @@ FIGURE_COLUMNS = {
 _FILE_UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
     """A table whose stored text is escaped and whose figures are written as they are.
 
     Escaped, "96.3%" would read "96\\.3%" to anyone who pastes the Markdown where it is not
@@ -68,7 +68,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), "| " + " | ".join("---" for _ in header) + " |", *(line(r) for r in rows), ""]
 
 
-def _link(path: str) -> str:
+def link(path: str) -> str:
     return _LINK_UNSAFE.sub(lambda m: quote(m[0]), path)
 
 
@@ -93,7 +93,7 @@ def render_markdown(
         "",
         md(notice.overview),
         "",
-        *([f"![近期趋势]({_link(charts['trend'])})", ""] if "trend" in charts else []),
+        *([f"![近期趋势]({link(charts['trend'])})", ""] if "trend" in charts else []),
         "## 二、排名情况",
         "",
     ]
@@ -104,9 +104,9 @@ def render_markdown(
             continue
         if not table.has_previous:
             out += ["上期无排名数据，本期不计排名变化。", ""]
-        out += _table(RANK_HEADER, rank_cells(table))
+        out += table_lines(RANK_HEADER, rank_cells(table))
         if table.title in charts:
-            out += [f"![{md(table.title)}得分率]({_link(charts[table.title])})", ""]
+            out += [f"![{md(table.title)}得分率]({link(charts[table.title])})", ""]
     out += [f"### （{chinese_number(len(notice.rankings) + 1)}）红榜、黑榜", ""]
     out += [f"- 红榜　{md(line)}" for line in lists_text(notice, "red")]
     out += [f"- 黑榜　{md(line)}" for line in lists_text(notice, "black")]
@@ -124,15 +124,15 @@ def render_markdown(
             for label, photo in photos_of(case):
                 if photo.stored_name in links:
                     alt = md(f"{label}：{case.problem.site_name} {case.problem.no}")
-                    out.append(f"   ![{alt}]({_link(links[photo.stored_name])})")
+                    out.append(f"   ![{alt}]({link(links[photo.stored_name])})")
         out.append("")
 
     out += ["## 四、整改情况", "", md(notice.progress_intro), ""]
     if notice.by_unit:
-        out += ["### （一）各责任单位整改情况", "", *_table(UNIT_HEADER, unit_cells(notice))]
+        out += ["### （一）各责任单位整改情况", "", *table_lines(UNIT_HEADER, unit_cells(notice))]
     out += ["### （二）逾期未整改问题", "", f"（{notice.overdue_basis}。）", ""]
     out += [md(notice.overdue_note), ""] if notice.overdue_note else []
-    out += _table(OVERDUE_HEADER, overdue_cells(notice)) if notice.overdue else ["无逾期未整改问题。", ""]
+    out += table_lines(OVERDUE_HEADER, overdue_cells(notice)) if notice.overdue else ["无逾期未整改问题。", ""]
     out += ["### （三）反复出现问题", ""]
     out += [md(notice.repeat_note), ""] if notice.repeat_note else []
     if notice.repeats:
@@ -149,31 +149,40 @@ def render_markdown(
     return "\n".join(out)
 
 
+def photos_folder(path: Path) -> Path:
+    return path.with_name(f"{path.stem}_照片")
+
+
+def copy_photo(media_dir: Path, photo: Photo, stem: str, folder: Path, links: dict[str, str]) -> None:
+    """The photo's upright, reduced JPEG copy in `folder`, named after `stem`, into `links`
+    (stored name → relative path); left out when it is missing or cannot be read."""
+    if photo.stored_name in links:
+        return
+    data = photo_jpeg(media_dir / photo.stored_name, NOTICE_PHOTO_BOX, quality=85)
+    if data is None:
+        return
+    stem = _FILE_UNSAFE.sub("_", stem).strip("._") or "照片"
+    name, number = f"{stem}.jpg", 1
+    while f"{folder.name}/{name}" in links.values():
+        number += 1
+        name = f"{stem}_{number}.jpg"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    links[photo.stored_name] = f"{folder.name}/{name}"
+
+
 def write_markdown(notice: Notice, path: Path, media_dir: Path, charts: dict[str, bytes] | None = None) -> int:
     """Write the notice and its photos folder; returns the number of typical cases with a photo.
 
     The folder holds the same upright, reduced JPEG copies the Word notice embeds; a photo
     that is missing or cannot be read as an image is left out, as it is there.
     """
-    folder = path.with_name(f"{path.stem}_照片")
+    folder = photos_folder(path)
     links: dict[str, str] = {}
     try:
         for group in notice.groups:
             for case, (label, photo) in ((c, shown) for c in group.cases for shown in photos_of(c)):
-                if photo.stored_name in links:
-                    continue
-                data = photo_jpeg(media_dir / photo.stored_name, NOTICE_PHOTO_BOX, quality=85)
-                if data is None:
-                    continue
-                stem = _FILE_UNSAFE.sub("_", case.problem.no + ("_整改后" if label == "整改后" else "")).strip("._")
-                stem = stem or "照片"
-                name, number = f"{stem}.jpg", 1
-                while f"{folder.name}/{name}" in links.values():
-                    number += 1
-                    name = f"{stem}_{number}.jpg"
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / name).write_bytes(data)
-                links[photo.stored_name] = f"{folder.name}/{name}"
+                copy_photo(media_dir, photo, case.problem.no + ("_整改后" if label == "整改后" else ""), folder, links)
         chart_links = {}
         for key, png in (charts or {}).items():
             name = "图表_趋势.png" if key == "trend" else f"图表_{_FILE_UNSAFE.sub('_', key)}排名.png"

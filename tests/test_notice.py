@@ -360,3 +360,46 @@ def test_pdf_without_libreoffice_writes_nothing(notice_city, tmp_path, monkeypat
     assert "第1期" in notice_city.ok("notice", *WEEK, "-o", tmp_path / "n.docx").stdout  # no number taken
     md = notice_city("notice", *WEEK, "-o", tmp_path / "n.md", "--pdf")
     assert md.exit_code == 2 and "只用于 Word" in md.stderr
+
+
+# --- 日反馈 -----------------------------------------------------------------------------------
+
+
+def test_daily_feedback_is_numbered_apart_and_lists_the_days_problems(notice_city, tmp_path):
+    import re
+
+    from openpyxl import load_workbook
+
+    cli = notice_city
+    assert "通报第1期" in cli.ok("notice", *WEEK, "-o", tmp_path / "周.docx").stdout
+    path = tmp_path / "日.docx"
+    assert "日反馈第1期" in cli.ok("notice", "--day", "2026-11-17", "-o", path).stdout
+    assert "日反馈第2期" in cli.ok("notice", "--day", "2026-11-18", "-o", tmp_path / "日2.docx").stdout
+    again = cli.ok("notice", "--day", "2026-11-17", "-o", tmp_path / "日.md").stdout
+    assert "日反馈第1期（同一天重新生成，沿用期号）" in again
+    assert "通报第2期" in cli.ok("notice", "--week", "2026-W46", "-o", tmp_path / "周2.docx").stdout  # its own series
+
+    day = json.loads(cli.ok("issue", "list", "--from", "2026-11-17", "--to", "2026-11-17", "--json").stdout)
+    assert len(day) == 2 and {p["unit"] for p in day} == {"城市管理局"}
+    paragraphs = texts(path)
+    assert paragraphs[0] == "创建全国文明城市工作督查日反馈" and paragraphs[1] == "第1期"
+    assert (
+        "11月17日，督查组对 1 个街道 1 个点位开展实地督查，发现问题 2 个（其中严重问题 0 个），涉及责任单位 1 家。"
+        in paragraphs
+    )
+    listed = [p for p in paragraphs if re.match(r"\d+\. ", p)]
+    assert len(listed) == 2
+    for problem in day:
+        assert any(problem["description"] in line and "整改时限" in line for line in listed)
+    doc = Document(str(path))
+    streets, units = (table_rows(t) for t in doc.tables if t.style is not None and t.style.name == "Table Grid")
+    assert streets[1][:4] == ["东城街道", "1", "2", "0"] and units[1][:4] == ["城市管理局", "1", "2", "0"]
+    assert docx_pictures(path)[0] == 2  # the 11-17 run photographed both failures
+    sheet = load_workbook(tmp_path / "日_问题清单.xlsx")["当日问题清单"]
+    assert sorted(r[1] for r in sheet.iter_rows(min_row=3, values_only=True)) == sorted(p["no"] for p in day)
+    assert "## 三、问题清单" in (tmp_path / "日.md").read_text(encoding="utf-8")
+
+    both = cli("notice", "--day", "2026-11-17", *WEEK)
+    assert both.exit_code == 2 and "--day" in both.stderr
+    bad = cli("notice", "--day", "昨天")
+    assert bad.exit_code == 2 and "Traceback" not in bad.stderr

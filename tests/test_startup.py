@@ -41,7 +41,9 @@ def test_a_command_built_later_behaves_as_one_added_at_the_start(cli):
     assert cli("site", "list").exit_code == 0
     result = cli("score", "--by", "xyz")
     assert result.exit_code == 2
-    assert result.stderr.startswith("错误：选项 --by 的值 'xyz' 无效（可选：street、unit、partner、type、site）\n")
+    assert result.stderr.startswith(
+        "错误：选项 --by 的值 'xyz' 无效（可选：street、unit、partner、type、site、community、grid）\n"
+    )
 
 
 # --- values converted without Pydantic ----------------------------------------------------

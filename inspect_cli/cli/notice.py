@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,7 +11,7 @@ import typer
 
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import say, warn
-from inspect_cli.dates import resolve_period
+from inspect_cli.dates import parse_date, resolve_period
 from inspect_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -38,11 +39,17 @@ def notice(
     ] = None,
     number: Annotated[int | None, typer.Option("--number", "-n", help="期号（默认接着本数据库上一期）", min=1)] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="另存一份 PDF（需要已安装 LibreOffice）")] = False,
+    day: Annotated[
+        str | None,
+        typer.Option("--day", "-d", help="生成这一天的日反馈（另行编号，附 Excel 问题清单），如 2026-11-28"),
+    ] = None,
 ) -> None:
     """生成周通报（Word 或 Markdown），期号自动接续。例：inspect-cli notice --week 2026-W47 -o 第12期.docx"""
     from inspect_cli.notice import default_file_name, issue_notice
 
-    start, end = resolve_period(week, date_from, date_to)
+    if day is not None and (week or date_from or date_to):
+        raise InputError("--day 与 --week/--from/--to 不能同时使用：日反馈只针对一天")
+    start, end = resolve_period(week, date_from, date_to) if day is None else (parse_date(day, "--day"),) * 2
     if fmt is None:
         fmt = Format.md if output is not None and output.suffix.lower() == ".md" else Format.docx
     soffice = None
@@ -54,6 +61,9 @@ def notice(
         soffice = require_soffice()
 
     settings = state.settings()
+    if day is not None:
+        _daily(start, output, fmt, number, soffice)
+        return
 
     def write(built: Notice) -> tuple[Path, int]:
         path = output or default_file_name(built, f".{fmt.value}")
@@ -89,3 +99,27 @@ def _charts(built: Notice, configured: str) -> dict[str, bytes]:
         warn(charts.font_problem(configured or None) or charts.NO_FONT)
         return {}
     return draw_charts(built, font)
+
+
+def _daily(day: date, output: Path | None, fmt: Format, number: int | None, soffice: str | None) -> None:
+    """`notice --day`: the 日反馈 and its Excel 问题清单."""
+    from inspect_cli import daily_out
+    from inspect_cli.daily import DailyNotice, default_file_name, issue_daily
+
+    def write(built: DailyNotice) -> tuple[Path, int]:
+        path = output or default_file_name(built, f".{fmt.value}")
+        write_file = daily_out.write_docx if fmt is Format.docx else daily_out.write_markdown
+        photos = write_file(built, path, state.media_dir)
+        daily_out.write_list(built, daily_out.list_path(path), state.media_dir)
+        return path, photos
+
+    settings = state.settings()
+    built, path, photos = issue_daily(state.store(), day, settings.office, settings.notice, write, number)
+    again = "（同一天重新生成，沿用期号）" if built.reissue else ""
+    say(f"已生成{built.title}{built.number_text}{again}：{path}")
+    say(f"{day}：问题 {len(built.problems)} 个，照片 {photos} 张")
+    say(f"问题清单（Excel）：{daily_out.list_path(path)}")
+    if soffice is not None:
+        from inspect_cli.pdf import to_pdf
+
+        say(f"PDF：{to_pdf(path, soffice)}")

@@ -1263,54 +1263,62 @@ class Store(ReplicaMixin, ReplicaRows):
         rows = self.conn.execute("SELECT problem_no, protected FROM export_rows WHERE export_id = ?", (export_id,))
         return row["kind"], row["unit"], row["created_at"], {r[0].upper(): json.loads(r[1]) for r in rows}
 
-    def claim_notice(self, date_from: date, date_to: date, number: int | None) -> tuple[int, dict | None]:
+    def claim_notice(
+        self, date_from: date, date_to: date, number: int | None, kind: str = "week"
+    ) -> tuple[int, dict | None]:
         """Give the period its number in one write transaction: (number, the period's row before).
 
         The period keeps the number it had, unless `number` asks for another; a new period
-        takes `number` or the next one. A second `notice` running at the same time waits for
-        this transaction and so sees the claim. A number used by another period is refused.
+        takes `number` or the next one of its `kind` (week: 周通报, day: 日反馈; each its own
+        series). A second `notice` running at the same time waits for this transaction and so
+        sees the claim. A number used by another period is refused.
         """
+        period = (kind, date_from.isoformat(), date_to.isoformat())
         with self.atomic() as conn:
             row = conn.execute(
-                "SELECT * FROM notices WHERE date_from = ? AND date_to = ?",
-                (date_from.isoformat(), date_to.isoformat()),
+                "SELECT * FROM notices WHERE kind = ? AND date_from = ? AND date_to = ?", period
             ).fetchone()
             before = dict(row) if row else None
             if number is None:
                 if before is not None:
                     return before["number"], before
-                number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM notices").fetchone()[0]
+                number = conn.execute(
+                    "SELECT coalesce(max(number), 0) + 1 FROM notices WHERE kind = ?", (kind,)
+                ).fetchone()[0]
             taken = conn.execute(
-                "SELECT date_from, date_to FROM notices WHERE number = ? AND NOT (date_from = ? AND date_to = ?)",
-                (number, date_from.isoformat(), date_to.isoformat()),
+                "SELECT date_from, date_to FROM notices WHERE kind = ? AND number = ?"
+                " AND NOT (date_from = ? AND date_to = ?)",
+                (kind, number, *period[1:]),
             ).fetchone()
             if taken:
-                raise StateError(f"第{number}期已用于 {taken[0]} 至 {taken[1]} 的通报，请换一个期号（--number）")
+                what = "日反馈" if kind == "day" else "通报"
+                raise StateError(f"第{number}期已用于 {taken[0]} 至 {taken[1]} 的{what}，请换一个期号（--number）")
             if before is None:
                 conn.execute(
-                    "INSERT INTO notices (id, number, date_from, date_to, file_name, issued_at)"
-                    " VALUES (?, ?, ?, ?, '', ?)",
-                    (new_id(), number, date_from.isoformat(), date_to.isoformat(), now_iso()),
+                    "INSERT INTO notices (id, number, date_from, date_to, file_name, issued_at, kind)"
+                    " VALUES (?, ?, ?, ?, '', ?, ?)",
+                    (new_id(), number, *period[1:], now_iso(), kind),
                 )
             else:
                 conn.execute("UPDATE notices SET number = ? WHERE id = ?", (number, before["id"]))
         return number, before
 
-    def release_notice(self, date_from: date, date_to: date, before: dict | None) -> None:
+    def release_notice(self, date_from: date, date_to: date, before: dict | None, kind: str = "week") -> None:
         """Undo a claim whose notice could not be written."""
         with self.atomic() as conn:
             if before is None:
                 conn.execute(
-                    "DELETE FROM notices WHERE date_from = ? AND date_to = ?",
-                    (date_from.isoformat(), date_to.isoformat()),
+                    "DELETE FROM notices WHERE kind = ? AND date_from = ? AND date_to = ?",
+                    (kind, date_from.isoformat(), date_to.isoformat()),
                 )
             else:
                 conn.execute("UPDATE notices SET number = ? WHERE id = ?", (before["number"], before["id"]))
 
-    def notice_issued(self, number: int, file_name: str) -> None:
+    def notice_issued(self, number: int, file_name: str, kind: str = "week") -> None:
         with self.atomic() as conn:
             conn.execute(
-                "UPDATE notices SET file_name = ?, issued_at = ? WHERE number = ?", (file_name, now_iso(), number)
+                "UPDATE notices SET file_name = ?, issued_at = ? WHERE kind = ? AND number = ?",
+                (file_name, now_iso(), kind, number),
             )
 
     def list_problems(self, **filters: Any) -> list[Problem]:

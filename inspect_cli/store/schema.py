@@ -476,6 +476,19 @@ MIGRATIONS.append(
     (11, "each finished inspection's score kept, forgotten by a trigger when an answer changes", _kept_scores)
 )
 
+# The 日反馈 (daily feedback) is numbered on its own: each kind of notice has its series.
+_NOTICE_KINDS = """
+    ALTER TABLE notices ADD COLUMN kind TEXT NOT NULL DEFAULT 'week';
+    DROP INDEX notices_number;
+    DROP INDEX notices_period;
+    CREATE UNIQUE INDEX notices_number ON notices (kind, number);
+    CREATE UNIQUE INDEX notices_period ON notices (kind, date_from, date_to);
+"""
+MIGRATIONS.append((12, "notices numbered per kind: the weekly notice and the 日反馈", {
+    "sqlite": _NOTICE_KINDS,
+    "postgresql": _NOTICE_KINDS,
+}))  # fmt: skip
+
 # A server database starts at this version, created from `server_tables()`; the
 # migrations before it are SQLite's history. Every migration after it is written for
 # both engines.
