@@ -31,7 +31,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "notice": _command("notice", "register", "生成周通报（Word 或 Markdown），期号自动接续。"),
     "score": _command("score", "register", "按平均得分率排名（只计已完成的检查）。"),
     "demo": _command("demo", "register", "在空数据库中建立示例城市（84 个点位、两周检查）并显示本周街道排名。"),
-    "checklist": _command("checklist", "app", "测评标准：查看、校验、打印空白测评表。"),
+    "checklist": _command("checklist", "app", "测评标准：查看、校验、比较版本、打印空白测评表。"),
     "site": _command("site", "app", "点位台账：导入、添加、查找。"),
     "inspection": _command("inspection", "app", "检查记录：列表、详情、完成、删除。"),
     "issue": _command("issue", "app", "整改问题：台账、上报整改、复查、销号、统计。"),

@@ -13,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from inspect_cli.checklist.model import Item
 
 # The fields of a frozen item, in the order the tables and the bundles use.
 ITEM_FIELDS = (
@@ -190,3 +193,79 @@ def migrate(conn) -> None:  # type: ignore[no-untyped-def]
     conn.executemany("UPDATE inspections SET edition_id = ? WHERE id = ?", links)
     for statement in statements(_RESULTS[conn.dialect.name]):
         conn.run(statement)
+
+
+# --- reading stored editions (`checklist editions`, `checklist diff CODE@EDITION`) ---------
+
+
+@dataclass(frozen=True)
+class StoredEdition:
+    """An edition kept in this database, with how the inspections use it."""
+
+    id: str
+    code: str
+    edition: str
+    # The 点位类型 as the inspections made with it name it; None when none is left.
+    site_type: str | None
+    items: int
+    full_score: float
+    inspections: int
+    first_date: str | None
+    last_date: str | None
+
+
+def stored_editions(conn, code: str | None = None) -> list[StoredEdition]:  # type: ignore[no-untyped-def]
+    """Every stored edition (of one checklist code), by code, edition label and first use."""
+    where, params = ("WHERE e.checklist_code = ?", (code,)) if code is not None else ("", ())
+    rows = conn.execute(
+        "SELECT e.id, e.checklist_code, e.checklist_edition, coalesce(n.items, 0), coalesce(n.full_score, 0),"
+        " coalesce(u.inspections, 0), u.first_date, u.last_date, u.site_type"
+        " FROM editions e"
+        " LEFT JOIN (SELECT edition_id, count(*) AS items, sum(score) AS full_score FROM edition_items"
+        " GROUP BY edition_id) n ON n.edition_id = e.id"
+        " LEFT JOIN (SELECT edition_id, count(*) AS inspections, min(date) AS first_date, max(date) AS last_date,"
+        " max(site_type) AS site_type FROM inspections WHERE edition_id IS NOT NULL GROUP BY edition_id) u"
+        f" ON u.edition_id = e.id {where}"
+        " ORDER BY e.checklist_code, e.checklist_edition, coalesce(u.first_date, '9999'), e.id",
+        params,
+    )
+    return [
+        StoredEdition(
+            id=row[0],
+            code=row[1],
+            edition=row[2],
+            site_type=row[8],
+            items=int(row[3]),
+            full_score=float(row[4]),
+            inspections=int(row[5]),
+            first_date=row[6],
+            last_date=row[7],
+        )
+        for row in rows
+    ]
+
+
+def stored_items(conn, edition: str) -> list[Item]:  # type: ignore[no-untyped-def]
+    """The items of one stored edition, in their checklist order."""
+    rows = conn.execute(
+        f"SELECT {', '.join(ITEM_FIELDS)} FROM edition_items WHERE edition_id = ? ORDER BY seq", (edition,)
+    )
+    items = []
+    for row in rows:
+        v = dict(zip(ITEM_FIELDS, row, strict=True))
+        items.append(
+            Item(
+                id=v["item_id"],
+                text=v["text"],
+                category=v["category"],
+                score=float(v["score"]),
+                deduct=None if v["deduct"] is None else float(v["deduct"]),
+                unit=v["unit"],
+                deadline_days=None if v["deadline_days"] is None else int(v["deadline_days"]),
+                indicator=v["indicator"],
+                standard=v["standard"],
+                tips=v["tips"],
+                photo_required=bool(v["photo_required"]),
+            )
+        )
+    return items
