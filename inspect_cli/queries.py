@@ -319,6 +319,23 @@ def red_and_black(rates: Sequence[float], threshold: float) -> tuple[list[int], 
     return red, black
 
 
+@dataclass(frozen=True)
+class EditionUse:
+    site_type: str
+    code: str
+    edition: str
+    edition_id: str  # two contents under one label are told apart by it
+    inspections: int
+
+
+def editions_used(store: Store, date_from: date, date_to: date) -> list[EditionUse]:
+    """Which checklist editions the period's finished inspections were scored with."""
+    from inspect_cli.store import editions
+
+    rows = editions.period_editions(store.conn, date_from.isoformat(), date_to.isoformat())
+    return [EditionUse(*row) for row in rows]
+
+
 def overdue_basis(today: date) -> str:
     """What every output's 逾期 figure counts (`Store`'s overdue rule), in the same words."""
     return f"逾期指截至{dates.long_date(today)}已过整改时限、仍待整改（含返工）的问题"

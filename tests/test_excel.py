@@ -539,3 +539,24 @@ def test_report_charts_and_summary_matrix(city_with_problems, tmp_path):
         for street, value in zip(streets, row[1:], strict=False):
             detail = per_type.get((street, row[0]))
             assert value == (None if detail is None else detail[5].value)  # the same 合格率 as the detail
+
+
+def test_report_says_which_checklist_editions_the_period_used(city_with_problems, tmp_path):
+    path = tmp_path / "r.xlsx"
+    cli = city_with_problems
+    cli.ok("export", "report", *PERIOD, "-o", path)
+    cells = [[c.value for c in row] for row in load_workbook(path)["汇总"].iter_rows()]
+    start = next(i for i, row in enumerate(cells) if row[0] == "本期使用的测评标准") + 2
+    used = []
+    for row in cells[start:]:
+        if not row[0]:
+            break
+        used.append(tuple(row[:4]))
+    listed = json.loads(cli.ok("inspection", "list", *PERIOD, "--status", "finished", "--json").stdout)
+    editions = {e["code"]: e for e in json.loads(cli.ok("checklist", "editions", "--json").stdout)}
+    by_code: dict[str, int] = {}
+    for inspection in listed:
+        code = inspection["site_code"].split("-")[0]
+        by_code[code] = by_code.get(code, 0) + 1
+    assert {code: count for _, code, _, count in used} == by_code
+    assert all(edition == editions[code]["edition"] for _, code, edition, _ in used)

@@ -26,10 +26,12 @@ from inspect_cli.excel.common import (
 )
 from inspect_cli.queries import (
     NO_UNIT,
+    EditionUse,
     GroupBy,
     PeriodSummary,
     TrendRow,
     TypeBreakdown,
+    editions_used,
     iter_problems,
     overdue_basis,
     period_scores,
@@ -136,7 +138,8 @@ def _write_report(
 
     summary = period_summary(store, date_from, date_to, today=today, scored=scored)
     result.sheets["汇总"] = _summary_sheet(
-        workbook, formats, summary, type_breakdown(store, date_from, date_to, scored),
+        workbook, formats, summary, editions_used(store, date_from, date_to),
+        type_breakdown(store, date_from, date_to, scored),
         trend(store, date_from, date_to, TREND_PERIODS, today=today), title("汇总"), header, today,
     )  # fmt: skip
 
@@ -304,6 +307,7 @@ def _summary_sheet(
     workbook: Any,
     formats: Formats,
     summary: PeriodSummary,
+    used: list[EditionUse],
     breakdown: list[TypeBreakdown],
     periods: list[TrendRow],
     title: str,
@@ -335,6 +339,24 @@ def _summary_sheet(
         write_value(sheet, index, 1, value, formats.cell(kind), kind)
     row = len(figures) + 3
     sheet.write_string(row, 0, f"（{overdue_basis(today)}。）")
+
+    # Which 测评标准 the period was scored with: an inspection keeps the edition it was made with.
+    row += 2
+    sheet.write_string(row, 0, "本期使用的测评标准", formats.title)
+    row += 1
+    for col, text in enumerate(["点位类型", "代码", "版本", "检查次数"]):
+        sheet.write_string(row, col, text, formats.header)
+    labels = [(e.code, e.edition) for e in used]
+    for use in used:
+        row += 1
+        # One label with two contents (edited in place) is told apart by its short id.
+        edition = use.edition + (f"（{use.edition_id[:8]}）" if labels.count((use.code, use.edition)) > 1 else "")
+        for col, value in enumerate([use.site_type, use.code, edition]):
+            sheet.write_string(row, col, value, formats.cell("text"))
+        write_value(sheet, row, 3, use.inspections, formats.cell("int"), "int")
+    if not used:
+        row += 1
+        sheet.write_string(row, 0, "本期无")
 
     # 点位类型 × 街道: each cell the 合格率 of the items checked there (types down the side:
     # there are more of them than streets, and the page is taller than wide).

@@ -269,3 +269,16 @@ def stored_items(conn, edition: str) -> list[Item]:  # type: ignore[no-untyped-d
             )
         )
     return items
+
+
+def period_editions(conn, date_from: str, date_to: str) -> list[tuple[str, str, str, str, int]]:  # type: ignore[no-untyped-def]
+    """The editions the period's finished inspections were made with: (点位类型, code, edition
+    label, edition id, inspections), by code and label."""
+    rows = conn.execute(
+        "SELECT max(i.site_type), i.checklist_code, i.checklist_edition, i.edition_id, count(*)"
+        " FROM inspections i WHERE i.date BETWEEN ? AND ? AND i.status = 'finished'"
+        " GROUP BY i.checklist_code, i.checklist_edition, i.edition_id"
+        " ORDER BY i.checklist_code, i.checklist_edition, i.edition_id",
+        (date_from, date_to),
+    )
+    return [(r[0], r[1], r[2], r[3] or "", int(r[4])) for r in rows]
