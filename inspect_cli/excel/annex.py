@@ -40,6 +40,9 @@ COLUMNS = [
 ]
 
 
+OVERDUE_SHEET = "逾期未整改问题"
+
+
 def annex_path(notice_path: Path) -> Path:
     return notice_path.with_name(f"{notice_path.stem}_附件.xlsx")
 
@@ -49,7 +52,7 @@ def write_annex(store: Store, notice: Notice, path: Path) -> dict[str, int]:
     today = notice.issued
     period = {"date_from": notice.date_from, "date_to": notice.date_to}
     sheets = {
-        "逾期未整改问题": iter_problems(store, date_to=notice.date_to, overdue=True, today=today),
+        OVERDUE_SHEET: iter_problems(store, date_to=notice.date_to, overdue=True, today=today),
         f"{notice.period_word}反复出现问题": iter_problems(store, repeat=True, **period),
         f"{notice.period_word}问题清单": iter_problems(store, **period),
     }
@@ -59,6 +62,8 @@ def write_annex(store: Store, notice: Notice, path: Path) -> dict[str, int]:
     for name, found in sheets.items():
         header = f"{notice.title}{notice.number_text}附件：{name}（截至 {today:%Y年%m月%d日}）"
         title = f"{notice.title}{notice.number_text}附件：{name}（{notice.period_text}，{notice.office}）"
+        if name == OVERDUE_SHEET:  # the basis, in the words every output uses
+            title += f"。{notice.overdue_basis}"
         written[name] = _sheet(TableSheet(workbook, formats, name, COLUMNS, header, title), found, today)
     close_workbook(workbook, path)
     return written
