@@ -129,7 +129,7 @@ def test_report_figures_agree_with_score_and_issue_stats(city_with_problems, tmp
     assert figures["检查点位数"] == 3
     assert figures["发现问题数"] == stats["total"] == 3
     assert figures["已销号"] == stats["closed"]
-    assert figures[f"当前逾期（截至 {TODAY}）"] == stats["overdue"] == 3
+    assert figures[f"其中当前逾期（截至 {TODAY}）"] == stats["overdue"] == 3
     rates = [r["rate"] for r in listed]
     assert figures["平均得分率"] == pytest.approx(round_rate(sum(rates) / len(rates)) / 100)
     ranking = json.loads(cli.ok("score", *PERIOD, "--by", "street", "--json").stdout)
@@ -529,7 +529,7 @@ def test_report_charts_and_summary_matrix(city_with_problems, tmp_path):
         assert book[sheet].print_area.endswith(f"$J${last + 3 + 17}")  # the chart below the table is printed
     summary = book["汇总"]
     cells = [[c.value for c in row] for row in summary.iter_rows()]
-    header = next(i for i, row in enumerate(cells) if row[0] == "点位类型")
+    header = next(i for i, row in enumerate(cells) if row[0] == "各点位类型分街道合格率") + 1
     streets = [v for v in cells[header][1:] if v][:-1]
     assert streets == ["东城街道", "西湖街道"] and cells[header][len(streets) + 1] == "合计"
     per_type = {(r[0].value, r[1].value): r for r in book["点位类型"].iter_rows(min_row=3)}

@@ -94,6 +94,7 @@ class Formats:
                 props["num_format"] = "+0.0;-0.0;0.0"
             elif kind == "int":
                 props["num_format"] = "0"
+                props["align"] = "center"  # 序号, 排名, counts: apart from the text beside them
             if highlight:
                 props["bg_color"] = HIGHLIGHT
             if editable:

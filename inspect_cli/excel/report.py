@@ -277,7 +277,7 @@ def _write_report(
             Column("状态", width=11),
         ],
         f"{header} 逾期问题（截至 {today}）",
-        title(f"逾期问题（{overdue_basis(today)}）"),
+        title(f"逾期问题（本期发现的问题中；{overdue_basis(today)}）"),
     )
     late_rows = 0
     for p in overdue:
@@ -331,7 +331,8 @@ def _summary_sheet(
         ("已销号", summary.problems.closed, "int"),
         ("整改率", summary.problems.fix_rate, "percent"),
         ("按期整改率", summary.problems.on_time_rate, "percent"),
-        (f"当前逾期（截至 {today}）", summary.problems.overdue, "int"),
+        # Of the period's problems (the notice's 四 counts every problem found up to its end).
+        (f"其中当前逾期（截至 {today}）", summary.problems.overdue, "int"),
         ("反复出现", summary.problems.repeats, "int"),
     ]
     for index, (label, value, kind) in enumerate(figures, start=2):
