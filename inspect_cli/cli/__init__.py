@@ -36,7 +36,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "inspection": _command("inspection", "app", "检查记录：列表、详情、完成、删除。"),
     "issue": _command("issue", "app", "整改问题：台账、上报整改、复查、销号、统计。"),
     "unit": _command("unit", "app", "单位名录：责任单位、包抓单位的名称、简称和联系方式。"),
-    "export": _command("excel", "export_app", "导出 Excel：测评报告、各单位整改通知单。"),
+    "export": _command("excel", "export_app", "导出 Excel：测评报告、各单位整改通知单、整改台账。"),
     "import": _command("excel", "import_app", "导入 Excel：各单位交回的整改通知单。"),
     "config": _command("config", "app", "设置：查看、生成设置文件。"),
     "device": _command("sync", "device_app", "本机设备：设备代码（编号中的字母）与登记的外业电脑。"),

@@ -16,7 +16,7 @@ from inspect_cli.dates import resolve_period
 from inspect_cli.errors import ExitCode, InputError
 from inspect_cli.models import ProblemStatus
 
-export_app = typer.Typer(help="导出 Excel：测评报告、各单位整改通知单。", no_args_is_help=True)
+export_app = typer.Typer(help="导出 Excel：测评报告、各单位整改通知单、整改台账。", no_args_is_help=True)
 import_app = typer.Typer(help="导入 Excel：各单位交回的整改通知单。", no_args_is_help=True)
 
 
@@ -78,6 +78,37 @@ def rectification(
         return
     out.print(table(["责任单位", "问题数", "文件"], [[f.unit, f.problems, str(f.path)] for f in result.files]))
     say(f"已导出 {len(result.files)} 份整改通知单，共 {sum(f.problems for f in result.files)} 个问题")
+
+
+@export_app.command("ledger")
+def ledger(
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出的 .xlsx 文件")],
+    year: Annotated[
+        str | None, typer.Option("--year", "-y", metavar="YEAR", help="年份：列出这一年发现的问题（默认今年）")
+    ] = None,
+    unit: Annotated[str | None, unit_option("--unit", "-u", help="只列这个责任单位的问题")] = None,
+    street: Annotated[str | None, typer.Option("--street", help="只列这个街道的问题（包含即可）")] = None,
+) -> None:
+    """导出整改台账：一年中每个问题从发现到销号的全过程，附整改前后照片和汇总。例：inspect-cli export ledger --year 2026 -o 整改台账.xlsx"""
+    from inspect_cli.excel.ledger import export_ledger, parse_year
+    from inspect_cli.scoring import format_rate
+
+    chosen = parse_year(year)
+    if output.suffix.lower() != ".xlsx":
+        raise InputError(f"输出文件应以 .xlsx 结尾：{output}")
+    with progress_bar("写入整改台账") as progress:
+        result = export_ledger(
+            state.store(), chosen, output, state.media_dir, progress,
+            unit=unit, street=street, office=state.settings().office.name,
+        )  # fmt: skip
+    total = result.total
+    say(f"已导出 {result.year} 年整改台账：{result.path}")
+    out.print(
+        table(
+            ["问题数", "已销号", "整改率", "按期整改率", "逾期"],
+            [[total.total, total.closed, format_rate(total.fix_rate), format_rate(total.on_time_rate), total.overdue]],
+        )
+    )
 
 
 @import_app.command("rectification")
