@@ -1385,8 +1385,11 @@ class Store(ReplicaMixin, ReplicaRows):
         found_to: date | None = None,
         inspection_id: str | None = None,
         overdue_on: date | None = None,
+        settled_before: date | None = None,
     ) -> _Where:
-        """The filters of a problem listing, over `problems p JOIN sites s`."""
+        """The filters of a problem listing, over `problems p JOIN sites s`. `settled_before`
+        leaves out problems found, and closed or found untrue, before that day (a month's
+        assessment has nothing to count for them)."""
         where = _Where(self.dialect.like)
         where.add("p.merged_into IS NULL")  # a problem found twice and merged counts once
         if statuses:
@@ -1412,6 +1415,12 @@ class Store(ReplicaMixin, ReplicaRows):
             where.add("p.found_date <= :to", to=found_to.isoformat())
         if inspection_id:
             where.add("p.inspection_id = :inspection", inspection=inspection_id)
+        if settled_before:
+            where.add(
+                "NOT (p.found_date < :settled AND (p.status = 'dismissed'"
+                " OR (p.status = 'closed' AND p.closed_date < :settled)))",
+                settled=settled_before.isoformat(),
+            )
         if overdue_on:
             where.add(_OVERDUE.format(day="overdue_on"), overdue_on=overdue_on.isoformat())
         return where
