@@ -194,7 +194,9 @@ def test_help_names_values_not_types(cli):
     assert re.search(r"\n +--json +输出 JSON", cli("site", "list", "--help", db=False).stdout)
     assert re.search(r"--name TEXT +点位名称  \[必填\]", cli("site", "add", "--help", db=False).stdout)
     score = cli("score", "--help", db=False).stdout
-    assert re.search(r"--by street\|unit\|partner\|type\|site\|community\|grid +排名对象.*\[默认：street\]", score, re.S)
+    assert re.search(
+        r"--by street\|unit\|partner\|type\|site\|community\|grid +排名对象.*\[默认：street\]", score, re.S
+    )
     root = cli("--help", db=False).stdout
     assert re.search(r"--install-completion \[SHELL\] +安装命令补全", root)
     assert re.search(r"--show-completion \[SHELL\] +显示命令补全脚本", root)
