@@ -39,6 +39,8 @@ from inspect_cli.scoring import format_rate
 from inspect_cli.store import Store
 
 if TYPE_CHECKING:
+    from inspect_cli.assess import Assessment
+    from inspect_cli.assess_rules import AssessRules
     from inspect_cli.charts import FontChoice
 
 CHINESE_NUMBERS = "一二三四五六七八九十"
@@ -111,6 +113,8 @@ class Notice:
     requirements: list[str] = field(default_factory=list)
     # The last TREND_PERIODS periods of the same length, oldest first (the trend chart).
     trend: list[TrendRow] = field(default_factory=list)
+    # 单位考核 of the month the period ends in (`notice --assess`), or None.
+    assessment: Assessment | None = None
     # The lists above are the first LISTED; these are how many there are (the annex has all).
     overdue_total: int = 0
     repeat_total: int = 0
@@ -157,7 +161,9 @@ def build_notice(
     settings: NoticeSettings,
     number: int,
     reissue: bool = False,
+    assess_rules: AssessRules | None = None,
 ) -> Notice:
+    """The notice's content; with `assess_rules`, the 单位考核 of the month the period ends in."""
     today = dates.today()
     week = (date_to - date_from).days == 6 and date_from.weekday() == 0
     word = "本周" if week else "本期"
@@ -257,7 +263,16 @@ def build_notice(
         copy_to=settings.copy_to,
         printed_by=settings.printed_by or office.name,
         trend=trend(store, date_from, date_to, TREND_PERIODS, today=today),
+        assessment=_assessment(store, date_to, assess_rules, today),
     )
+
+
+def _assessment(store: Store, day: date, rules: AssessRules | None, today: date) -> Assessment | None:
+    if rules is None:
+        return None
+    from inspect_cli.assess import AssessBy, assess
+
+    return assess(store, f"{min(day, today):%Y-%m}", AssessBy.unit, rules, today=today)
 
 
 def issue_notice(
@@ -268,6 +283,7 @@ def issue_notice(
     settings: NoticeSettings,
     write: Callable[[Notice], tuple[Path, int]],
     number: int | None = None,
+    assess_rules: AssessRules | None = None,
 ) -> tuple[Notice, Path, int]:
     """Number, build and write a notice: (notice, file, photos embedded).
 
@@ -285,6 +301,7 @@ def issue_notice(
                 settings,
                 claimed,
                 reissue=_issued_before(before, claimed),
+                assess_rules=assess_rules,
             )
             path, photos = write(built)
             from inspect_cli.excel.annex import annex_path, write_annex
@@ -405,6 +422,28 @@ def draw_charts(notice: Notice, font: FontChoice) -> dict[str, bytes]:
             title = f"{notice.period_word}{table.title}平均得分率"
             drawn[table.title] = charts.ranking_chart(title, rows, notice.black_threshold, font=font)
     return drawn
+
+
+ASSESS_HEADER = ["排名", "责任单位", "问题数", "扣分", "加分", "得分"]
+
+
+def assessment_intro(assessment: Assessment) -> str:
+    return (
+        f"{assessment.period_text}，各责任单位按考核规则计分（基础分 {assessment.rules.base:g} 分，"
+        f"扣分、加分逐条对应问题），排名如下。{assessment.exposure_basis}。"
+    )
+
+
+def assessment_cells(assessment: Assessment) -> list[list[str]]:
+    return [
+        [str(g.rank), g.name, str(g.problems), f"{g.deduction:g}", f"{g.bonus:g}", f"{g.score:g}"]
+        for g in assessment.groups
+    ]
+
+
+def requirements_heading(notice: Notice) -> str:
+    """下步要求 is the last section: 五, or 六 after a 单位考核."""
+    return f"{'六' if notice.assessment else '五'}、下步要求"
 
 
 def lists_text(notice: Notice, kind: str) -> list[str]:

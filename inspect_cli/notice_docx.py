@@ -24,17 +24,21 @@ from inspect_cli.dates import long_date, month_day
 from inspect_cli.errors import InputError
 from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
 from inspect_cli.notice import (
+    ASSESS_HEADER,
     OVERDUE_HEADER,
     RANK_HEADER,
     UNIT_HEADER,
     Case,
     Notice,
+    assessment_cells,
+    assessment_intro,
     case_text,
     chinese_number,
     lists_text,
     overdue_cells,
     photos_of,
     rank_cells,
+    requirements_heading,
     unit_cells,
 )
 from inspect_cli.text import for_xml, text_width
@@ -426,7 +430,11 @@ def write_docx(notice: Notice, path: Path, media_dir: Path, charts: dict[str, by
     else:
         w.paragraph("无反复出现的问题。")
 
-    w.heading("五、下步要求")
+    if notice.assessment is not None:
+        w.heading("五、单位考核")
+        w.paragraph(assessment_intro(notice.assessment))
+        w.table(ASSESS_HEADER, assessment_cells(notice.assessment), wrap=["责任单位"])
+    w.heading(requirements_heading(notice))
     for index, line in enumerate(notice.requirements, start=1):
         w.paragraph(f"{index}. {line}")
 

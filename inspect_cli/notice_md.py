@@ -18,16 +18,20 @@ from inspect_cli.errors import InputError
 from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
 from inspect_cli.models import Photo, Problem
 from inspect_cli.notice import (
+    ASSESS_HEADER,
     OVERDUE_HEADER,
     RANK_HEADER,
     UNIT_HEADER,
     Notice,
+    assessment_cells,
+    assessment_intro,
     case_text,
     chinese_number,
     lists_text,
     overdue_cells,
     photos_of,
     rank_cells,
+    requirements_heading,
     unit_cells,
 )
 from inspect_cli.text import for_markdown as md
@@ -47,6 +51,9 @@ FIGURE_COLUMNS = {
     "按期整改率",
     "逾期",
     "逾期天数",
+    "扣分",
+    "加分",
+    "得分",
 }
 # Characters a photo's file name in the photos folder must not hold (problem numbers are ours,
 # but merged data is not).
@@ -139,7 +146,10 @@ def render_markdown(
         out += [_repeat_line(p) for p in notice.repeats]
     else:
         out.append("无反复出现的问题。")
-    out += ["", "## 五、下步要求", ""]
+    if notice.assessment is not None:
+        out += ["", "## 五、单位考核", "", md(assessment_intro(notice.assessment)), ""]
+        out += table_lines(ASSESS_HEADER, assessment_cells(notice.assessment))
+    out += ["", f"## {requirements_heading(notice)}", ""]
     out += [f"{index}. {md(line)}" for index, line in enumerate(notice.requirements, start=1)]
     out += ["", f"{md(notice.signature)}　{long_date(notice.issued)}", ""]
     out += ["---", ""]

@@ -403,3 +403,27 @@ def test_daily_feedback_is_numbered_apart_and_lists_the_days_problems(notice_cit
     assert both.exit_code == 2 and "--day" in both.stderr
     bad = cli("notice", "--day", "昨天")
     assert bad.exit_code == 2 and "Traceback" not in bad.stderr
+
+
+def test_notice_with_the_months_unit_assessment(notice_city, tmp_path):
+    cli = notice_city
+    path = tmp_path / "通报.docx"
+    cli.ok("notice", *WEEK, "--assess", "-o", path)
+    paragraphs = texts(path)
+    assert [p for p in paragraphs if p.endswith(("、单位考核", "、下步要求"))] == ["五、单位考核", "六、下步要求"]
+    ranked = json.loads(cli.ok("assess", "--month", "2026-11", "--json").stdout)["groups"]
+    table = next(t for t in Document(str(path)).tables if t.rows[0].cells[-1].text == "得分")
+    assert [row[:2] + row[-1:] for row in table_rows(table)[1:]] == [
+        [str(g["rank"]), g["name"], f"{g['score']:g}"] for g in ranked
+    ]
+    plain = tmp_path / "plain.md"
+    cli.ok("notice", *WEEK, "-o", plain)
+    assert "单位考核" not in plain.read_text(encoding="utf-8") and "## 五、下步要求" in plain.read_text(
+        encoding="utf-8"
+    )
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("base: -1\n", encoding="utf-8")
+    refused = cli("notice", "--week", "2026-W46", "--assess", "--rules", bad, "-o", tmp_path / "x.docx")
+    assert refused.exit_code == 2 and "rules.yaml:1" in refused.stderr and not (tmp_path / "x.docx").exists()
+    assert cli("notice", *WEEK, "--rules", bad).exit_code == 2  # --rules only with --assess
+    assert "通报第2期" in cli.ok("notice", "--week", "2026-W46", "-o", tmp_path / "y.docx").stdout  # no number taken

@@ -39,6 +39,12 @@ def notice(
     ] = None,
     number: Annotated[int | None, typer.Option("--number", "-n", help="期号（默认接着本数据库上一期）", min=1)] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="另存一份 PDF（需要已安装 LibreOffice）")] = False,
+    with_assessment: Annotated[
+        bool, typer.Option("--assess", help="加一节“单位考核”：截止日所在月份各责任单位的考核得分与排名")
+    ] = False,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="与 --assess 一起用：考核规则文件（默认为内置规则）")
+    ] = None,
     day: Annotated[
         str | None,
         typer.Option("--day", "-d", help="生成这一天的日反馈（另行编号，附 Excel 问题清单），如 2026-11-28"),
@@ -62,8 +68,17 @@ def notice(
 
     settings = state.settings()
     if day is not None:
+        if with_assessment or rules:
+            raise InputError("--assess 只用于周通报；日反馈不含单位考核")
         _daily(start, output, fmt, number, soffice)
         return
+    if rules is not None and not with_assessment:
+        raise InputError("--rules 要与 --assess 一起用")
+    assess_rules = None
+    if with_assessment:  # the rules are checked before anything is numbered or written
+        from inspect_cli.assess_rules import load_rules
+
+        assess_rules = load_rules(rules)
 
     def write(built: Notice) -> tuple[Path, int]:
         path = output or default_file_name(built, f".{fmt.value}")
@@ -76,7 +91,9 @@ def notice(
 
         return path, write_markdown(built, path, state.media_dir, drawn)
 
-    built, path, photos = issue_notice(state.store(), start, end, settings.office, settings.notice, write, number)
+    built, path, photos = issue_notice(
+        state.store(), start, end, settings.office, settings.notice, write, number, assess_rules
+    )
     again = "（同一时段重新生成，沿用期号）" if built.reissue else ""
     say(f"已生成{built.title}{built.number_text}{again}：{path}")
     say(f"时段 {start} 至 {end}；典型问题照片 {photos} 张")
