@@ -49,18 +49,14 @@ def write_docx(daily: DailyNotice, path: Path, media_dir: Path) -> int:
             photos += w.photos(shown)
         w.heading("四、工作要求")
         w.paragraph(requirement(daily.day))
-    w.doc.add_paragraph()
-    w.paragraph(daily.signature, indent=False, align="RIGHT").paragraph_format.keep_with_next = True
-    w.paragraph(long_date(daily.issued), indent=False, align="RIGHT").paragraph_format.keep_with_next = True
-    w.doc.add_paragraph().paragraph_format.keep_with_next = True  # the 版记 on the 落款's page
-    w.record(daily)
+    w.closing(daily)
     w.save(path)
     return photos
 
 
 def write_markdown(daily: DailyNotice, path: Path, media_dir: Path) -> int:
     """Write the Markdown 日反馈 and its photos folder; returns the number of photos linked."""
-    from inspect_cli.notice_md import copy_photo, link, photos_folder, table_lines
+    from inspect_cli.notice_md import closing_lines, copy_photo, link, photos_folder, table_lines
     from inspect_cli.text import for_markdown as md
 
     folder = photos_folder(path)
@@ -97,10 +93,7 @@ def write_markdown(daily: DailyNotice, path: Path, media_dir: Path) -> int:
                         out.append(f"   ![{md(p.site_name)} {md(p.no)}]({link(links[photo.stored_name])})")
                 out.append("")
             out += ["## 四、工作要求", "", md(requirement(daily.day)), ""]
-        out += [f"{md(daily.signature)}　{long_date(daily.issued)}", "", "---", ""]
-        if daily.copy_to:
-            out += [f"抄送：{md(daily.copy_to)}。", ""]
-        out += [f"{md(daily.printed_by)}　{long_date(daily.issued)}印发", ""]
+        out += closing_lines(daily)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(out), encoding="utf-8")
     except OSError as exc:

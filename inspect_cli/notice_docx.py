@@ -295,6 +295,14 @@ class Writer:
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
 
+    def closing(self, notice: Notice | DailyNotice) -> None:
+        """The 落款 and its date, kept together on the page of the text's last lines, then the 版记."""
+        self.doc.add_paragraph()
+        self.paragraph(notice.signature, indent=False, align="RIGHT").paragraph_format.keep_with_next = True
+        self.paragraph(long_date(notice.issued), indent=False, align="RIGHT").paragraph_format.keep_with_next = True
+        self.doc.add_paragraph().paragraph_format.keep_with_next = True  # the 版记 on the 落款's page
+        self.record(notice)
+
     def record(self, notice: Notice | DailyNotice) -> None:
         """版记: 抄送 and 印发 between a thick line above, a thin one between, a thick one below."""
         from docx.shared import Pt
@@ -438,11 +446,6 @@ def write_docx(notice: Notice, path: Path, media_dir: Path, charts: dict[str, by
     for index, line in enumerate(notice.requirements, start=1):
         w.paragraph(f"{index}. {line}")
 
-    w.doc.add_paragraph()
-    # The 落款 and its date stay together, and on the page of the text's last lines.
-    w.paragraph(notice.signature, indent=False, align="RIGHT").paragraph_format.keep_with_next = True
-    w.paragraph(long_date(notice.issued), indent=False, align="RIGHT").paragraph_format.keep_with_next = True
-    w.doc.add_paragraph().paragraph_format.keep_with_next = True  # the 版记 on the 落款's page
-    w.record(notice)
+    w.closing(notice)
     w.save(path)
     return photos

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from inspect_cli.daily import DailyNotice
 from inspect_cli.dates import long_date
 from inspect_cli.errors import InputError
 from inspect_cli.media import NOTICE_PHOTO_BOX, photo_jpeg
@@ -151,12 +152,15 @@ def render_markdown(
         out += table_lines(ASSESS_HEADER, assessment_cells(notice.assessment))
     out += ["", f"## {requirements_heading(notice)}", ""]
     out += [f"{index}. {md(line)}" for index, line in enumerate(notice.requirements, start=1)]
-    out += ["", f"{md(notice.signature)}　{long_date(notice.issued)}", ""]
-    out += ["---", ""]
+    return "\n".join([*out, "", *closing_lines(notice)])
+
+
+def closing_lines(notice: Notice | DailyNotice) -> list[str]:
+    """The 落款 and its date, then the 版记 (抄送, 印发) under a rule."""
+    lines = [f"{md(notice.signature)}　{long_date(notice.issued)}", "", "---", ""]
     if notice.copy_to:
-        out += [f"抄送：{md(notice.copy_to)}。", ""]
-    out += [f"{md(notice.printed_by)}　{long_date(notice.issued)}印发", ""]
-    return "\n".join(out)
+        lines += [f"抄送：{md(notice.copy_to)}。", ""]
+    return [*lines, f"{md(notice.printed_by)}　{long_date(notice.issued)}印发", ""]
 
 
 def photos_folder(path: Path) -> Path:
