@@ -269,7 +269,7 @@ class TableSheet:
             if row <= WIDTH_SAMPLE:
                 self.widths[col] = max(self.widths[col], text_width(value))
             if column.kind == "wrap" and value:
-                lines = max(lines, _lines(str(value), self._width(col)))
+                lines = max(lines, wrapped_lines(str(value), self._width(col)))
         # Excel does not fit a row to wrapped text written by a program: the height is set here.
         height = min(max(LINE_HEIGHT * lines + 3, PHOTO_HEIGHT * 0.75 + 4 if photo is not None else 0), MAX_ROW_HEIGHT)
         if lines > 1 or photo is not None:
@@ -318,7 +318,7 @@ class TableSheet:
             self.sheet.print_area(0, 0, last, self.printed - 1)
 
 
-def _lines(text: str, width: float) -> int:
+def wrapped_lines(text: str, width: float) -> int:
     """Lines `text` takes wrapped in a column `width` units wide (a CJK character is 2)."""
     room = max(width - 1, 1)
     return sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))

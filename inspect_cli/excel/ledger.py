@@ -33,10 +33,10 @@ from inspect_cli.excel.common import (
     Column,
     Formats,
     TableSheet,
-    _lines,  # TableSheet's own estimate of wrapped lines, for the rows it cannot size (two pictures)
     close_workbook,
     new_workbook,
     page_header,
+    wrapped_lines,  # as TableSheet sizes rows, for the rows it cannot size (two pictures)
     write_text,
     write_value,
 )
@@ -356,7 +356,7 @@ def _add_row(
         return
     # TableSheet sets the height for one picture given as bytes; two, as files, are set here.
     lines = max(
-        (_lines(str(value), column.width or 10) for column, value in zip(COLUMNS, values, strict=True)
+        (wrapped_lines(str(value), column.width or 10) for column, value in zip(COLUMNS, values, strict=True)
          if column.kind == "wrap" and value),
         default=1,
     )  # fmt: skip
