@@ -104,6 +104,28 @@ def test_site_list(demo_city, monkeypatch, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_inspection_list(demo_city, monkeypatch, width):
+    text = shown(demo_city, monkeypatch, width, "inspection", "list", "--site", "NMSC-001")
+    rows = data(demo_city, "inspection", "list", "--site", "NMSC-001")
+    assert rows
+    assert_whole(text, [r["no"] for r in rows] + [r["site_code"] for r in rows])
+    assert_whole(text, [format_rate(r["rate"]) for r in rows] + [r["date"][5:] for r in rows])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_checklist_show(demo_city, monkeypatch, width):
+    text = shown(demo_city, monkeypatch, width, "checklist", "show", "农贸市场")
+    assert_whole(text, [item["id"] for item in data(demo_city, "checklist", "show", "农贸市场")["items"]])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_exported_sheets_are_listed_by_file_name(demo_city, monkeypatch, width, tmp_path):
+    text = shown(demo_city, monkeypatch, width, "export", "rectification", "-o", tmp_path / "out")
+    assert_whole(text, [p.name for p in (tmp_path / "out").glob("*.xlsx")])
+    assert str(tmp_path / "out") in text  # the folder, said once
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_site_show(demo_city, monkeypatch, width):
     text = shown(demo_city, monkeypatch, width, "site", "show", "NMSC-001")
     history = data(demo_city, "site", "show", "NMSC-001")["inspections"]

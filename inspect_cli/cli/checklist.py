@@ -88,7 +88,17 @@ def show(
         for index, item in enumerate(checklist.items, start=1)
     ]
     title = f"{checklist.site_type}（{checklist.code}）测评标准 {checklist.edition} 版，满分 {format_points(checklist.full_score)}"
-    out.print(table(["序号", "编号", "测评标准", "类别", "分值", "每处扣分", "默认责任单位", "整改时限"], rows, title))
+    columns = [
+        Col("序号", Kind.NUMBER),
+        Col("编号", Kind.CODE),
+        Col("测评标准", min=16),
+        Col("类别", Kind.LABEL, drop=2),
+        Col("分值", Kind.NUMBER),
+        Col("每处扣分", Kind.NUMBER, drop=1, short="扣分"),
+        Col("默认责任单位", drop=3, short="责任单位"),
+        Col("整改时限", Kind.LABEL, drop=1, short="时限"),
+    ]
+    print_table(table(columns, rows, title))
 
 
 @app.command("print")

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from inspect_cli.cli.args import unit_option
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import err, out, print_json, say, table, warn
+from inspect_cli.cli.render import Col, Kind, err, out, print_json, print_table, say, table, warn
 from inspect_cli.cli.render import progress as progress_bar
 from inspect_cli.dates import resolve_period
 from inspect_cli.errors import ExitCode, InputError
@@ -76,8 +76,11 @@ def rectification(
     if not result.files:
         say("没有需要导出的问题")
         return
-    out.print(table(["责任单位", "问题数", "文件"], [[f.unit, f.problems, str(f.path)] for f in result.files]))
-    say(f"已导出 {len(result.files)} 份整改通知单，共 {sum(f.problems for f in result.files)} 个问题")
+    # File names, not paths: the folder is said once, and a name is never broken.
+    columns = [Col("责任单位", min=8), Col("问题数", Kind.NUMBER), Col("文件", Kind.CODE)]
+    print_table(table(columns, [[f.unit, f.problems, f.path.name] for f in result.files]))
+    folder = result.files[0].path.parent
+    say(f"已导出 {len(result.files)} 份整改通知单，共 {sum(f.problems for f in result.files)} 个问题，在 {folder}")
 
 
 @export_app.command("ledger")

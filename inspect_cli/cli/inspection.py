@@ -9,7 +9,7 @@ import typer
 from inspect_cli import inspection as core
 from inspect_cli.cli.args import InspectionArg, SiteOption
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import confirm, out, print_json, say, table
+from inspect_cli.cli.render import Col, Kind, confirm, out, print_json, print_table, say, table
 from inspect_cli.dates import parse_date
 from inspect_cli.queries import scored_inspections
 from inspect_cli.scoring import format_points, format_rate, item_earned, score_inspection
@@ -76,7 +76,18 @@ def list_(
         ]
         for s in scored
     ]
-    out.print(table(["检查编号", "日期", "点位编号", "点位名称", "街道", "检查人", "状态", "已填", "得分率"], rows))
+    columns = [
+        Col("检查编号", Kind.CODE),
+        Col("日期", Kind.DATE),
+        Col("点位编号", Kind.CODE, short="点位"),
+        Col("点位名称", min=8),
+        Col("街道", Kind.LABEL, drop=2),
+        Col("检查人", drop=3),
+        Col("状态", Kind.LABEL),
+        Col("已填", Kind.CODE, drop=1),
+        Col("得分率", Kind.PERCENT),
+    ]
+    print_table(table(columns, rows))
     say(f"共 {len(scored)} 次检查")
 
 
