@@ -382,15 +382,36 @@ def docx_pictures(path: Path) -> tuple[int, int]:
     return photos, len(doc.inline_shapes) - photos
 
 
+# Tools from outside Python some tests need. Without one the test is skipped, saying so; CI
+# installs them all and sets $INSPECT_CLI_TEST_OFFICE_REQUIRED, which makes a missing one fail.
+OFFICE_REQUIRED_ENV = "INSPECT_CLI_TEST_OFFICE_REQUIRED"
+
+
+def _needed(found, what: str):  # type: ignore[no-untyped-def]
+    if found is None:
+        if os.environ.get(OFFICE_REQUIRED_ENV):
+            pytest.fail(f"{what} is required (${OFFICE_REQUIRED_ENV}) and not installed")
+        pytest.skip(f"needs {what}")
+    return found
+
+
 @pytest.fixture
 def soffice() -> str:
-    """LibreOffice's command. Without it the test is skipped, saying so; CI installs it and sets
-    $INSPECT_CLI_TEST_OFFICE_REQUIRED, which makes a missing LibreOffice fail instead."""
+    """LibreOffice's command (PDF output, re-saving sheets)."""
     from inspect_cli.pdf import find_soffice
 
-    found = find_soffice()
-    if found is None:
-        if os.environ.get("INSPECT_CLI_TEST_OFFICE_REQUIRED"):
-            pytest.fail("LibreOffice (soffice) is required ($INSPECT_CLI_TEST_OFFICE_REQUIRED) and not installed")
-        pytest.skip("needs LibreOffice (soffice) for PDF output")
-    return found
+    return _needed(find_soffice(), "LibreOffice (soffice)")
+
+
+@pytest.fixture
+def pdftotext() -> str:
+    """poppler's pdftotext (reading what a PDF prints)."""
+    return _needed(shutil.which("pdftotext"), "pdftotext (poppler-utils)")
+
+
+@pytest.fixture
+def chinese_font():  # type: ignore[no-untyped-def]
+    """A Chinese font installed for the charts (`charts.find_font`)."""
+    from inspect_cli import charts
+
+    return _needed(charts.find_font(), "a Chinese font (e.g. fonts-noto-cjk)")

@@ -227,10 +227,8 @@ def test_a_configured_file_that_is_no_font_or_has_no_chinese_is_refused(tmp_path
     assert "不含中文字形" in charts.font_problem(latin)
 
 
-def test_a_configured_chinese_font_file_is_used():
-    installed = charts.find_font()
-    if installed is None:
-        pytest.skip("no Chinese font installed")
+def test_a_configured_chinese_font_file_is_used(chinese_font):
+    installed = chinese_font
     chosen = charts.find_font(str(installed.path))
     assert chosen is not None and chosen.path == installed.path
     assert charts.font_problem(installed.path) is None

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from PIL import Image
 
 from inspect_cli import paths
+from inspect_cli.pdf import find_soffice
 
 from .conftest import DATA, all_rows, make_image
 from .test_excel import (
@@ -47,10 +48,6 @@ DONE = {"整改情况": "已拆除占道摊位", "整改完成日期": datetime(
 PHOTO_FIXTURE = DATA / "returned-libreoffice-photos.xlsx"
 PHOTO_FIXTURE_ID = "fixture-photos-城市管理局"
 OLD_FIXTURE = DATA / "returned-libreoffice-v1.xlsx"  # a sheet of the layout before 整改后照片, re-saved by LibreOffice
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.fixture
@@ -169,12 +166,11 @@ def test_the_sheet_opens_with_the_letter_and_prints_as_a_form(city, tmp_path):
     assert {first, second} == set(rows_by_no(sheet))
 
 
-@pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None, reason="needs LibreOffice and pdftotext")
-def test_printed_by_libreoffice_the_text_is_at_least_9_pt(city, tmp_path):
+def test_printed_by_libreoffice_the_text_is_at_least_9_pt(city, tmp_path, soffice, pdftotext):
     """Where LibreOffice lacks Calibri its width unit is a third wider, so fitting the width shrinks the most."""
     sheet = export_units(city, tmp_path / "out")[UNIT]
     subprocess.run(
-        [soffice(), f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless", "--convert-to", "pdf"]
+        [soffice, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless", "--convert-to", "pdf"]
         + ["--outdir", str(tmp_path / "pdf"), str(sheet)],
         check=True,
         capture_output=True,
@@ -548,7 +544,7 @@ def resave_with_libreoffice(path: Path, folder: Path) -> Path:
     out = folder / "lo"
     subprocess.run(
         [
-            soffice(),
+            find_soffice() or "soffice",
             f"-env:UserInstallation={(folder / 'lo-profile').as_uri()}",
             "--headless",
             "--convert-to",
@@ -629,8 +625,7 @@ def test_sheet_with_photos_resaved_by_libreoffice_imports(city, tmp_path):
     check_photo_fixture_import(city, PHOTO_FIXTURE)
 
 
-@pytest.mark.skipif(soffice() is None, reason="needs LibreOffice (soffice)")
-def test_a_sheet_resaved_by_this_libreoffice_keeps_photos_on_their_rows(city, tmp_path):
+def test_a_sheet_resaved_by_this_libreoffice_keeps_photos_on_their_rows(city, tmp_path, soffice):
     resaved = resave_with_libreoffice(fill_photo_fixture(city, tmp_path), tmp_path)
     with zipfile.ZipFile(resaved) as archive:
         assert b"LibreOffice" in archive.read("docProps/app.xml")
