@@ -5,6 +5,7 @@ import itertools
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -160,7 +161,16 @@ class PgServer:
 
         self._conn.close()
         with psycopg.connect(_libpq(self.admin_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            # FORCE ends our own connections, but not an autovacuum worker still busy in the
+            # database (not ours to end): it finishes within seconds, so the drop is tried again.
+            for attempt in range(20):
+                try:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+                    return
+                except psycopg.errors.InsufficientPrivilege:
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.5)
 
 
 def _libpq(url: str) -> str:
