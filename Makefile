@@ -21,6 +21,9 @@ demo: $(STAMP)
 	$(BIN)/inspect-cli --db $(DEMO_DB) notice -o build/demo/周通报.docx
 	$(BIN)/inspect-cli --db $(DEMO_DB) notice -o build/demo/周通报.md
 	$(BIN)/inspect-cli --db $(DEMO_DB) export report -o build/demo/测评报告.xlsx
+	$(BIN)/inspect-cli --db $(DEMO_DB) plan show -o build/demo/任务单.xlsx
+	$(BIN)/inspect-cli --db $(DEMO_DB) assess --rules build/demo/考核规则.yaml -o build/demo/考核.xlsx
+	$(BIN)/inspect-cli --db $(DEMO_DB) export ledger -o build/demo/整改台账.xlsx
 	@echo "示例数据库：$(DEMO_DB)  （试试：$(BIN)/inspect-cli --db $(DEMO_DB) site list --search nmsc）"
 
 # The suite runs on SQLite, then again on PostgreSQL: the second run needs a server named by

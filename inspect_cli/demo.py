@@ -1,13 +1,20 @@
-"""A sample city for trying the tool: the shipped register plus two weeks of inspections.
+"""A sample city for trying the tool: the shipped register plus a month of inspections.
 
-Results are drawn from a seeded random generator, so the same date gives the same city.
+Four weeks, each with its 双随机 plan: in the first two the pairs visit the 点位 their plan
+draws (two of each type, a few missed, a few visits outside the plan); the last week and
+this one are full rounds, every 点位 once, the planned ones by their pair. Next week's plan
+is drawn too. Units fix most problems and inspectors re-check them, so that there is
+something overdue, reworked and closed in every month. The demo also writes its 考核规则
+(an edited copy of the shipped rules) beside a database file.
+
+Results are drawn from seeded random generators, so the same date gives the same city.
 """
 
 from __future__ import annotations
 
 import random
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +24,7 @@ from inspect_cli.checklist import ChecklistSet
 from inspect_cli.errors import StateError
 from inspect_cli.models import Result, Site
 from inspect_cli.paths import sample_city_register
+from inspect_cli.plans import load_plan, make_plan
 from inspect_cli.sites import import_register
 from inspect_cli.store import Store
 
@@ -35,12 +43,18 @@ NOTES = {
 }
 
 
+PER_TYPE = 2  # 点位 of each type a week's plan draws
+MISS_SHARE = 0.08  # the share of planned visits of the planned weeks nobody made (漏检)
+UNPLANNED = 2  # visits outside the plan in each planned week (a complaint, a follow-up)
+
+
 @dataclass
 class DemoReport:
     sites: int
     inspections: int
     weeks: list[tuple[date, date]]
     problems: int = 0
+    plans: list[str] = field(default_factory=list)  # the weeks drawn, the next week's last
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -89,7 +103,95 @@ def build_sample_city(
         photos = sample_photos(Path(folder), rng)
         # Their own generator: the 整改后 photos leave every other figure of the demo as it was.
         after = sample_photos(Path(folder), random.Random(seed + 1), count=4, clutter=0)
-        return _inspect(store, checklists, today, media_dir, sites, rng, photos, after)
+        # The planned weeks too: the full rounds draw from `rng` as they did before them.
+        early = _planned_weeks(store, checklists, today, media_dir, rng, random.Random(seed + 2), photos, after)
+        report = _inspect(store, checklists, today, media_dir, sites, rng, photos, after)
+    report.weeks[:0] = early.weeks
+    report.inspections += early.inspections
+    report.plans[:0] = early.plans
+    monday, _ = week_of(today)
+    report.plans.append(_draw_plan(store, monday + timedelta(days=7)))
+    return report
+
+
+def _week_name(monday: date) -> str:
+    year, number, _ = monday.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def _draw_plan(store: Store, monday: date) -> str:
+    """The week's 双随机 plan, every inspector in it, drawn with a seed of the week's name."""
+    week = _week_name(monday)
+    make_plan(store, week, PER_TYPE, [name for pair in INSPECTORS for name in pair], seed=f"demo-{week}")
+    return week
+
+
+def _planned_weeks(
+    store: Store,
+    checklists: ChecklistSet,
+    today: date,
+    media_dir: Path,
+    results: random.Random,
+    rng: random.Random,
+    photos: list[Path],
+    after: list[Path],
+) -> DemoReport:
+    """The two weeks before the full rounds: each pair visits the 点位 its plan draws.
+
+    `results` is the generator the answers come from (`rng` decides who, where and when)."""
+    this_monday, _ = week_of(today)
+    report = DemoReport(0, 0, [])
+    for back in (3, 2):
+        monday = this_monday - timedelta(days=7 * back)
+        report.plans.append(_draw_plan(store, monday))
+        plan = load_plan(store, report.plans[-1])
+        workdays = [monday + timedelta(days=n) for n in range(5)]
+        visits = [(v.code, plan.pairs[v.pair - 1]) for v in plan.visits if rng.random() >= MISS_SHARE]
+        planned = {v.code for v in plan.visits}
+        outside = sorted(s.code for s in store.list_sites() if s.code not in planned)
+        visits += [(code, list(rng.choice(INSPECTORS))) for code in rng.sample(outside, UNPLANNED)]
+        for code, pair in visits:
+            site = store.site_by_code(code)
+            assert site is not None
+            _visit(store, checklists, site, rng.choice(workdays), pair, media_dir, results, 1.0, photos)
+            report.inspections += 1
+        report.weeks.append((monday, monday + timedelta(days=6)))
+    # The units and inspectors at work on these weeks' problems until the full rounds begin:
+    # what is left open is found again in them, and some of it is overdue by now.
+    first, (_, last) = report.weeks[0][0], report.weeks[-1]
+    _work_on_problems(store, rng, last, media_dir, after, found_from=first)
+    return report
+
+
+def _visit(
+    store: Store,
+    checklists: ChecklistSet,
+    site: Site,
+    day: date,
+    pair: list[str],
+    media_dir: Path,
+    rng: random.Random,
+    bias: float,
+    photos: list[Path],
+) -> None:
+    """One finished inspection, every item answered as `_draw` decides."""
+    with store.atomic():
+        detail, _ = core.start(store, checklists, site, day, pair)
+        for item in detail.items:
+            result, n, note = _draw(rng, bias, item.category)
+            shots = [rng.choice(photos)] if result.failing and rng.random() < 0.4 else []
+            core.record(
+                store,
+                detail.inspection,
+                item.id,
+                result,
+                count=n,
+                note=note,
+                inspectors=pair,
+                photos=shots,
+                media_dir=media_dir,
+            )
+        core.finish(store, detail.inspection)
 
 
 def _inspect(
@@ -108,7 +210,11 @@ def _inspect(
     this_monday, _ = week_of(today)
     weeks = [week_of(this_monday - timedelta(days=7)), week_of(this_monday)]
     count = 0
+    plans = []
     for monday, _sunday in weeks:
+        plans.append(_draw_plan(store, monday))
+        plan = load_plan(store, plans[-1])
+        planned = {v.code: plan.pairs[v.pair - 1] for v in plan.visits}
         workdays = [monday + timedelta(days=n) for n in range(5) if monday + timedelta(days=n) <= today]
         if not workdays:
             continue
@@ -117,38 +223,27 @@ def _inspect(
             assert stored is not None
             day = rng.choice(workdays)
             pair = list(rng.choice(INSPECTORS))
-            with store.atomic():
-                detail, _ = core.start(store, checklists, stored, day, pair)
-                for item in detail.items:
-                    result, n, note = _draw(rng, quality[site.street or ""], item.category)
-                    shots = [rng.choice(photos)] if result.failing and rng.random() < 0.4 else []
-                    core.record(
-                        store,
-                        detail.inspection,
-                        item.id,
-                        result,
-                        count=n,
-                        note=note,
-                        inspectors=pair,
-                        photos=shots,
-                        media_dir=media_dir,
-                    )
-                core.finish(store, detail.inspection)
+            if site.code in planned:
+                pair = list(planned[site.code])  # a planned 点位 by its pair
+            _visit(store, checklists, stored, day, pair, media_dir, rng, quality[site.street or ""], photos)
             count += 1
-    problems = _work_on_problems(store, rng, today, media_dir, after)
-    return DemoReport(len(sites), count, weeks, problems)
+    problems = _work_on_problems(store, rng, today, media_dir, after, found_from=weeks[0][0])
+    return DemoReport(len(sites), count, weeks, problems, plans)
 
 
 FIX_NOTES = ["已清理完毕", "已更换破损设施", "已劝离并加强巡查", "已补设公益广告", "已规范停放"]
 UNITS_AS_REPORTERS = "责任单位"
 
 
-def _work_on_problems(store: Store, rng: random.Random, today: date, media_dir: Path, after: list[Path]) -> int:
-    """Units fix most problems, inspectors re-check them; some go round again (返工).
+def _work_on_problems(
+    store: Store, rng: random.Random, today: date, media_dir: Path, after: list[Path], found_from: date
+) -> int:
+    """Units fix most problems found since `found_from`, inspectors re-check them; some go
+    round again (返工); the rest wait, and some of those become overdue.
 
     A unit sends a photo of the fix for a problem found with one (整改前/整改后).
     """
-    found = store.list_problems()
+    found = [p for p in store.list_problems() if p.found_date >= found_from]
     pictured = store.found_photos([p.id for p in found])
     for index, problem in enumerate(found):
         age = (today - problem.found_date).days
@@ -185,3 +280,31 @@ def _draw(rng: random.Random, bias: float, category: str) -> tuple[Result, int, 
     if roll < 0.03 + 0.095 * bias:
         return Result.FAIL, rng.choice([1, 1, 1, 2, 3]), rng.choice(NOTES.get(category, ["存在问题"]))
     return Result.PASS, 1, None
+
+
+DEMO_RULES = """\
+# 示范市创城办 2026 年督查考核细则（示例：inspect-cli demo 生成，可以修改）
+# 只写与内置规则不同的项，其余沿用内置规则（inspect_cli/data/assess_rules.yaml 逐项说明）。
+# 示范市点位多、问题多：每个问题扣分比内置规则轻，每月扣分上限高一些，排名才拉得开。
+# 用法：inspect-cli assess --rules 考核规则.yaml；周通报加考核一节：notice --assess --rules 考核规则.yaml
+
+found:           # 当月发现的问题，每个扣分
+  fail: 0.2      # 不合格（内置 0.5）
+  severe: 1      # 严重不合格（内置 2）
+
+overdue:         # 逾期未整改
+  points: 0.5            # 每个逾期问题（内置 1）
+  per_workday: 0.1       # 当月每个逾期工作日另扣（内置 0.2）
+  max_per_problem: 2     # 单个问题每月逾期扣分上限（内置 3）
+
+caps:
+  max_deduction: 50      # 每月扣分合计上限（内置 40）
+"""
+
+
+def write_demo_rules(folder: Path) -> Path:
+    """The demo office's own 考核规则, beside its database: a file to edit and pass to --rules."""
+    path = folder / "考核规则.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(DEMO_RULES, encoding="utf-8")
+    return path

@@ -539,3 +539,20 @@ async def test_recheck_end_screen(db, problems):
         assert max(cell_len(line) for line in summary.splitlines()) <= 76
         await pilot.press("enter")
     assert app.return_value.skipped == ["ZG-2026-0002", "ZG-2026-0001", "ZG-2026-0003"]
+
+
+async def test_the_head_says_whether_the_week_plan_sends_a_pair_here(city, db, checklists):
+    """Only when the week has a plan: 计划内 with the pair, or 计划外."""
+    app = run_app(db, checklists)
+    async with app.run_test(size=SIZE):
+        assert "计划" not in text(app, "#head")
+    # 2026-W47 holds 11-18; all four 点位 (one per type, per-type 2) go to the one pair.
+    city.ok("plan", "draw", "-w", "2026-W47", "-n", "2", "-i", "张三,李四", "--seed", "1")
+    app = run_app(db, checklists)
+    async with app.run_test(size=SIZE):
+        head = text(app, "#head")
+        assert "计划内：2026-W47 第1组" in head and "张三" in head and "李四" in head
+    city.ok("plan", "draw", "-w", "2026-W47", "-n", "1", "-i", "张三,李四", "-t", "农贸市场", "--seed", "1", "--force")
+    app = run_app(db, checklists)
+    async with app.run_test(size=SIZE):
+        assert "计划外" in text(app, "#head")

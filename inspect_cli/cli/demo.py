@@ -8,7 +8,7 @@ from inspect_cli import paths
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import out, say, table
 from inspect_cli.dates import today
-from inspect_cli.demo import build_sample_city
+from inspect_cli.demo import build_sample_city, write_demo_rules
 from inspect_cli.queries import GroupBy, ranking
 from inspect_cli.scoring import format_rate
 
@@ -18,14 +18,17 @@ def register(app: typer.Typer) -> None:
 
 
 def demo() -> None:
-    """在空数据库中建立示例城市（84 个点位、两周检查）并显示本周街道排名。例：inspect-cli --db demo.sqlite demo"""
+    """在空数据库中建立示例城市（84 个点位、一个月的检查和双随机计划、考核规则）并显示本周街道排名。例：inspect-cli --db demo.sqlite demo"""
     store = state.store()
     report = build_sample_city(store, state.checklists(), today(), state.media_dir)
+    rules = write_demo_rules(state.media_dir.parent)
     say(f"示例城市已建立：{paths.db_label(state.db_path)}")
     say(
         f"点位 {report.sites} 个，检查 {report.inspections} 次（{report.weeks[0][0]} 至 {report.weeks[-1][1]}），"
         f"发现问题 {report.problems} 个"
     )
+    say(f"双随机检查计划：{'、'.join(report.plans)}（下周的任务单：inspect-cli plan show --week {report.plans[-1]}）")
+    say(f"考核规则（示例）：{rules}（inspect-cli assess --rules {rules}）")
     start, end = report.weeks[-1]
     rows = ranking(store, GroupBy.street, start, end)
     out.print(

@@ -11,6 +11,7 @@ from inspect_cli.cli.args import InspectionArg, SiteOption
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import Col, Kind, confirm, out, print_json, print_table, say, table
 from inspect_cli.dates import parse_date
+from inspect_cli.plans import plan_note
 from inspect_cli.queries import scored_inspections
 from inspect_cli.scoring import format_points, format_rate, item_earned, score_inspection
 from inspect_cli.sites import resolve_site
@@ -115,6 +116,7 @@ def show(inspection: InspectionArg, as_json: JsonOption = False) -> None:
         print_json(
             {
                 **_inspection_json(detail.inspection),
+                "plan": plan_note(state.store(), detail.inspection.site_id, detail.inspection.date),
                 "score": {
                     "earned": score.earned,
                     "full": score.full,
@@ -143,6 +145,8 @@ def show(inspection: InspectionArg, as_json: JsonOption = False) -> None:
     say(
         f"{i.no} · {i.site_code} {i.site_name}（{i.site_type}）· {i.date} · {'、'.join(i.inspectors) or '—'} · {i.status_label}"
     )
+    if note := plan_note(state.store(), i.site_id, i.date):
+        say(note)
     rows = []
     for index, item in enumerate(detail.items, start=1):
         answer = detail.results.get(item.id)

@@ -18,6 +18,7 @@ from inspect_cli.dates import parse_date
 from inspect_cli.errors import InputError, InspectError
 from inspect_cli.media import split_photo_paths
 from inspect_cli.models import InspectionDetail, Result, ResultRecord, needs_photo
+from inspect_cli.plans import plan_note
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import format_points, format_rate, score_inspection
 
@@ -130,6 +131,9 @@ def run(
         say(
             f"开始检查 {inspection.no}：{found.code} {found.name}（{found.site_type}，{inspection.date}），共 {total} 项"
         )
+    note = plan_note(store, found.id, inspection.date)
+    if note:
+        say(note)
     index = detail.first_unanswered()
     if index is None:
         index = total

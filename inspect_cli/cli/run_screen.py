@@ -26,6 +26,7 @@ from inspect_cli.cli.screens_common import BASE_CSS, InspectorsScreen, PhotoFiel
 from inspect_cli.config import RectificationSettings
 from inspect_cli.errors import InputError, InspectError
 from inspect_cli.models import InspectionDetail, Problem, Result, ResultRecord, Site, needs_photo
+from inspect_cli.plans import plan_note
 from inspect_cli.rectification import responsible_unit
 from inspect_cli.scoring import Score, format_points, format_rate, score_inspection
 from inspect_cli.store import Store
@@ -129,6 +130,8 @@ class RunSession:
         self.inspectors = [n for n in inspectors or [] if n and n.strip()]
         self.settings = settings
         self.media_dir = media_dir
+        # Whether the week's 双随机 plan sends a pair here (None: no plan this week).
+        self.plan_note = plan_note(store, site.id, detail.inspection.date)
 
     @property
     def items(self) -> list[Item]:
@@ -534,6 +537,7 @@ class RunScreen(WalkScreen):
                 f" · {inspection.site_code} {inspection.site_name} · {inspection.date} · {names}"
                 f" · 已填 {len(session.detail.results)}/{len(session.items)}"
                 f" · 得分率 {format_rate(score.rate)}",
+                *([f"\n{session.plan_note}"] if session.plan_note else []),
             )
         )
         head = f"[{self.index + 1}/{len(session.items)}] {item.id} · {item.category} · {format_points(item.score)} 分"

@@ -23,6 +23,7 @@ from inspect_cli.dates import now_iso
 from inspect_cli.errors import NotFoundError, StateError, StoreError
 from inspect_cli.models import Inspection, Photo, Problem, ProblemEvent, ProblemStatus, Result, ResultRecord, Site
 from inspect_cli.store import editions, scores
+from inspect_cli.store.plans import PlanRows
 from inspect_cli.store.replica import NEXT_EVENT_ORD, ReplicaMixin, ReplicaRows
 from inspect_cli.store.schema import APPLICATION_ID, MIGRATIONS
 
@@ -69,6 +70,8 @@ BULK_TABLES = {
     "exports": "id",
     "export_rows": "export_id, problem_no",
     "notices": "id",
+    "plans": "id",
+    "plan_visits": "plan_id, seq",
     "replica": "id",
     "devices": "code",
     "tombstones": "kind, id",
@@ -135,7 +138,7 @@ class _Where:
         return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
 
 
-class Store(ReplicaMixin, ReplicaRows):
+class Store(ReplicaMixin, ReplicaRows, PlanRows):
     """A connection to one inspect-cli database (a SQLite file or a PostgreSQL database)."""
 
     def __init__(self, path: Path | str = ":memory:") -> None:

@@ -489,6 +489,41 @@ MIGRATIONS.append((12, "notices numbered per kind: the weekly notice and the 日
     "postgresql": _NOTICE_KINDS,
 }))  # fmt: skip
 
+# 双随机 plans: each draw kept whole (seed, inputs, candidates with their weights) so that
+# anyone can draw it again and compare. A re-draw marks the earlier one replaced and keeps
+# it; a week's plan in force is its latest draw not replaced (store/plans.py). Plans are the
+# office's: they travel to the laptops in field bundles, merged by union.
+_PLANS = """
+    CREATE TABLE plans (
+        id TEXT{c} PRIMARY KEY,
+        week TEXT{c} NOT NULL,
+        date_from TEXT{c} NOT NULL,
+        date_to TEXT{c} NOT NULL,
+        seed TEXT{c} NOT NULL,
+        inputs TEXT{c} NOT NULL,
+        pairs TEXT{c} NOT NULL,
+        drawn_at TEXT{c} NOT NULL,
+        drawn_by TEXT{c} NOT NULL,
+        replaced_at TEXT{c}
+    );
+    CREATE INDEX plans_week ON plans (week, drawn_at);
+    CREATE INDEX plans_dates ON plans (date_from, date_to);
+    CREATE TABLE plan_visits (
+        plan_id TEXT{c} NOT NULL REFERENCES plans (id) ON DELETE CASCADE{d},
+        seq INTEGER NOT NULL,
+        site_id TEXT{c} NOT NULL REFERENCES sites (id){d},
+        pair INTEGER NOT NULL,
+        weight {real} NOT NULL,
+        reason TEXT{c} NOT NULL,
+        PRIMARY KEY (plan_id, seq)
+    );
+    CREATE INDEX plan_visits_site ON plan_visits (site_id, plan_id);
+"""
+MIGRATIONS.append((13, "双随机 inspection plans: each draw with its seed and inputs, re-draws kept", {
+    "sqlite": _PLANS.format(c="", d="", real="REAL"),
+    "postgresql": _PLANS.format(c=' COLLATE "C"', d=" DEFERRABLE INITIALLY DEFERRED", real="DOUBLE PRECISION"),
+}))  # fmt: skip
+
 # A server database starts at this version, created from `server_tables()`; the
 # migrations before it are SQLite's history. Every migration after it is written for
 # both engines.

@@ -9,6 +9,7 @@ KIND_LABELS = {
     "problems": "整改问题",
     "problem_events": "问题记录",
     "tombstones": "删除记录",
+    "plans": "检查计划",
 }
 
 WORK = "work"

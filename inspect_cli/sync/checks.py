@@ -142,3 +142,49 @@ def check_references(
     for photo in record.get("photos") or ():
         if not photo_here(photo["sha256"]):
             raise BundleError(f"{where}的照片不在包中，本机也没有（{photo['sha256'][:12]}…）；请让对方重新导出")
+
+
+_WEEK = re.compile(r"\d{4}-W\d{2}")
+
+
+def check_plan(record: dict[str, Any], where: str, site_ids: dict[str, str]) -> None:
+    """A plan from a field bundle: whole, its dates and weeks well formed, its 点位 known here."""
+    from inspect_cli.plans import DrawInputs
+
+    for name in ("id", "week", "date_from", "date_to", "seed", "drawn_at", "drawn_by"):
+        if not isinstance(record.get(name), str) or not record[name]:
+            raise BundleError(f"{where}缺少 {name}")
+    if not _WEEK.fullmatch(record["week"]):
+        raise BundleError(f"{where}的周无效：{record['week'][:20]}")
+    for name in ("date_from", "date_to"):
+        try:
+            date.fromisoformat(record[name])
+        except ValueError:
+            raise BundleError(f"{where}的日期 {name} 无效：{record[name][:40]}") from None
+    if record.get("replaced_at") is not None and not isinstance(record["replaced_at"], str):
+        raise BundleError(f"{where}的 replaced_at 应为文字")
+    pairs = record.get("pairs")
+    if not (isinstance(pairs, list) and pairs and all(
+        isinstance(p, list) and p and all(isinstance(n, str) for n in p) for p in pairs
+    )):  # fmt: skip
+        raise BundleError(f"{where}的检查组格式不对")
+    try:
+        DrawInputs.from_json(record["inputs"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        raise BundleError(f"{where}的抽取输入（inputs）格式不对") from None
+    visits = record.get("visits")
+    if not isinstance(visits, list):
+        raise BundleError(f"{where}的计划点位格式不对")
+    for visit in visits:
+        if not (
+            isinstance(visit, dict)
+            and isinstance(visit.get("seq"), int)
+            and isinstance(visit.get("site"), str)
+            and isinstance(visit.get("pair"), int)
+            and 1 <= visit["pair"] <= len(pairs)
+            and isinstance(visit.get("weight"), int | float)
+            and isinstance(visit.get("reason"), str)
+        ):
+            raise BundleError(f"{where}的计划点位格式不对")
+        if visit["site"] not in site_ids:
+            raise BundleError(f"{where}的点位 {visit['site'][:40]} 在本机点位台账中没有")

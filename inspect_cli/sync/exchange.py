@@ -22,7 +22,7 @@ from inspect_cli.store import Store
 from inspect_cli.store.replica import KINDS, RECORD_KEYS
 from inspect_cli.sync import FIELD, KIND_LABELS, TABLES
 from inspect_cli.sync.bundle import Bundle, open_bundle
-from inspect_cli.sync.checks import check_record, check_references
+from inspect_cli.sync.checks import check_plan, check_record, check_references
 from inspect_cli.sync.export import ExportReport, export_bundle
 from inspect_cli.sync.merge import Outcome, dominated, merge, vector
 from inspect_cli.sync.office_files import install_office_files, stage_office_files
@@ -102,6 +102,7 @@ def import_bundles(
                 for bundle, plan in zip(bundles, fresh_plans, strict=True):
                     apply_source(store, bundle, plan, report)
                 counts = _merge_all(store, bundles, report, dead, photos.available, tick)
+                _merge_plans(store, bundles, report, counts, tick)
                 for bundle, plan in zip(bundles, fresh_plans, strict=True):
                     store.remember_bundle(bundle.manifest_sha256, plan.device_id, plan.kind, counts[bundle.path])
                 report.photos = photos.install(written, tick)
@@ -188,6 +189,28 @@ def _merge_all(
                 counts[bundle.path] += 1
                 tick.add()
     return counts
+
+
+def _merge_plans(
+    store: Store, bundles: list[Bundle], report: ImportReport, counts: dict[Path, int], tick: Ticker
+) -> None:
+    """The office's plans from field bundles: every one checked, then merged by union."""
+    records: list[tuple[dict[str, Any], str]] = []
+    for bundle in bundles:
+        if bundle.manifest.get("kind") != FIELD:
+            continue
+        for line, record in enumerate(bundle.records("plans"), start=1):
+            records.append((record, f"下发包 {bundle.path.name} 的{KIND_LABELS['plans']}第 {line} 条"))
+            counts[bundle.path] += 1
+    if not records:
+        return
+    codes = {v.get("site") for r, _ in records for v in (r.get("visits") or []) if isinstance(v, dict)}
+    site_ids = store.site_ids(c for c in codes if isinstance(c, str))
+    for record, where in records:
+        check_plan(record, where, site_ids)
+    for record, _ in records:
+        report.count("plans", store.merge_plan(record, site_ids))
+        tick.add()
 
 
 def _merge_record(

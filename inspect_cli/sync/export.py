@@ -4,7 +4,7 @@ A work bundle carries what this database changed since the office last acknowled
 (or everything): records of every kind, tombstones and the photos they use. A field bundle
 (`--field`) carries what the office hands out: the 点位 register, the unit register, the
 problems still to fix (and those ended since that laptop's last one) with their history
-and photos, the checklists and settings in force, and which changes the office has
+and photos, the checklists and settings in force, the 双随机 plans, and which changes the office has
 received from each device (so the laptop's next bundle starts from there).
 """
 
@@ -95,6 +95,8 @@ def export_bundle(
                 # What was deleted here since the last field bundle is deleted on the laptops too.
                 counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(ended_since or 0))
                 counts["checklists"] = writer.write_records("checklists", _checklist_files(checklist_dirs or []))
+                # Every plan, replaced ones too: each laptop sees its pair's 点位 and what was redrawn.
+                counts["plans"] = writer.write_records("plans", store.plan_records())
                 if settings is not None:
                     counts["settings"] = writer.write_records("settings", [settings])
             added = 0
