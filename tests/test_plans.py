@@ -432,6 +432,8 @@ def test_the_task_sheets_have_a_sheet_per_pair_set_up_to_print(town, tmp_path):
         codes = [r[1] for r in sheet.iter_rows(min_row=3, values_only=True) if isinstance(r[0], int)]
         assert sorted(codes) == sorted(c for c, p in visits(plan).items() if p == number)
         assert sheet.print_title_rows.replace("$", "") == "1:2" and sheet.page_setup.paperSize == 9
+        # Rows tall enough to write the date and a note in by hand.
+        assert all(sheet.row_dimensions[r].height >= 30 for r in range(3, 3 + len(codes)))
     summary = [r for r in book["汇总"].iter_rows(min_row=3, values_only=True) if r[0]]
     assert any("种子 11" in str(r[0]) for r in summary)
     # One pair's sheet alone.

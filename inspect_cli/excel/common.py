@@ -235,6 +235,7 @@ class TableSheet:
         self.formats = formats
         self.columns = list(columns)
         self.printed = len(self.columns) if printed is None else printed
+        self.min_height = 0.0  # points: a form's rows, tall enough to write in by hand
         self.widths = [text_width(c.title) for c in self.columns]
         self.top = 0  # the header row
         if title:
@@ -271,8 +272,11 @@ class TableSheet:
             if column.kind == "wrap" and value:
                 lines = max(lines, wrapped_lines(str(value), self._width(col)))
         # Excel does not fit a row to wrapped text written by a program: the height is set here.
-        height = min(max(LINE_HEIGHT * lines + 3, PHOTO_HEIGHT * 0.75 + 4 if photo is not None else 0), MAX_ROW_HEIGHT)
-        if lines > 1 or photo is not None:
+        height = min(
+            max(LINE_HEIGHT * lines + 3, PHOTO_HEIGHT * 0.75 + 4 if photo is not None else 0, self.min_height),
+            MAX_ROW_HEIGHT,
+        )
+        if lines > 1 or photo is not None or self.min_height:
             self.sheet.set_row(row, height)
         if photo is not None:
             col = next(i for i, c in enumerate(self.columns) if c.kind == "photo")

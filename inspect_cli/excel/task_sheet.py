@@ -23,6 +23,7 @@ COLUMNS = [
     Column("检查日期", "text", 11, editable=True),
     Column("备注", "wrap", 14, editable=True),
 ]
+ROW_HEIGHT = 30  # points: room to write a date and a note by hand
 SUMMARY = [
     Column("检查组", "text"),
     Column("检查人", "text"),
@@ -47,22 +48,23 @@ def write_task_sheets(plan: Plan, path: Path, office: str, only: int | None = No
         summary.add([f"第{number}组", plan.pair_names(number), len(visits), "、".join(streets)])
     summary.finish()
     note = workbook.add_format({"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "top"})
-    summary.sheet.merge_range(
-        summary.row + 1, 0, summary.row + 1, len(SUMMARY) - 1, f"抽取依据：{inputs_text(plan)}", note
-    )
-    summary.sheet.set_row(summary.row + 1, 45)
-    summary.sheet.write_string(summary.row + 2, 0, f"抽取时间：{plan.drawn_at[:16].replace('T', ' ')}", note)
+    last = len(SUMMARY) - 1
+    summary.sheet.merge_range(summary.row + 1, 0, summary.row + 1, last, f"抽取依据：{inputs_text(plan)}", note)
+    summary.sheet.set_row(summary.row + 1, 30)
+    drawn = f"抽取时间：{plan.drawn_at[:16].replace('T', ' ')}；复核：inspect-cli plan verify --week {plan.week}"
+    summary.sheet.merge_range(summary.row + 2, 0, summary.row + 2, last, drawn, note)
     written["汇总"] = summary.rows
     for number in numbers:
         name = f"第{number}组"
         title = f"{office} {plan.title} 检查任务单 {name}：{plan.pair_names(number)}"
         sheet = TableSheet(workbook, formats, name, COLUMNS, header, title)
+        sheet.min_height = ROW_HEIGHT
         for n, v in enumerate((v for v in plan.visits if v.pair == number), start=1):
             sheet.add([n, v.code, v.name, v.site_type, v.street, v.community, v.address, "", ""])
         sheet.finish()
         row = sheet.row + 1
-        sheet.sheet.write_string(row, 0, "检查人（签字）：", note)
-        sheet.sheet.write_string(row, 6, "日期：", note)
+        sheet.sheet.merge_range(row, 0, row, 3, "检查人（签字）：", note)
+        sheet.sheet.merge_range(row, 6, row, 8, "日期：", note)
         sheet.sheet.set_row(row, 30)
         written[name] = sheet.rows
     close_workbook(workbook, path)
