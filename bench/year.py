@@ -277,6 +277,8 @@ def jobs(db: str, weeks: int, folder: Path, sqlite_file: Path | None) -> list[tu
         floor_year = ["psql", db, "-qc", SCORE_SQL.replace("min(", "least(").format(start=year[1], end=year[3])]
     floor = floor_year
     typer_rich = [sys.executable, "-c", "import typer, rich"]
+    iso = date.fromisoformat(week[1]).isocalendar()
+    plan_week = f"{iso[0]}-W{iso[1]:02d}"  # the last week: drawn (again, --force) over its own inspections
     return [
         ("score --by street, whole year", ["score", "--by", "street", *year], floor),
         ("score --by street, last week", ["score", "--by", "street", *week], floor_week),
@@ -290,6 +292,10 @@ def jobs(db: str, weeks: int, folder: Path, sqlite_file: Path | None) -> list[tu
          pandas_excel(db, year, folder / "pandas-year.xlsx")),
         ("export rectification", ["export", "rectification", "-o", str(folder / "units")], None),
         ("notice --week", ["notice", *week, "-o", str(folder / "notice.docx")], None),
+        ("plan draw --per-type 5 (16 people)", ["plan", "draw", "--week", plan_week, "--per-type", "5", "--inspectors",
+         ",".join(f"督查员{n:02d}" for n in range(16)), "--seed", "1", "--force"], None),
+        ("plan status (that week)", ["plan", "status", "--week", plan_week], None),
+        ("plan coverage --year", ["plan", "coverage", "--year", year[1][:4]], None),
         ("--help", ["--help"], typer_rich),
         ("checklist list", ["checklist", "list"], typer_rich),
     ]  # fmt: skip
