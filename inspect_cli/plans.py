@@ -9,8 +9,9 @@ can draw it again and compare (`verify`): same inputs and seed, same plan.
   1 + recent·(days since its last inspection, up to 60, ÷ 60; never inspected: 1)
     + score·(points short of 100% at its last inspection, up to 30, ÷ 30)
     + open·(its problems still 待整改, up to 5, ÷ 5),
-  by Efraimidis–Spirakis keys (u^(1/w), the largest drawn). With `cover_all`, only the 点位
-  visited the fewest weeks this year are drawn until each has had its turn.
+  one at a time (chance: weight ÷ the weight of those left; only sums and products, so the
+  same on any machine). With `cover_all`, only the 点位 visited the fewest weeks this year
+  are drawn until each has had its turn.
 - Pairs: the inspectors shuffled and taken two by two (an odd one out joins the last pair),
   the shuffle chosen to leave no drawn 街道 without a pair free of 回避 for it, and then to
   repeat as few of last week's partners as it can.
@@ -143,14 +144,28 @@ def draw(inputs: DrawInputs) -> Drawn:
 
 
 def _sample(rng: random.Random, candidates: list[Candidate], count: int, cover_all: bool) -> list[Candidate]:
-    # One random number per candidate, in code order, whatever is drawn: the keys do not
-    # depend on which candidates a level holds.
-    keys = {c.code: rng.random() ** (1.0 / c.weight) for c in candidates}
-    ranked = sorted(candidates, key=lambda c: (-keys[c.code], c.code))
-    if not cover_all:
-        return ranked[:count]
-    # The fewest-visited first: a level is drawn from only when the one below is used up.
-    return sorted(ranked, key=lambda c: c.visits)[:count]
+    """`count` of the candidates, one at a time, each with chance weight ÷ the weight of those left.
+
+    Only additions and multiplications of the stored weights, in code order: floating point
+    gives the same sums on every machine, so the same seed draws the same 点位 everywhere.
+    With `cover_all`, the fewest-visited are drawn from first, a level only when the one
+    below is used up.
+    """
+    ordered = sorted(candidates, key=lambda c: c.code)
+    levels = [[c for c in ordered if c.visits == v] for v in sorted({c.visits for c in ordered})]
+    chosen: list[Candidate] = []
+    for level in levels if cover_all else [ordered]:
+        left = list(level)
+        while left and len(chosen) < count:
+            point = rng.random() * sum(c.weight for c in left)
+            reached, index = 0.0, len(left) - 1  # the last, should rounding leave `point` past the sum
+            for i, candidate in enumerate(left):
+                reached += candidate.weight
+                if point < reached:
+                    index = i
+                    break
+            chosen.append(left.pop(index))
+    return chosen
 
 
 def _pairs(inputs: DrawInputs, streets: set[str]) -> list[list[str]]:

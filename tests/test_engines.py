@@ -90,7 +90,7 @@ def test_a_server_database_has_the_columns_of_a_sqlite_one(new_db, engine, tmp_p
 
 
 def _city_with_photos(folder: Path) -> Cli:
-    """A SQLite city with inspections, problems, a unit rename, a notice and photos."""
+    """A SQLite city with inspections, problems, a unit rename, a notice, photos and a plan drawn twice."""
     city = Cli(folder / "city.sqlite")
     city.ok("site", "import", DATA / "sites.csv")
     photo = make_image(folder / "现场.jpg", "green", (64, 48))
@@ -101,6 +101,8 @@ def _city_with_photos(folder: Path) -> Cli:
     city.ok("issue", "assign", "ZG-2026-0001", "--unit", "城管局")
     city.ok("unit", "rename", "城管局", "城市管理局")
     city.ok("notice", "--week", "2026-W47", "-o", folder / "周通报.docx")
+    city.ok("plan", "draw", "-w", "2026-W47", "-n", "1", "-i", "张三,李四", "--seed", "1")
+    city.ok("plan", "draw", "-w", "2026-W47", "-n", "2", "-i", "张三,李四", "--seed", "2", "--force")
     return city
 
 
@@ -114,6 +116,8 @@ def test_db_copy_moves_every_row_and_photo_there_and_back(tmp_path, new_db):
         p["no"] for p in json.loads(city.ok("issue", "list", "--json").stdout)
     ]
     assert there.ok("score", "--by", "street").stdout == city.ok("score", "--by", "street").stdout
+    for command in (["plan", "show", "-w", "2026-W47", "--history", "--json"], ["plan", "verify", "-w", "2026-W47"]):
+        assert there.ok(*command).stdout == city.ok(*command).stdout
     # The copy is the same replica: bundles it makes carry on where the source's left off.
     assert (
         json.loads(there.ok("device", "show", "--json").stdout)["device_id"]

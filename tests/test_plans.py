@@ -4,6 +4,7 @@ out by hand, stored draws and their re-draws, status and coverage on hand-made w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from itertools import permutations
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from inspect_cli.errors import InputError
-from inspect_cli.plans import Candidate, DrawInputs, Weights, draw
+from inspect_cli.plans import Candidate, DrawInputs, Drawn, Weights, draw
 from inspect_cli.store import Store
 
 from .conftest import DATA, Cli, sql
@@ -172,6 +173,32 @@ def test_nobody_goes_out_with_last_weeks_partner_when_there_is_a_choice(names, s
     inputs = DrawInputs("2026-W49", str(seed), 1, sorted(names), {}, Weights(), False, previous, {})
     together = {frozenset(p) for p in previous}
     assert not any(frozenset(p) in together for p in draw(inputs).pairs)
+
+
+def test_a_stored_plan_draws_the_same_after_any_release():
+    """Pinned: a plan stored today must pass `plan verify` with every later release, so the
+    draw may never change for the same inputs. Worked through by hand: 张三 avoids 东城街道
+    (NMSC-003, BJXX-004, BJXX-006 go to pair 1, without him); five people make a pair and a
+    trio, and a trio of these five always repeats one of last week's partners (赵六 and 钱七
+    here), never 张三 with 李四."""
+    candidates = {
+        "农贸市场": [Candidate(f"NMSC-{n:03d}", STREETS[n % 3], 1.0 + n * 0.25, n % 2) for n in range(1, 9)],
+        "背街小巷": [Candidate(f"BJXX-{n:03d}", STREETS[n % 2], 3.0 - n * 0.2, 0) for n in range(1, 7)],
+    }
+    inputs = DrawInputs(
+        "2026-W49", "20261130", 3, ["张三", "李四", "王五", "赵六", "钱七"], {"张三": ["东城街道"]}, Weights(), False,
+        [["张三", "李四"], ["王五", "赵六", "钱七"]], candidates,
+    )  # fmt: skip
+    pairs = [["李四", "王五"], ["钱七", "赵六", "张三"]]
+    assert draw(inputs) == Drawn(
+        pairs,
+        [("NMSC-003", 1), ("BJXX-004", 1), ("BJXX-006", 1), ("NMSC-007", 2), ("BJXX-005", 2), ("NMSC-008", 2)],
+    )
+    # --cover-all: the 农贸市场 visited in no week yet (even numbers) first.
+    assert draw(dataclasses.replace(inputs, cover_all=True)) == Drawn(
+        pairs,
+        [("NMSC-006", 1), ("BJXX-004", 1), ("BJXX-006", 1), ("NMSC-004", 2), ("BJXX-005", 2), ("NMSC-008", 2)],
+    )
 
 
 def test_heavier_points_are_drawn_more_often_and_the_seed_decides():
@@ -354,7 +381,9 @@ def test_an_empty_register_and_a_week_without_a_plan(town, tmp_path):
 
 
 def test_status_counts_done_started_pending_and_missed_by_hand(town, monkeypatch):
-    plan = plan_json(town, "draw", "-w", "2026-W49", "-n", "1", "-i", "张三,李四,王五", "--seed", "3")
+    late = town.ok("plan", "draw", "-w", "2026-W49", "-n", "1", "-i", "张三,李四,王五", "--seed", "3", "--json")
+    assert "已于 2026-11-30 开始" in late.stderr  # drawn on Saturday of its own week: said, not refused
+    plan = json.loads(late.stdout)
     planned = visits(plan)  # one 农贸市场, JMXQ-001, GJZD-001, all for the one pair (of three)
     assert len(planned) == 3 and set(planned.values()) == {1}
     market = next(c for c in planned if c.startswith("NMSC"))

@@ -31,7 +31,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "notice": _command("notice", "register", "生成周通报（Word 或 Markdown），期号自动接续。"),
     "score": _command("score", "register", "按平均得分率排名（只计已完成的检查）。"),
     "assess": _command("assess", "register", "单位考核：按规则扣分、加分并排名。"),
-    "demo": _command("demo", "register", "在空数据库中建立示例城市（84 个点位、一个月的检查和双随机计划、考核规则）并显示本周街道排名。"),
+    "demo": _command(
+        "demo",
+        "register",
+        "在空数据库中建立示例城市（84 个点位、一个月的检查和双随机计划、考核规则）并显示本周街道排名。",
+    ),
     "checklist": _command("checklist", "app", "测评标准：查看、校验、比较版本、打印空白测评表。"),
     "site": _command("site", "app", "点位台账：导入、添加、查找。"),
     "plan": _command("plan", "app", "双随机检查计划：抽取点位与检查组、任务单、完成情况、覆盖率。"),

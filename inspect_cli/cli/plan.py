@@ -9,6 +9,7 @@ import typer
 
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import Col, Kind, out, print_json, print_table, say, table, warn
+from inspect_cli.dates import today
 from inspect_cli.errors import InputError
 from inspect_cli.scoring import format_rate
 
@@ -66,6 +67,9 @@ def draw(
         store, week, per_type, names, seed=seed, avoid=avoided, weights=weights, types=site_type,
         cover_all=cover_all, force=force,
     )  # fmt: skip
+    if plan.date_from <= today():
+        # Not refused (a plan for the record, a late start), but said: it is in the plan too.
+        warn(f"{plan.week} 已于 {plan.date_from} 开始：计划应在周一之前抽取，本次抽取时间已记录在计划中")
     if as_json:
         print_json(core.plan_data(plan))
         return
@@ -137,7 +141,7 @@ def _show(plan: Plan, only: int | None = None) -> None:
     from inspect_cli import plans as core
 
     say(f"{plan.title} 双随机检查计划：{len(plan.visits)} 个点位，{len(plan.pairs)} 个检查组")
-    say(core.inputs_text(plan))
+    say(f"{core.inputs_text(plan)}；抽取于 {plan.drawn_at[:16].replace('T', ' ')}")
     for number in range(1, len(plan.pairs) + 1):
         if only is not None and number != only:
             continue
