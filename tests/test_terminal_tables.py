@@ -193,7 +193,7 @@ def test_bars_with_the_black_list_marked(demo_city, monkeypatch, width):
     # The 黑榜 as the notice has it: the last three (none of them in the first three).
     assert [r["name"] for r in rows if "黑榜" in lines[r["name"]]] == [r["name"] for r in rows[-3:]]
     lowest = min(r["mean_rate"] for r in rows)
-    assert f"{int(lowest // 10 * 10)}–100%" in headers(text)[0]  # the scale starts below the lowest
+    assert f"{int((lowest - 5) // 10 * 10)}–100%" in headers(text)[0]  # the scale starts under the lowest
     # Longer bars for higher rates.
     lengths = [lines[r["name"]].count("█") for r in rows]
     assert lengths == sorted(lengths, reverse=True) and lengths[0] > lengths[-1]
@@ -255,7 +255,10 @@ def test_bar_cells_scale_from_the_lowest_rate():
     columns = [Col("名称"), Col("", Kind.BAR)]
     rows = [["甲", Bar(100.0)], ["乙", Bar(95.0)], ["丙", Bar(91.9, "red", "黑榜")], ["丁", Bar(None)]]
     text = render(columns, rows, 60)
-    assert headers(text)[0][1] == "90–100%"
+    # Five points under the lowest (91.9), rounded down to ten: 80. 100% fills the bar, 95% is
+    # three quarters of it, and the lowest is still well over a half, not a sliver.
+    assert headers(text)[0][1] == "80–100%"
     lines = {name: next(line for line in text.splitlines() if name in line) for name in "甲乙丙丁"}
-    assert lines["甲"].count("█") == 2 * lines["乙"].count("█") and "黑榜" in lines["丙"]
+    full, three_quarters, lowest = (lines[n].count("█") for n in "甲乙丙")
+    assert abs(three_quarters - 0.75 * full) <= 1 and lowest >= full // 2 and "黑榜" in lines["丙"]
     assert "█" not in lines["丁"]

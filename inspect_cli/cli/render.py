@@ -442,10 +442,11 @@ def _spread(
 
 
 def _bar_scale(cells: list[list[Any]], index: int) -> tuple[int, str]:
-    """Where a bar column's scale starts: the lowest rate rounded down to ten (at most 90), so
-    the differences show; the heading says so."""
+    """Where a bar column's scale starts: five points under the lowest rate, rounded down to
+    ten (0 to 90), so the differences show and the lowest bar is never a sliver; the heading
+    says so."""
     rates = [c.rate for row in cells if isinstance(c := row[index], Bar) and c.rate is not None]
-    start = min(90, int(min(rates) // 10 * 10)) if rates else 0
+    start = min(90, max(0, int((min(rates) - 5) // 10 * 10))) if rates else 0
     return start, f"{start}–100%"
 
 
