@@ -421,8 +421,10 @@ def test_a_write_racing_another_is_one_chinese_line(city):
 
 def test_a_question_answered_with_ctrl_c_interrupts_and_end_of_input_is_no(today, monkeypatch):
     today.ok("record", "GJZD-001", "1", "pass", "--date", "2026-11-18")
+    # No answer at all (a script without --yes): nothing deleted, and an error the script sees.
     declined = today("inspection", "delete", "JC-2026-0001", input="")
-    assert declined.exit_code == 1 and "未删除" in declined.stdout
+    assert declined.exit_code == 2 and "--yes" in declined.stderr and "未做任何修改" in declined.stderr
+    assert json.loads(today.ok("inspection", "list", "--json").stdout)
 
     def ctrl_c(*_):
         raise KeyboardInterrupt

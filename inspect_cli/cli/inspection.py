@@ -193,8 +193,8 @@ def delete(
     i = detail.inspection
     if not yes:
         question = f"确认删除检查 {i.no}（{i.site_code} {i.site_name}，{i.date}，已填 {len(detail.results)} 项）？"
-        if not confirm(question):
+        if not confirm(question, "--yes"):
             say("未删除")
-            raise typer.Exit(1)
+            return
     core.delete(store, i.id, state.settings().rectification)
     say(f"已删除检查 {i.no}")

@@ -26,6 +26,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Span, Text
 
+from inspect_cli.errors import InputError
 from inspect_cli.text import for_terminal
 
 if TYPE_CHECKING:
@@ -518,15 +519,16 @@ def import_plan(
 YES = ("y", "yes", "是", "好", "确认")
 
 
-def confirm(question: str) -> bool:
-    """Ask a yes/no question (default no). End of input is a no; Ctrl+C interrupts (exit 130),
-    as everywhere else, rather than becoming an English "Aborted!"."""
+def confirm(question: str, flag: str) -> bool:
+    """Ask a yes/no question (default no). A person's no is theirs to give: the command says
+    what it did not do and exits 0. End of input (a script that did not say `flag`) changes
+    nothing and is an error, exit 2. Ctrl+C interrupts (exit 130), as everywhere else."""
     out.print(Text(f"{question} [y/N]: "), end="")
     try:
         answer = input()
     except EOFError:
         out.print()
-        return False
+        raise InputError(f"没有得到回答（输入已结束），未做任何修改；不经询问直接执行请加 {flag}") from None
     return answer.strip().lower() in YES
 
 

@@ -113,7 +113,7 @@ def run(
         if not terminal:
             raise
         warn(exc.message.split("；")[0])
-        if not confirm("同一天再检查一次（另计一次检查）？"):
+        if not confirm("同一天再检查一次（另计一次检查）？", "--again"):
             say("未开始新的检查")
             return
         detail, resumed = core.start(store, checklists, found, date, inspector, again=True)

@@ -145,8 +145,8 @@ def merge(
         question = (
             f"确认把 {src.name} 并入 {dst.name}？{src.name} 的问题和点位都将改为 {dst.name}，{src.name} 从名录中删除"
         )
-        if src.id != dst.id and not confirm(question):
+        if src.id != dst.id and not confirm(question, "--yes"):
             say("未合并")
-            raise typer.Exit(1)
+            return
     move = merge_units(store, source, target, actor=state.actor(by))
     _moved(move, f"已将 {move.former} 并入 {move.unit.name}")
