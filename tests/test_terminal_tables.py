@@ -200,6 +200,9 @@ def test_bars_with_the_black_list_marked(demo_city, monkeypatch, width):
     stats = shown(demo_city, monkeypatch, width, "issue", "stats", "--by", "street", "--bar")
     assert "█" in stats and stats.count("后三位") == 3
     assert "█" not in shown(demo_city, monkeypatch, width, "score", "--by", "street")
+    # The 合计 alone: its rate on the whole scale, 0–100%.
+    total = shown(demo_city, monkeypatch, width, "issue", "stats", "--bar")
+    assert "0–100%" in headers(total)[0] and "█" in total
 
 
 def test_bar_threshold_comes_from_the_settings(demo_city, monkeypatch, tmp_path):

@@ -445,9 +445,9 @@ def _spread(
 def _bar_scale(cells: list[list[Any]], index: int) -> tuple[int, str]:
     """Where a bar column's scale starts: five points under the lowest rate, rounded down to
     ten (0 to 90), so the differences show and the lowest bar is never a sliver; the heading
-    says so."""
+    says so. A single rate (a 合计 alone) has nothing to differ from: 0–100%."""
     rates = [c.rate for row in cells if isinstance(c := row[index], Bar) and c.rate is not None]
-    start = min(90, max(0, int((min(rates) - 5) // 10 * 10))) if rates else 0
+    start = min(90, max(0, int((min(rates) - 5) // 10 * 10))) if len(rates) > 1 else 0
     return start, f"{start}–100%"
 
 
