@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from inspect_cli import paths
 from inspect_cli.store import Store
@@ -238,7 +239,7 @@ def test_one_problem_found_on_two_laptops_is_one_problem_on_every_replica(team, 
     assert [p["no"] for p in problems(second)] == ["ZG-2026-A-0001"]
 
 
-def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_conflict(team):
+def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_conflict(team, monkeypatch):
     office, a, _b, tmp = team
     fail(a)
     day_ends(office, a, tmp)
@@ -254,6 +255,9 @@ def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_confl
     shown = office.ok("sync", "conflicts").stdout
     assert "ZG-2026-A-0001" in shown and "责任单位：城市管理局（Z）" in shown and "状态：已整改待复查（A）" in shown
     assert "两边的修改都已保留" in shown  # nothing lost: each side changed other fields
+    monkeypatch.setenv("COLUMNS", "80")  # fitted: the number whole, no line past the edge
+    narrow = office.ok("sync", "conflicts").stdout
+    assert "ZG-2026-A-0001" in narrow and max(cell_len(line) for line in narrow.splitlines()) <= 80
     # The laptop, given the office's state, ends up with the same problem.
     imported(a, bundle(office, tmp / "office-all.zip", "--all", "--for", "A"))
     (on_laptop,) = problems(a)

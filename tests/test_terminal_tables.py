@@ -60,6 +60,33 @@ def test_issue_list(demo_city, monkeypatch, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_unit_list_and_enrolled_devices(demo_city, monkeypatch, width):
+    demo_city.ok(
+        "unit",
+        "add",
+        "市文明办",
+        "--short",
+        "文明委",
+        "--contact",
+        "刘洋",
+        "--phone",
+        "0371-60000000",
+        "--kind",
+        "部门",
+    )
+    demo_city.ok("unit", "rename", "市文明办", "市精神文明建设办公室")
+    text = shown(demo_city, monkeypatch, width, "unit", "list")
+    units = data(demo_city, "unit", "list")
+    assert_whole(text, [u["name"] for u in units] + [str(u["open_problems"]) for u in units if u["open_problems"]])
+    if width >= 120:
+        assert_whole(text, ["0371-60000000", "市文明办"])  # the phone and the former name fit
+    for code in ("A", "B7"):
+        demo_city.ok("device", "enroll", code)
+    devices = shown(demo_city, monkeypatch, width, "device", "show")
+    assert headers(devices)[0][0] == "代码" and "B7" in devices
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_issue_show(demo_city, monkeypatch, width):
     number = data(demo_city, "issue", "list", "--status", "fixed", "--limit", "1")[0]["no"]
     text = shown(demo_city, monkeypatch, width, "issue", "show", number)

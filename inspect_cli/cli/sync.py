@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import out, print_json, progress, say, table
+from inspect_cli.cli.render import Col, Kind, print_json, print_table, progress, say, table
 from inspect_cli.errors import InputError, NotFoundError, StateError
 from inspect_cli.sync import KIND_LABELS
 
@@ -47,7 +47,13 @@ def show(as_json: JsonOption = False) -> None:
             [d["code"], d["id"] or "（尚未导入过）", "是" if d["key_sent"] else "否", d["last_import"] or "—"]
             for d in devices
         ]
-        out.print(table(["代码", "设备 ID", "已下发密钥", "最近导入"], rows, title="已登记的设备"))
+        columns = [
+            Col("代码", Kind.CODE),
+            Col("设备 ID", Kind.CODE, drop=1),
+            Col("已下发密钥", Kind.LABEL, short="密钥"),
+            Col("最近导入", Kind.TIME),
+        ]
+        print_table(table(columns, rows, title="已登记的设备"))
 
 
 @device_app.command("set")
@@ -194,7 +200,15 @@ def conflicts(
         ]
         for r in rows
     ]
-    out.print(table(["编号", "类别", "记录", "保留的值", "另一边的值", "处理"], body, title="同步冲突"))
+    columns = [
+        Col("编号", Kind.CODE),
+        Col("类别", Kind.LABEL, drop=2),
+        Col("记录", min=12),
+        Col("保留的值", min=16),
+        Col("另一边的值", min=16),
+        Col("处理", Kind.LABEL, drop=1),
+    ]
+    print_table(table(columns, body, title="同步冲突"))
 
 
 @sync_app.command("resolve")

@@ -11,7 +11,7 @@ import typer
 
 from inspect_cli.cli import completion
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import confirm, import_plan, out, print_json, say, table
+from inspect_cli.cli.render import Col, Kind, confirm, import_plan, print_json, print_table, say, table
 from inspect_cli.units import (
     FIELD_LABELS,
     UnitKind,
@@ -65,7 +65,16 @@ def list_(
         ]
         for r in rows
     ]
-    out.print(table(["单位名称", "简称", "类型", "联系人", "电话", "曾用名", "待整改问题"], body))
+    columns = [
+        Col("单位名称", Kind.LABEL),
+        Col("简称", Kind.LABEL, drop=3),
+        Col("类型", Kind.LABEL, drop=2),
+        Col("联系人", Kind.LABEL, drop=4),
+        Col("电话", Kind.CODE, drop=5),
+        Col("曾用名", drop=1),
+        Col("待整改问题", Kind.NUMBER, short="待整改"),
+    ]
+    print_table(table(columns, body))
     say(f"共 {len(rows)} 个单位")
 
 
