@@ -77,11 +77,16 @@ def check_period(start: date | None, end: date | None) -> None:
         raise InputError(f"起始日期 {start} 晚于结束日期 {end}")
 
 
+LATEST_WEEK_YEAR = 2100  # a week further ahead is a typo, and 9999-W52's Sunday is past Python's dates
+
+
 def parse_week(text: str) -> tuple[date, date]:
     """2026-W47 (ISO week) → its Monday and Sunday."""
     match = re.fullmatch(r"\s*(\d{4})-?[Ww](\d{1,2})\s*", text)
     if not match:
         raise InputError(f"周的格式不正确：'{text}'，应为 YYYY-Www（如 2026-W47）")
+    if not EARLIEST.year <= int(match[1]) <= LATEST_WEEK_YEAR:
+        raise InputError(f"周 '{text.strip()}' 的年份应在 {EARLIEST.year} 到 {LATEST_WEEK_YEAR} 之间")
     try:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:

@@ -30,7 +30,7 @@ import random
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from inspect_cli.dates import TZ, month_day, parse_week, today
 from inspect_cli.errors import InputError, NotFoundError, StateError
 from inspect_cli.scoring import round_rate
-from inspect_cli.text import clean_name, for_terminal
+from inspect_cli.text import clean, clean_name, for_terminal
 
 if TYPE_CHECKING:
     from inspect_cli.store import Store
@@ -110,19 +110,48 @@ class DrawInputs:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DrawInputs:
+    def from_json(cls, data: Any) -> DrawInputs:
+        """Inputs as stored (or as a bundle brings them): every field of the type it must have,
+        else ValueError."""
+
+        def need(ok: bool) -> None:
+            if not ok:
+                raise ValueError("draw inputs")
+
+        def texts(value: Any) -> list[str]:
+            need(isinstance(value, list) and all(isinstance(v, str) for v in value))
+            return list(value)
+
+        def number(value: Any) -> float:
+            need(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value))
+            return float(value)
+
+        need(isinstance(data, dict))
+        weights, avoid, candidates = data.get("weights"), data.get("avoid"), data.get("candidates")
+        need(isinstance(weights, dict) and set(weights) == {"recent", "score", "open"})
+        need(isinstance(avoid, dict) and isinstance(candidates, dict) and isinstance(data.get("previous_pairs"), list))
+        need(isinstance(data.get("per_type"), int) and not isinstance(data["per_type"], bool))
+        need(isinstance(data.get("cover_all"), bool))
+        need(isinstance(data.get("week"), str) and isinstance(data.get("seed"), str))
+        found: dict[str, list[Candidate]] = {}
+        for site_type, rows in candidates.items():
+            need(isinstance(rows, list))
+            found[site_type] = []
+            for row in rows:
+                need(isinstance(row, list) and len(row) == 4 and isinstance(row[0], str) and isinstance(row[1], str))
+                need(isinstance(row[3], int) and not isinstance(row[3], bool) and number(row[2]) > 0)
+                found[site_type].append(Candidate(row[0], row[1], float(row[2]), row[3]))
         return cls(
             week=data["week"],
             seed=data["seed"],
-            per_type=int(data["per_type"]),
-            inspectors=list(data["inspectors"]),
-            avoid={k: list(v) for k, v in data["avoid"].items()},
-            weights=Weights(**data["weights"]),
-            cover_all=bool(data["cover_all"]),
-            previous_pairs=[list(p) for p in data["previous_pairs"]],
-            candidates={t: [Candidate(c[0], c[1], float(c[2]), int(c[3])) for c in cs]
-                        for t, cs in data["candidates"].items()},
-        )  # fmt: skip
+            per_type=data["per_type"],
+            inspectors=texts(data.get("inspectors")),
+            avoid={name: texts(streets) for name, streets in avoid.items()},
+            weights=Weights(**{k: number(v) for k, v in weights.items()}),
+            cover_all=data["cover_all"],
+            previous_pairs=[texts(p) for p in data["previous_pairs"]],
+            candidates=found,
+        )
 
 
 @dataclass(frozen=True)
@@ -146,8 +175,9 @@ def draw(inputs: DrawInputs) -> Drawn:
 def _sample(rng: random.Random, candidates: list[Candidate], count: int, cover_all: bool) -> list[Candidate]:
     """`count` of the candidates, one at a time, each with chance weight ÷ the weight of those left.
 
-    Only additions and multiplications of the stored weights, in code order: floating point
-    gives the same sums on every machine, so the same seed draws the same 点位 everywhere.
+    Only correctly rounded sums (`math.fsum`, then one addition at a time in code order) and
+    one product of the stored weights: the same on every machine and Python version, so the
+    same seed draws the same 点位 everywhere.
     With `cover_all`, the fewest-visited are drawn from first, a level only when the one
     below is used up.
     """
@@ -157,7 +187,7 @@ def _sample(rng: random.Random, candidates: list[Candidate], count: int, cover_a
     for level in levels if cover_all else [ordered]:
         left = list(level)
         while left and len(chosen) < count:
-            point = rng.random() * sum(c.weight for c in left)
+            point = rng.random() * math.fsum(c.weight for c in left)  # correctly rounded: any machine, any Python
             reached, index = 0.0, len(left) - 1  # the last, should rounding leave `point` past the sum
             for i, candidate in enumerate(left):
                 reached += candidate.weight
@@ -207,33 +237,84 @@ def _pairs(inputs: DrawInputs, streets: set[str]) -> list[list[str]]:
             scored = score(pairs)
             if scored < best[0]:
                 best = (scored, pairs)
+    elif best[0][0]:
+        # Too many people for every order: swap two people of different pairs while that
+        # strands fewer 街道 (or as many, repeating fewer partners), the first such swap each time.
+        improved = True
+        while improved and best[0][0]:
+            improved = False
+            flat = [(p, i) for p, pair in enumerate(best[1]) for i in range(len(pair))]
+            for (p, i), (q, j) in itertools.combinations(flat, 2):
+                if p == q:
+                    continue
+                pairs = [list(pair) for pair in best[1]]
+                pairs[p][i], pairs[q][j] = pairs[q][j], pairs[p][i]
+                scored = score(pairs)
+                if scored < best[0]:
+                    best, improved = (scored, pairs), True
+                    break
     return best[1]
 
 
 def _assign(chosen: list[Candidate], pairs: list[list[str]], avoid: dict[str, list[str]]) -> list[tuple[str, int]]:
+    """Each drawn 点位 to a pair with nobody who avoids its 街道, no pair over its share when
+    any such split exists, a pair kept to few 街道.
+
+    街道 by 街道, those fewest pairs may go to first (then the larger); within one, a pair
+    already there, then the least loaded. When every pair that may go is full, a chain of
+    moves makes room (an augmenting path: each moved 点位 to another pair that may take it),
+    so a split within the shares is found whenever there is one.
+    """
     share = math.ceil(len(chosen) / len(pairs)) if chosen else 0
-    load = [0] * len(pairs)
-    streets_of: list[set[str]] = [set() for _ in pairs]
     avoided = [{s for name in pair for s in avoid.get(name, [])} for pair in pairs]
+
+    def allowed(street: str) -> list[int]:
+        return [i for i in range(len(pairs)) if street not in avoided[i]]
+
     by_street: dict[str, list[Candidate]] = {}
     for candidate in chosen:
         by_street.setdefault(candidate.street, []).append(candidate)
-    order = sorted(by_street, key=lambda s: (-len(by_street[s]), s))
-    out: list[tuple[str, int]] = []
+    order = sorted(by_street, key=lambda s: (len(allowed(s)), -len(by_street[s]), s))
+    held: list[list[Candidate]] = [[] for _ in pairs]
     for street in order:
+        may = allowed(street)
         for candidate in by_street[street]:
-            allowed = [i for i in range(len(pairs)) if street not in avoided[i]]
-            if not allowed:
+            if not may:
                 raise InputError(
-                    f"点位 {candidate.code}（{street or '未填街道'}）无组可派：每一组都有人回避该街道；请调整检查人或 --avoid"
+                    f"点位 {candidate.code}（{street or '未填街道'}）无组可派：找不到全组都不回避该街道的分组；"
+                    "请调整检查人或 --avoid"
                 )
-            open_ = [i for i in allowed if load[i] < share] or allowed
+            room = [i for i in may if len(held[i]) < share]
+            if not room and _make_room(may, held, share, allowed):
+                room = [i for i in may if len(held[i]) < share]
             # A pair already in this 街道 first, then the least loaded, then the first.
-            index = min(open_, key=lambda i: (street not in streets_of[i], load[i], i))
-            load[index] += 1
-            streets_of[index].add(street)
-            out.append((candidate.code, index + 1))
-    return out
+            index = min(room or may, key=lambda i: (all(c.street != street for c in held[i]), len(held[i]), i))
+            held[index].append(candidate)
+    pair_of = {c.code: i + 1 for i, pair in enumerate(held) for c in pair}
+    return [(c.code, pair_of[c.code]) for c in chosen]
+
+
+def _make_room(may: list[int], held: list[list[Candidate]], share: int, allowed: Callable[[str], list[int]]) -> bool:
+    """Move 点位 along a chain of pairs so that one of `may` has room; whether it could."""
+    came_from: dict[int, tuple[int, int] | None] = dict.fromkeys(may)
+    queue = list(may)
+    while queue:
+        pair = queue.pop(0)
+        for index, candidate in enumerate(held[pair]):
+            for other in allowed(candidate.street):
+                if other in came_from:
+                    continue
+                came_from[other] = (pair, index)
+                if len(held[other]) < share:
+                    # Walk back: each 点位 on the chain moves one pair along it.
+                    target = other
+                    while (step := came_from[target]) is not None:
+                        source, position = step
+                        held[target].append(held[source].pop(position))
+                        target = source
+                    return True
+                queue.append(other)
+    return False
 
 
 # --- the database's side ------------------------------------------------------------------
@@ -241,9 +322,10 @@ def _assign(chosen: list[Candidate], pairs: list[list[str]], avoid: dict[str, li
 
 def candidates(
     store: Store, week_start: date, weights: Weights, types: list[str] | None
-) -> tuple[dict[str, list[Candidate]], dict[str, str]]:
-    """Each chosen type's 点位 with their weights; and why each weighs what it does (by code)."""
-    rows = store.plan_candidates(week_start)
+) -> tuple[dict[str, list[Candidate]], dict[str, str], set[str]]:
+    """Each chosen type's 点位 with their weights; why each weighs what it does (by code); and
+    the register's 街道."""
+    rows = store.plan_candidates(week_start, today())
     known = sorted({r["site_type"] for r in rows})
     if not rows:
         raise StateError("点位台账为空：请先用 inspect-cli site import 导入点位")
@@ -261,7 +343,7 @@ def candidates(
         weight, reason = _weight(row, week_start, weights)
         out[row["site_type"]].append(Candidate(row["code"], row["street"], weight, row["visits"]))
         reasons[row["code"]] = reason
-    return out, reasons
+    return out, reasons, {r["street"] for r in rows if r["street"]}
 
 
 def _weight(row: dict[str, Any], week_start: date, weights: Weights) -> tuple[float, str]:
@@ -352,15 +434,27 @@ def parse_avoid(texts: list[str], inspectors: list[str]) -> dict[str, list[str]]
     for text in texts:
         before, sep, streets = text.partition("=")
         name = clean_name(before, "回避的检查人")
-        if not sep or not name or not streets.strip():
+        named = [clean_name(part, "回避的街道") for part in streets.replace("，", ",").split(",")]
+        if not sep or not name or "=" in streets or not any(named):
             raise InputError(f"回避写法不正确：'{for_terminal(text)[:60]}'，应为 姓名=街道（多个街道用逗号分隔）")
         if name not in inspectors:
             raise InputError(f"回避中的 {name} 不在检查人名单中（{'、'.join(inspectors)}）")
-        for part in streets.replace("，", ",").split(","):
-            street = clean_name(part, "回避的街道")
+        for street in named:
             if street and street not in avoid.setdefault(name, []):
                 avoid[name].append(street)
     return {k: sorted(v) for k, v in sorted(avoid.items())}
+
+
+def _check_streets(avoid: dict[str, list[str]], streets: set[str]) -> None:
+    """Every 街道 avoided is one of the register's: a typo would quietly avoid nothing."""
+    import difflib
+
+    for name, named in avoid.items():
+        for street in named:
+            if street not in streets:
+                close = difflib.get_close_matches(street, sorted(streets), n=1, cutoff=0.4)
+                hint = f"，是不是 {close[0]}？" if close else f"（现有：{'、'.join(sorted(streets))}）"
+                raise InputError(f"回避中 {name} 的街道 {street} 不在点位台账中{hint}")
 
 
 def make_plan(
@@ -382,11 +476,11 @@ def make_plan(
         raise InputError(f"--per-type 应在 1 到 1000 之间：{per_type}")
     if store.device().office_id is not None:
         raise StateError("本机是外业电脑（已导入创城办的下发包）：检查计划由创城办抽取，随下发包发到各台电脑")
-    chosen_seed = (seed or "").strip() or f"{secrets.randbelow(10**8):08d}"
-    if len(chosen_seed) > 64:
-        raise InputError("随机种子过长（最多 64 个字符）")
+    # As every name is stored: NFC, no controls, so the same seed typed anywhere is the same text.
+    chosen_seed = clean(seed, "随机种子", limit=64, multiline=False) or f"{secrets.randbelow(10**8):08d}"
     weights = weights or Weights()
-    found, reasons = candidates(store, monday, weights, types)
+    found, reasons, streets = candidates(store, monday, weights, types)
+    _check_streets(avoid or {}, streets)
     previous = store.plan_in_force(_previous_week(monday))
     inputs = DrawInputs(
         week=name, seed=chosen_seed, per_type=per_type, inspectors=inspectors, avoid=avoid or {}, weights=weights,

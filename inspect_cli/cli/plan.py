@@ -12,6 +12,7 @@ from inspect_cli.cli.render import Col, Kind, out, print_json, print_table, say,
 from inspect_cli.dates import today
 from inspect_cli.errors import InputError
 from inspect_cli.scoring import format_rate
+from inspect_cli.text import clean_name
 
 if TYPE_CHECKING:
     from inspect_cli.plans import Plan
@@ -99,6 +100,8 @@ def show(
         raise InputError(f"输出文件应以 .xlsx 结尾：{output}")
     if pair is not None and inspector is not None:
         raise InputError("--pair 与 --inspector 只能用一个")
+    if history and (output is not None or pair is not None or inspector is not None):
+        raise InputError("--history 列出每一次抽取，不能与 -o、--pair、--inspector 同用")
     store = state.store()
     if history:
         draws = core.history(store, week or core.this_week())
@@ -131,7 +134,7 @@ def _chosen_pair(plan: Plan, pair: int | None, inspector: str | None) -> int | N
     from inspect_cli.errors import NotFoundError
 
     if inspector is not None:
-        return core.only_pair_of(plan, inspector.strip())
+        return core.only_pair_of(plan, clean_name(inspector, "检查人姓名", required=True) or "")
     if pair is not None and not 1 <= pair <= len(plan.pairs):
         raise NotFoundError(f"{plan.week} 没有第{pair}组（共 {len(plan.pairs)} 组）")
     return pair
@@ -277,9 +280,8 @@ def coverage(
 ) -> None:
     """点位覆盖：每类点位今年检查过 0、1、2、3 次及以上的个数。例：inspect-cli plan coverage --year 2026"""
     from inspect_cli import plans as core
-    from inspect_cli.dates import today
 
-    chosen = year or today().year
+    chosen = today().year if year is None else year
     rows = core.coverage(state.store(), chosen)
     if as_json:
         print_json(

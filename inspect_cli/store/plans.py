@@ -83,14 +83,17 @@ class PlanRows:
         visit["inspectors"] = json.loads(visit.pop("pairs"))[visit["pair"] - 1]
         return visit
 
-    def plan_candidates(self, week_start: date) -> list[dict[str, Any]]:
+    def plan_candidates(self, week_start: date, today: date) -> list[dict[str, Any]]:
         """Every 点位 with what its weight is made of, as of the Monday of the week drawn.
 
         last_date / last_rate: its latest finished inspection before that day; open: its
-        problems still 待整改; visits: the weeks of this year before that day in which it
-        was inspected or planned (a planned visit not yet made counts: plans drawn ahead).
+        problems still 待整改; visits: the weeks of this ISO year (from the Monday of its week
+        1) before that day in which it was inspected, or is planned in a week not over by
+        `today` (a plan drawn ahead: its visits are still to come; a past week's plan counts
+        only through the inspections made).
         """
-        day, year_start = week_start.isoformat(), date(week_start.year, 1, 1).isoformat()
+        iso_year = week_start.isocalendar()[0]
+        day, year_start = week_start.isoformat(), date.fromisocalendar(iso_year, 1, 1).isoformat()
         sites = {
             r[0]: {"code": r[1], "site_type": r[2], "street": r[3] or "", "last_date": None, "last_rate": None,
                    "open": 0, "weeks": set()}
@@ -114,8 +117,8 @@ class PlanRows:
                 sites[site_id]["weeks"].add(date.fromisoformat(when).isocalendar()[1])
         for site_id, monday in self.conn.execute(
             "SELECT v.site_id, p.date_from FROM plans p JOIN plan_visits v ON v.plan_id = p.id"
-            f" WHERE p.date_from >= ? AND p.date_from < ? AND {IN_FORCE}",
-            (year_start, day),
+            f" WHERE p.date_from >= ? AND p.date_from < ? AND p.date_to >= ? AND {IN_FORCE}",
+            (year_start, day, today.isoformat()),
         ):
             if site_id in sites:
                 sites[site_id]["weeks"].add(date.fromisoformat(monday).isocalendar()[1])
@@ -221,9 +224,14 @@ class PlanRows:
             [(plan["id"], v["seq"], v["site_id"], v["pair"], v["weight"], v["reason"]) for v in visits],
         )
 
-    def plan_records(self) -> Iterator[dict[str, Any]]:
-        """Every plan, whole, in bundle form (its visits name their 点位 by code)."""
-        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM plans p ORDER BY p.week, p.drawn_at, p.id"):
+    def plan_records(self, ending_from: date) -> Iterator[dict[str, Any]]:
+        """The plans of the weeks ending on or after `ending_from`, whole, in bundle form (their
+        visits name their 点位 by code)."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM plans p WHERE p.date_to >= ? ORDER BY p.week, p.drawn_at, p.id",
+            (ending_from.isoformat(),),
+        )
+        for row in rows.fetchall():
             plan = _plan(row)
             plan["visits"] = [
                 {"seq": v["seq"], "site": v["code"], "pair": v["pair"], "weight": v["weight"], "reason": v["reason"]}

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from inspect_cli.dates import now_iso
+from inspect_cli.dates import now_iso, today
 from inspect_cli.errors import InputError, StateError
 from inspect_cli.store import Store
 from inspect_cli.sync import FIELD, TABLES, WORK
 from inspect_cli.sync.bundle import BundleWriter
+
+PLAN_WEEKS_SENT = 4  # a field bundle carries the plans of weeks ending this many weeks back, and later
 
 
 @dataclass
@@ -95,8 +98,10 @@ def export_bundle(
                 # What was deleted here since the last field bundle is deleted on the laptops too.
                 counts["tombstones"] = writer.write_records("tombstones", store.tombstones_since(ended_since or 0))
                 counts["checklists"] = writer.write_records("checklists", _checklist_files(checklist_dirs or []))
-                # Every plan, replaced ones too: each laptop sees its pair's 点位 and what was redrawn.
-                counts["plans"] = writer.write_records("plans", store.plan_records())
+                # The plans of the last weeks and those ahead, replaced draws too: each laptop sees
+                # its pair's 点位 and what was drawn again. Older ones it has, or does not need.
+                recent = today() - timedelta(weeks=PLAN_WEEKS_SENT)
+                counts["plans"] = writer.write_records("plans", store.plan_records(recent))
                 if settings is not None:
                     counts["settings"] = writer.write_records("settings", [settings])
             added = 0
