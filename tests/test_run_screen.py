@@ -556,3 +556,15 @@ async def test_the_head_says_whether_the_week_plan_sends_a_pair_here(city, db, c
     app = run_app(db, checklists)
     async with app.run_test(size=SIZE):
         assert "计划外" in text(app, "#head")
+
+
+async def test_the_planned_pair_is_filled_in_when_nobody_was_named(city, db, checklists):
+    city.ok("plan", "draw", "-w", "2026-W47", "-n", "2", "-i", "王五,赵六", "--seed", "1")
+    app = run_app(db, checklists, inspectors=None)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, InspectorsScreen)
+        assert app.screen.query_one("#names", Input).value in ("王五、赵六", "赵六、王五")
+        assert "已填入本周计划派来的检查组" in text(app, "#names-message")
+        await pilot.press("enter")
+        assert isinstance(app.screen, RunScreen)
+    assert sorted(app.session.inspectors) == ["王五", "赵六"]

@@ -130,8 +130,10 @@ class RunSession:
         self.inspectors = [n for n in inspectors or [] if n and n.strip()]
         self.settings = settings
         self.media_dir = media_dir
-        # Whether the week's 双随机 plan sends a pair here (None: no plan this week).
+        # Whether the week's 双随机 plan sends a pair here (None: no plan this week), and which.
         self.plan_note = plan_note(store, site.id, detail.inspection.date)
+        visit = store.planned_visit(site.id, detail.inspection.date)
+        self.planned_pair: list[str] = visit["inspectors"] if visit else []
 
     @property
     def items(self) -> list[Item]:
@@ -688,7 +690,7 @@ class RunApp(App[RunOutcome]):
 
     def on_mount(self) -> None:
         if self.session.needs_inspectors:
-            self.push_screen(InspectorsScreen(), self._inspectors)
+            self.push_screen(InspectorsScreen(self.session.planned_pair), self._inspectors)
         else:
             self._started()
 

@@ -189,11 +189,16 @@ class InspectorsScreen(ModalScreen[list[str] | None]):
     """
     BINDINGS = [Binding("escape", "skip", "跳过")]
 
+    def __init__(self, suggested: list[str] | None = None) -> None:
+        super().__init__()
+        self.suggested = suggested or []  # the pair the week's plan sends here, filled in
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("检查人（多人用逗号或顿号分隔，如 张三、李四）")
-            yield Input(id="names", placeholder="张三、李四")
-            yield Static("Enter 确认 · Esc 跳过", id="names-message")
+            yield Input("、".join(self.suggested), id="names", placeholder="张三、李四")
+            hint = "（已填入本周计划派来的检查组，可修改）" if self.suggested else ""
+            yield Static(f"Enter 确认 · Esc 跳过{hint}", id="names-message")
 
     def on_mount(self) -> None:
         self.query_one("#names", Input).focus()
