@@ -85,13 +85,22 @@ def load_settings(path: Path | None, base: Path | None = None) -> Settings:
         line = data.key_lines.get(key)
         cls = _SECTIONS.get(key)
         if cls is None:
-            problems.append(f"{path}:{line}: {key}: 未知的设置项（可用：{'、'.join(_SECTIONS)}）")
+            problems.append(f"{path}:{line}: {key}: {_unknown(str(key), list(_SECTIONS))}")
             continue
         sections[key] = _section(path, key, getattr(start, key), value, problems)
     if problems:
         raise InputError(f"设置文件有 {len(problems)} 处错误", problems)
     merged = {name: sections.get(name, getattr(start, name)) for name in _SECTIONS}
     return Settings(path=path, **merged)
+
+
+def _unknown(key: str, known: list[str]) -> str:
+    """未知的设置项, with the nearest known key when there is one (black_treshold → black_threshold)."""
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"是否想写 '{close[0]}'？" if close else f"可用：{'、'.join(known)}"
+    return f"未知的设置项（{hint}）"
 
 
 def settings_data(settings: Settings) -> dict[str, dict[str, object]]:
@@ -106,12 +115,12 @@ def _section(path: Path, name: str, defaults: Any, value: object, problems: list
     if not isinstance(value, dict):
         problems.append(f"{path}:{getattr(value, 'line', '?')}: {name}: 应为键值映射")
         return defaults
-    known = {f.name for f in fields(cls)}
+    known = [f.name for f in fields(cls)]  # in the order the defaults list them
     values = {}
     for key, item in value.items():
         line = value.key_lines.get(key)  # type: ignore[attr-defined]
         if key not in known:
-            problems.append(f"{path}:{line}: {name}.{key}: 未知的设置项（可用：{'、'.join(known)}）")
+            problems.append(f"{path}:{line}: {name}.{key}: {_unknown(str(key), known)}")
         elif isinstance(getattr(defaults, key), int):
             if isinstance(item, bool) or not isinstance(item, int) or item < 0:
                 problems.append(f"{path}:{line}: {name}.{key}: 应为不小于 0 的整数，实际为 {item!r}")

@@ -139,7 +139,8 @@ def write_list(daily: DailyNotice, path: Path, media_dir: Path) -> int:
 
 
 def _by_street(daily: DailyNotice) -> list[tuple[str, list]]:
-    groups: dict[str, list] = {}
+    """The day's problems street by street, in the order of the 按街道 table (most problems first)."""
+    groups: dict[str, list] = {t.name: [] for t in daily.by_street}
     for p, photo in daily.problems:
         groups.setdefault(p.street or UNSET, []).append((p, photo))
-    return list(groups.items())
+    return [(street, rows) for street, rows in groups.items() if rows]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from inspect_cli import inspection as core
 from inspect_cli import rectification as loop
-from inspect_cli.checklist import ChecklistSet
+from inspect_cli.checklist import ChecklistSet, Item
 from inspect_cli.errors import StateError
 from inspect_cli.models import Result, Site
 from inspect_cli.paths import sample_city_register
@@ -29,18 +29,27 @@ from inspect_cli.sites import import_register
 from inspect_cli.store import Store
 
 INSPECTORS = [("张伟", "李娜"), ("王芳", "刘洋"), ("陈静", "杨帆"), ("赵磊", "黄丽")]
-NOTES = {
-    "公益广告": ["公益广告数量不足", "公益广告破损褪色", "公益广告被遮挡"],
-    "环境卫生": ["地面有垃圾、烟头", "垃圾桶满溢未及时清运", "排水沟堵塞有积水"],
-    "市容秩序": ["店外占道经营", "非机动车乱停放", "有乱贴乱画小广告"],
-    "服务设施": ["设施破损未维修", "公示信息未更新", "便民设施缺失"],
-    "文明行为": ["有人随地吐痰", "有人乱扔垃圾", "犬只未牵绳"],
-    "消防安全": ["消防通道堆放杂物", "灭火器过期", "楼道飞线充电"],
-    "交通秩序": ["机动车未礼让行人", "车辆违停", "行人闯红灯"],
-    "食品安全": ["熟食无防蝇设施", "农残检测结果未公示"],
-    "未成年人保护": ["未成年人禁入标志缺失", "周边有流动摊贩"],
-    "建设管理": ["围挡破损", "渣土未覆盖", "出入口未冲洗"],
-}
+# What inspectors write, by category: each note with the words an item's text must hold for
+# the note to fit it ("犬只未牵绳" is no finding for an item about smoking). An item no note
+# fits gets "未达到要求：" and the first clause of its own text.
+NOTES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "公益广告": [("公益广告数量不足", ("不少于", "数量")), ("公益广告破损褪色", ("破损", "褪色", "完整")),
+                 ("公益广告被遮挡", ("遮挡", "醒目"))],
+    "环境卫生": [("地面有垃圾、烟头", ("垃圾", "整洁", "保洁", "烟蒂")), ("垃圾桶满溢未及时清运", ("垃圾桶", "清运", "满溢")),
+                 ("排水沟堵塞有积水", ("排水", "积水", "沟")), ("有明显异味", ("异味",))],
+    "市容秩序": [("店外占道经营", ("占道", "出店")), ("非机动车乱停放", ("非机动车", "停放")),
+                 ("有乱贴乱画小广告", ("乱贴", "小广告", "涂"))],
+    "服务设施": [("设施破损未维修", ("设施", "完好")), ("公示信息未更新", ("公示", "公开")),
+                 ("便民设施缺失", ("便民", "设置"))],
+    "文明行为": [("有人随地吐痰", ("吐痰",)), ("有人乱扔垃圾", ("乱扔", "垃圾")), ("犬只未牵绳", ("犬", "宠物")),
+                 ("有人在禁烟区域吸烟", ("吸烟",)), ("地面有烟蒂", ("烟蒂",))],
+    "消防安全": [("消防通道堆放杂物", ("通道", "堆放")), ("灭火器过期", ("灭火器", "消防器材")),
+                 ("楼道飞线充电", ("充电", "飞线"))],
+    "交通秩序": [("机动车未礼让行人", ("礼让",)), ("车辆违停", ("停车", "违停", "停放")), ("行人闯红灯", ("红灯", "闯"))],
+    "食品安全": [("熟食无防蝇设施", ("防蝇", "熟食")), ("农残检测结果未公示", ("农残", "检测"))],
+    "未成年人保护": [("未成年人禁入标志缺失", ("标志", "禁止")), ("周边有流动摊贩", ("摊贩", "食品"))],
+    "建设管理": [("围挡破损", ("围挡",)), ("渣土未覆盖", ("渣土", "覆盖", "扬尘")), ("出入口未冲洗", ("冲洗", "出入口"))],
+}  # fmt: skip
 
 
 PER_TYPE = 2  # 点位 of each type a week's plan draws
@@ -178,7 +187,7 @@ def _visit(
     with store.atomic():
         detail, _ = core.start(store, checklists, site, day, pair)
         for item in detail.items:
-            result, n, note = _draw(rng, bias, item.category)
+            result, n, note = _draw(rng, bias, item)
             shots = [rng.choice(photos)] if result.failing and rng.random() < 0.4 else []
             core.record(
                 store,
@@ -271,15 +280,23 @@ def _work_on_problems(
     return len(found)
 
 
-def _draw(rng: random.Random, bias: float, category: str) -> tuple[Result, int, str | None]:
+def _draw(rng: random.Random, bias: float, item: Item) -> tuple[Result, int, str | None]:
     roll = rng.random()
     if roll < 0.03:
         return Result.NA, 1, None
     if roll < 0.03 + 0.015 * bias:
-        return Result.SEVERE, 1, rng.choice(NOTES.get(category, ["存在问题"]))
+        return Result.SEVERE, 1, _note(rng, item)
     if roll < 0.03 + 0.095 * bias:
-        return Result.FAIL, rng.choice([1, 1, 1, 2, 3]), rng.choice(NOTES.get(category, ["存在问题"]))
+        return Result.FAIL, rng.choice([1, 1, 1, 2, 3]), _note(rng, item)
     return Result.PASS, 1, None
+
+
+def _note(rng: random.Random, item: Item) -> str:
+    """A 问题描述 that fits the item: a note of its category whose words its text holds."""
+    fitting = [note for note, words in NOTES.get(item.category, []) if any(w in item.text for w in words)]
+    if fitting:
+        return rng.choice(fitting)
+    return "未达到要求：" + item.text.split("，")[0].split("；")[0]
 
 
 DEMO_RULES = """\

@@ -186,7 +186,8 @@ def copy_photo(media_dir: Path, photo: Photo, stem: str, folder: Path, links: di
 
 
 def write_markdown(notice: Notice, path: Path, media_dir: Path, charts: dict[str, bytes] | None = None) -> int:
-    """Write the notice and its photos folder; returns the number of typical cases with a photo.
+    """Write the notice and its photos folder; returns the number of photos it shows (a
+    整改前/整改后 pair is two, as in the Word notice).
 
     The folder holds the same upright, reduced JPEG copies the Word notice embeds; a photo
     that is missing or cannot be read as an image is left out, as it is there.
@@ -207,4 +208,4 @@ def write_markdown(notice: Notice, path: Path, media_dir: Path, charts: dict[str
         path.write_text(render_markdown(notice, links, chart_links), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"无法写入 {path}：{exc.strerror or exc}") from None
-    return sum(1 for g in notice.groups for c in g.cases if c.photo is not None and c.photo.stored_name in links)
+    return sum(1 for g in notice.groups for c in g.cases for _, photo in photos_of(c) if photo.stored_name in links)

@@ -225,7 +225,11 @@ def test_config_changes_the_repeat_window_and_bad_config_is_refused(ledger, tmp_
     config.write_text("rectification:\n  repeat_windw_days: 10\n", encoding="utf-8")
     bad = ledger("--config", config, "record", "NMSC-001", "gg-02", "fail")
     assert bad.exit_code == 2
-    assert f"{config}:2: rectification.repeat_windw_days: 未知的设置项" in bad.stderr
+    assert f"{config}:2: rectification.repeat_windw_days: 未知的设置项（是否想写 'repeat_window_days'？）" in bad.stderr
+    config.write_text("rectification:\n  zzz: 1\n", encoding="utf-8")  # nothing near: the keys, in a fixed order
+    listed_keys = ledger("--config", config, "record", "NMSC-001", "gg-02", "fail").stderr
+    assert listed_keys == ledger("--config", config, "record", "NMSC-001", "gg-02", "fail").stderr
+    assert "可用：" in listed_keys and "repeat_window_days" in listed_keys
     shown = ledger.ok("--config", tmp_path / "none.yaml", "config", "show").stdout
     assert "repeat_window_days" in shown and "不存在，使用默认值" in shown
 

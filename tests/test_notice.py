@@ -427,3 +427,28 @@ def test_notice_with_the_months_unit_assessment(notice_city, tmp_path):
     assert refused.exit_code == 2 and "rules.yaml:1" in refused.stderr and not (tmp_path / "x.docx").exists()
     assert cli("notice", *WEEK, "--rules", bad).exit_code == 2  # --rules only with --assess
     assert "通报第2期" in cli.ok("notice", "--week", "2026-W46", "-o", tmp_path / "y.docx").stdout  # no number taken
+
+
+def test_word_and_markdown_count_the_same_photos_and_missing_files_are_said(demo_city, tmp_path):
+    """Found in a guide review: Word counted 整改前/整改后 as two, Markdown as one case; and a
+    database copied without its photos folder gave a notice with no photos and no word of it."""
+    import re
+    import shutil
+
+    from inspect_cli import paths
+
+    def count(result) -> int:  # type: ignore[no-untyped-def]
+        return int(re.search(r"典型问题照片 (\d+) 张", result.stdout)[1])
+
+    word = demo_city.ok("notice", "-o", tmp_path / "周通报.docx")
+    markdown = demo_city.ok("notice", "-o", tmp_path / "周通报.md")
+    assert count(word) == count(markdown) > 0 and "找不到" not in word.stderr
+    assert count(word) == docx_pictures(tmp_path / "周通报.docx")[0]
+    daily = demo_city.ok("notice", "--day", "2026-11-26", "-o", tmp_path / "日反馈.docx")
+    shown_that_day = int(re.search(r"照片 (\d+) 张", daily.stdout)[1])
+    assert shown_that_day > 0
+    shutil.rmtree(paths.media_dir(demo_city.db))
+    bare = demo_city.ok("notice", "-o", tmp_path / "无照片.docx")
+    assert count(bare) == 0 and f"{count(word)} 张照片的文件找不到" in bare.stderr
+    bare_day = demo_city.ok("notice", "--day", "2026-11-26", "-o", tmp_path / "无照片日反馈.docx")
+    assert f"{shown_that_day} 张照片的文件找不到" in bare_day.stderr

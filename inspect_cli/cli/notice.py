@@ -97,6 +97,9 @@ def notice(
     again = "（同一时段重新生成，沿用期号）" if built.reissue else ""
     say(f"已生成{built.title}{built.number_text}{again}：{path}")
     say(f"时段 {start} 至 {end}；典型问题照片 {photos} 张")
+    from inspect_cli.notice import photos_of
+
+    _missing_photos(sum(len(photos_of(c)) for g in built.groups for c in g.cases) - photos)
     from inspect_cli.excel.annex import annex_path
 
     say(f"完整清单（逾期问题、反复出现问题、本期问题）：{annex_path(path)}")
@@ -104,6 +107,15 @@ def notice(
         from inspect_cli.pdf import to_pdf
 
         say(f"PDF：{to_pdf(path, soffice)}")
+
+
+def _missing_photos(count: int) -> None:
+    """Photos the database lists that the notice could not show: said, never silently left out."""
+    if count > 0:
+        warn(
+            f"{count} 张照片的文件找不到或无法读取，未放入通报；照片应在数据库旁的 {state.media_dir.name} 文件夹中"
+            "（复制数据库时请连同这个文件夹一起复制）"
+        )
 
 
 def _charts(built: Notice, configured: str) -> dict[str, bytes]:
@@ -135,6 +147,7 @@ def _daily(day: date, output: Path | None, fmt: Format, number: int | None, soff
     again = "（同一天重新生成，沿用期号）" if built.reissue else ""
     say(f"已生成{built.title}{built.number_text}{again}：{path}")
     say(f"{day}：问题 {len(built.problems)} 个，照片 {photos} 张")
+    _missing_photos(sum(1 for _, photo in built.problems if photo is not None) - photos)
     say(f"问题清单（Excel）：{daily_out.list_path(path)}")
     if soffice is not None:
         from inspect_cli.pdf import to_pdf

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from inspect_cli.cli.context import state
-from inspect_cli.cli.render import Col, Kind, out, print_json, print_table, say, table, warn
+from inspect_cli.cli.render import Col, Kind, Short, out, print_json, print_table, say, table, warn
 from inspect_cli.dates import today
 from inspect_cli.errors import InputError
 from inspect_cli.scoring import format_rate
@@ -79,7 +80,8 @@ def draw(
             f"已重新抽取：原计划（{plan.replaced.drawn_at[:16].replace('T', ' ')} 抽取，种子 {plan.replaced.seed}）保留在历史中"
         )
     _show(plan)
-    say(f"复核：inspect-cli plan verify --week {plan.week}（用保存的种子和输入重抽一遍，应完全一致）")
+    say("复核（用保存的种子和输入重抽一遍，应完全一致）：")
+    say(f"  inspect-cli plan verify --week {plan.week}")
 
 
 @app.command("show")
@@ -144,7 +146,8 @@ def _show(plan: Plan, only: int | None = None) -> None:
     from inspect_cli import plans as core
 
     say(f"{plan.title} 双随机检查计划：{len(plan.visits)} 个点位，{len(plan.pairs)} 个检查组")
-    say(f"{core.inputs_text(plan)}；抽取于 {plan.drawn_at[:16].replace('T', ' ')}")
+    say(core.inputs_text(plan))
+    say(f"抽取于 {plan.drawn_at[:16].replace('T', ' ')}")
     for number in range(1, len(plan.pairs) + 1):
         if only is not None and number != only:
             continue
@@ -158,8 +161,27 @@ def _show(plan: Plan, only: int | None = None) -> None:
             Col("地址", drop=4),
             Col("抽取依据", drop=3),
         ]
-        body = [[n, v.code, v.name, v.site_type, v.street, v.address, v.reason] for n, v in enumerate(visits, start=1)]
+        body = [
+            [n, v.code, v.name, v.site_type, v.street, v.address, Short(v.reason, _short_reason(v.reason))]
+            for n, v in enumerate(visits, start=1)
+        ]
         print_table(table(columns, body, title=f"第{number}组：{plan.pair_names(number)}（{len(visits)} 个点位）"))
+
+
+_SHORTER = (
+    (re.compile(r"距上次检查 (\d+) 天"), r"\1天未查"),
+    (re.compile(r"上次得分率 ([\d.]+%)"), r"\1"),
+    (re.compile(r"待整改问题 (\d+) 个"), r"待改\1"),
+    (re.compile(r"此前未检查过"), "未查过"),
+    (re.compile(r"；"), " "),
+)
+
+
+def _short_reason(reason: str) -> str:
+    """距上次检查 14 天；上次得分率 82.5%；待整改问题 2 个 → 14天未查 82.5% 待改2 (a narrow table)."""
+    for pattern, replacement in _SHORTER:
+        reason = pattern.sub(replacement, reason)
+    return reason
 
 
 def _history(draws: list[Plan]) -> None:

@@ -53,7 +53,7 @@ def write_task_sheets(plan: Plan, path: Path, office: str, only: int | None = No
     summary.sheet.set_row(summary.row + 1, 30)
     drawn = f"抽取时间：{plan.drawn_at[:16].replace('T', ' ')}；复核：inspect-cli plan verify --week {plan.week}"
     summary.sheet.merge_range(summary.row + 2, 0, summary.row + 2, last, drawn, note)
-    written["汇总"] = summary.rows
+    written["汇总"] = sum(1 for v in plan.visits if v.pair in numbers)  # the 点位 it sums up
     for number in numbers:
         name = f"第{number}组"
         title = f"{office} {plan.title} 检查任务单 {name}：{plan.pair_names(number)}"
