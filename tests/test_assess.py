@@ -237,7 +237,7 @@ def test_caps_per_problem_per_month_and_floor(town, numbers, tmp_path):
     ]
     assert market["score"] == 0 and market["notes"] == ["得分 -8.5 分，低于下限，按 0 分计"]
     text = town.ok("assess", "--month", "2026-11", "--rules", capped).stdout
-    assert "扣分 16 分，超过上限，按 10 分计" in text
+    assert "扣分超上限：16→10" in text  # the table's short form of the sentence --json gives
 
 
 # --- agreement with issue stats and the problem list -----------------------------------------

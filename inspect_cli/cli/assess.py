@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -86,11 +87,20 @@ def _ranking(result: Assessment, groups: list[GroupResult]) -> None:
     body = [
         [
             g.rank or "—", g.name, g.problems, points_text(g.deduction), points_text(g.bonus), points_text(g.score),
-            *(["；".join(g.notes)] if noted else []),
+            *(["；".join(_short_note(n) for n in g.notes)] if noted else []),
         ]
         for g in groups
     ]  # fmt: skip
     print_table(table(columns, body, title=title))
+
+
+_CAPPED = re.compile(r"(扣分|加分|得分) (\S+) 分，(超过上限|低于下限)，按 (\S+) 分计")
+
+
+def _short_note(note: str) -> str:
+    """扣分 90.9 分，超过上限，按 40 分计 → 扣分超上限：90.9→40 (the table's form; --json and
+    the Excel sheet keep the sentence)."""
+    return _CAPPED.sub(lambda m: f"{m[1]}{'超上限' if m[3] == '超过上限' else '低于下限'}：{m[2]}→{m[4]}", note)
 
 
 def _items(result: Assessment, group: GroupResult) -> None:
