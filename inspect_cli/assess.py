@@ -147,7 +147,10 @@ def parse_month(text: str | None, today: date | None = None) -> tuple[date, date
         month = int(match[2] or match[3]) if match else 0
         if not match or not 1 <= month <= 12:
             raise InputError(f"月份格式不正确：'{text}'，应为 YYYY-MM（如 {now:%Y-%m}）")
-        start = date(int(match[1]), month, 1)
+        year = int(match[1])
+        if year < dates.EARLIEST.year:  # before `date` is asked: year 0 is none of its
+            raise InputError(f"月份 {year:04d}-{month:02d} 早于 {dates.EARLIEST.year} 年，请检查月份")
+        start = date(year, month, 1)
     if start < dates.EARLIEST:
         raise InputError(f"月份 {start:%Y-%m} 早于 {dates.EARLIEST.year} 年，请检查月份")
     if start > now:

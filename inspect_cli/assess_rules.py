@@ -214,6 +214,8 @@ def _check(kind: str, value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         cap = "或 null（不设上限）" if kind == _CAP else ""
         return _Refused(f"应为数字{cap}，实际为 '{show(value)}'")
+    if isinstance(value, int) and abs(value) > MAX_POINTS:  # before float(): 1 with 400 zeros is no float
+        return _Refused(f"不能超过 {MAX_POINTS}，实际为 {show(value)}")
     if not math.isfinite(value):
         return _Refused(f"应为有限的数，实际为 {show(value)}")
     if value < 0:

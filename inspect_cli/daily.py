@@ -64,9 +64,15 @@ def build_daily(
     found.sort(key=lambda p: (p.street or UNSET, p.unit or NO_UNIT, p.site_code, p.no))
     photos = store.found_photos([p.id for p in found])
     streets: dict[str, Tally] = {}
+    inspected: dict[str, set[str]] = {}  # 点位 inspected per street: a 点位 inspected twice is one
     for one in scored:
         name = one.site.street or UNSET
-        streets.setdefault(name, Tally(name, 0, 0, 0)).sites += 1
+        streets.setdefault(name, Tally(name, 0, 0, 0))
+        inspected.setdefault(name, set()).add(one.site.id)
+    for name, ids in inspected.items():
+        streets[name].sites = len(ids)
+    # The day's 不合格 on problems already open: counted into those problems, said here.
+    repeats = store.count_repeat_findings(date_from=day, date_to=day)
     units: dict[str, Tally] = {}
     unit_sites: dict[str, set[str]] = {}
     for p in found:
@@ -83,12 +89,13 @@ def build_daily(
         tally.sites = len(unit_sites[name])
     severe = sum(1 for p in found if p.severity is Result.SEVERE)
     if scored:
+        again = f"另有 {repeats} 项不合格为已有未销号问题的重复发现、计入原问题；" if repeats else ""
         overview = (
-            f"{month_day(day)}，督查组对 {len(streets)} 个街道 {len({s.site.id for s in scored})} 个点位开展实地督查，"
+            f"{month_day(day)}，督查组对 {len(inspected)} 个街道 {len({s.site.id for s in scored})} 个点位开展实地督查，"
             + (
-                f"发现问题 {len(found)} 个（其中严重问题 {severe} 个），涉及责任单位 {len(units)} 家。"
+                f"发现问题 {len(found)} 个（其中严重问题 {severe} 个），{again}涉及责任单位 {len(units)} 家。"
                 if found
-                else "未发现问题。"
+                else (f"未发现新问题，{again.rstrip('；')}。" if repeats else "未发现问题。")
             )
         )
     else:

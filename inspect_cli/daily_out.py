@@ -62,7 +62,8 @@ def write_markdown(daily: DailyNotice, path: Path, media_dir: Path) -> int:
     folder = photos_folder(path)
     links: dict[str, str] = {}
     try:
-        for p, photo in daily.problems:
+        # In the order they are listed: a photo two problems share is named after the first shown.
+        for p, photo in (row for _, rows in _by_street(daily) for row in rows):
             if photo is not None:
                 copy_photo(media_dir, photo, p.no, folder, links)
         out = [

@@ -20,6 +20,9 @@ ENV_TODAY = "INSPECT_CLI_TODAY"
 EARLIEST = date(2000, 1, 1)
 # A deadline or a 长期整改 date further out than this is a typo (2062 for 2026).
 PLAN_YEARS = 5
+# The last year a period or week may reach: further ahead is a typo (and 9999-W52's Sunday is
+# past Python's dates).
+LATEST_YEAR = 2100
 
 
 def today() -> date:
@@ -46,9 +49,15 @@ def parse_date(text: str | date | datetime, field: str = "日期") -> date:
     match = _DATE.match(value) or _COMPACT.match(value)
     if match:
         try:
-            return date(int(match[1]), int(match[2]), int(match[3]))
+            day = date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             pass
+        else:
+            # The checks of each use say more (早于 2000 年); a year this far off is a typo,
+            # and the period before 0001-01-07 cannot even be computed.
+            if not 1000 <= day.year <= 9000:
+                raise InputError(f"{field} {value.strip()} 的年份不正确，请检查日期")
+            return day
     raise InputError(f"{field}格式不正确：{value!r}，应为 YYYY-MM-DD（如 2026-11-22）")
 
 
@@ -73,11 +82,12 @@ def check_plan(day: date, field: str) -> date:
 
 
 def check_period(start: date | None, end: date | None) -> None:
+    """A period to report on: in order, and within the years the tool keeps (2000 to 2100)."""
+    for day, field in ((start, "起始日期"), (end, "结束日期")):
+        if day is not None and not EARLIEST.year <= day.year <= LATEST_YEAR:
+            raise InputError(f"{field} {day} 应在 {EARLIEST.year} 到 {LATEST_YEAR} 年之间")
     if start and end and start > end:
         raise InputError(f"起始日期 {start} 晚于结束日期 {end}")
-
-
-LATEST_WEEK_YEAR = 2100  # a week further ahead is a typo, and 9999-W52's Sunday is past Python's dates
 
 
 def parse_week(text: str) -> tuple[date, date]:
@@ -85,8 +95,8 @@ def parse_week(text: str) -> tuple[date, date]:
     match = re.fullmatch(r"\s*(\d{4})-?[Ww](\d{1,2})\s*", text)
     if not match:
         raise InputError(f"周的格式不正确：'{text}'，应为 YYYY-Www（如 2026-W47）")
-    if not EARLIEST.year <= int(match[1]) <= LATEST_WEEK_YEAR:
-        raise InputError(f"周 '{text.strip()}' 的年份应在 {EARLIEST.year} 到 {LATEST_WEEK_YEAR} 之间")
+    if not EARLIEST.year <= int(match[1]) <= LATEST_YEAR:
+        raise InputError(f"周 '{text.strip()}' 的年份应在 {EARLIEST.year} 到 {LATEST_YEAR} 之间")
     try:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:

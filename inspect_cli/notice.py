@@ -306,12 +306,27 @@ def issue_notice(
             path, photos = write(built)
             from inspect_cli.excel.annex import annex_path, write_annex
 
-            write_annex(store, built, annex_path(path))
+            try:
+                write_annex(store, built, annex_path(path))
+            except BaseException:
+                discard_written(path)  # no numbered notice is left without its annex
+                raise
     except BaseException:
         store.release_notice(date_from, date_to, before)
         raise
     store.notice_issued(claimed, path.name)
     return built, path, photos
+
+
+def discard_written(path: Path) -> None:
+    """Remove a notice file written for a number given back (and a Markdown notice's photos)."""
+    import shutil
+
+    from inspect_cli.notice_md import photos_folder
+
+    path.unlink(missing_ok=True)
+    if path.suffix.lower() == ".md":
+        shutil.rmtree(photos_folder(path), ignore_errors=True)
 
 
 def _issued_before(before: dict | None, number: int) -> bool:

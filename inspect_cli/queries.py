@@ -185,8 +185,12 @@ def _problem_filters(
 ) -> dict[str, object]:
     check_period(date_from, date_to)
     if filters.get("unit"):
-        # A short or former name lists the unit it means; anything else is a name fragment.
-        filters["unit"] = register_name(store, str(filters["unit"])) or filters["unit"]
+        # A register name (or a short or former one) lists exactly the unit it means: 文明办 is
+        # not 市文明办. Anything else is a name fragment.
+        named = register_name(store, str(filters["unit"]))
+        if named:
+            filters["unit_exact"] = named
+            del filters["unit"]
     overdue_on = (today or dates.today()) if overdue else None
     return {"statuses": statuses, "found_from": date_from, "found_to": date_to, "overdue_on": overdue_on, **filters}
 

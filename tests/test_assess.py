@@ -428,6 +428,7 @@ def test_rules_errors_name_file_line_and_field(town, tmp_path):
         (["--month", "11月"], 2, "错误：月份格式不正确：'11月'，应为 YYYY-MM（如 2026-12）"),
         (["--month", "2027-01"], 2, "错误：月份 2027-01 还没有开始（今天是 2026-12-05）"),
         (["--month", "1999-12"], 2, "错误：月份 1999-12 早于 2000 年，请检查月份"),
+        (["--month", "0000-01"], 2, "错误：月份 0000-01 早于 2000 年，请检查月份"),  # was a traceback
         (["-o", "考核.docx"], 2, "错误：输出文件应以 .xlsx 结尾：考核.docx"),
         (["--by", "street", "--unit", "市场监管局"], 2, "错误：--unit 只能与 --by unit 一起使用"),
         (["--unit", "市场监管"], 3, "错误：找不到单位 '市场监管'（是否想写 '市场监管局'？）"),
@@ -487,3 +488,11 @@ def test_month_forms_and_points_text():
         parse_month("2026-00", today)
     assert [points_text(v) for v in (1.0, 0.5, 97.5, -2.0, -0.0, 100)] == ["1", "0.5", "97.5", "-2", "0", "100"]
     assert AssessBy.grid.label == "网格"
+
+
+def test_a_number_too_large_for_a_float_is_one_line_too(town, tmp_path):
+    """Found in review: 1 with 400 zeros made math.isfinite overflow (a traceback)."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("base: 1" + "0" * 400 + "\n", encoding="utf-8")
+    result = town("assess", "--rules", rules)
+    assert result.exit_code == 2 and "rules.yaml:1: base: 不能超过 1000" in result.stderr

@@ -230,6 +230,20 @@ def test_a_single_file_is_compared_with_its_namesake_only(no_db, tmp_path):
     assert "农贸市场（NMSC）2026 → 2027：检查项无变化" in out and "共 14 类点位：有变化 1 类，无变化 13 类" in out
 
 
+def test_a_folder_against_shipped_is_read_as_checklists_reads_it(no_db, tmp_path):
+    """Found in review: a folder of one type was compared as if the 13 others were deleted."""
+    (tmp_path / "own").mkdir()
+    market = (SHIPPED / "nmsc.yaml").read_text(encoding="utf-8").replace('edition: "2026"', 'edition: "2027"')
+    (tmp_path / "own" / "nmsc.yaml").write_text(market, encoding="utf-8")
+    data = diff_json(no_db, "shipped", "own")
+    assert {t["status"] for t in data["types"] if t["code"] != "NMSC"} == {"same"} and len(data["types"]) == 14
+    out = no_db.ok("checklist", "diff", "shipped", "own").stdout
+    assert "删除" not in out and "共 14 类点位：有变化 1 类，无变化 13 类" in out
+    # One file against shipped: --json names the one type compared.
+    single = diff_json(no_db, "shipped", tmp_path / "own" / "nmsc.yaml")
+    assert single["old"]["codes"] == single["new"]["codes"] == ["NMSC"]
+
+
 def test_a_folder_may_include_shipped_fragments(no_db, tmp_path):
     items = [*BASE, {"include": "common/smoking.yaml"}]
     type_file(tmp_path / "old", items)

@@ -139,6 +139,8 @@ def test_report_figures_agree_with_score_and_issue_stats(city_with_problems, tmp
     assert [r[4] for r in rows] == [round(round_rate(x["mean_rate"]) / 100, 4) for x in ranking]  # exactly
     # 西湖 was second last week and is first now; 东城 the other way round.
     assert [(r[1], r[7], r[8]) for r in rows] == [("西湖街道", 2, "↑1"), ("东城街道", 1, "↓1")]
+    # The change in points, rounded as the terminal rounds it (half up, as every rate).
+    assert [r[9] for r in rows] == [round_rate(x["rate_change"]) for x in ranking]
     units = [[c.value for c in row] for row in book["单位排名"].iter_rows(min_row=3)]
     assert any(r[8] == "新上榜" for r in units)
     per_type = {(r[0].value, r[1].value): [c.value for c in r] for r in book["点位类型"].iter_rows(min_row=3)}

@@ -485,3 +485,17 @@ def test_queries_do_not_grow_with_the_problems(store, tmp_path, monkeypatch, pro
     assert len(seen) <= 10 + 4 * batches, [sql for sql, _ in seen]
     sheet = load_workbook(path, read_only=True)["整改台账"]
     assert sum(1 for _ in sheet.iter_rows(min_row=3)) == problems
+
+
+def test_a_unit_named_exactly_is_not_mixed_with_units_whose_names_hold_its_name(ledger_city, tmp_path):
+    """Found in review: --unit 监管局 … is a fragment, but a register name means that unit only:
+    a unit 市市场监管局 must not slip into 市场监管局's ledger, list or figures."""
+    ledger_city.ok("unit", "add", "市市场监管局")
+    ledger_city.ok("issue", "assign", "ZG-2026-0002", "--unit", "市市场监管局")
+    _, book = export(ledger_city, tmp_path / "unit.xlsx", "--unit", "市场监管局", "--year", "2026")
+    assert sorted(rows_of(book["整改台账"])) == ["ZG-2026-0001", "ZG-2026-0007", "ZG-2026-0008"]
+    listed = json.loads(ledger_city.ok("issue", "list", *YEAR, "--unit", "市场监管局", "--json").stdout)
+    assert sorted(p["no"] for p in listed) == ["ZG-2026-0001", "ZG-2026-0007", "ZG-2026-0008"]
+    # A fragment still lists every unit whose name holds it.
+    fragment = json.loads(ledger_city.ok("issue", "list", *YEAR, "--unit", "监管", "--json").stdout)
+    assert "ZG-2026-0002" in {p["no"] for p in fragment}

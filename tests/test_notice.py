@@ -452,3 +452,57 @@ def test_word_and_markdown_count_the_same_photos_and_missing_files_are_said(demo
     assert count(bare) == 0 and f"{count(word)} 张照片的文件找不到" in bare.stderr
     bare_day = demo_city.ok("notice", "--day", "2026-11-26", "-o", tmp_path / "无照片日反馈.docx")
     assert f"{shown_that_day} 张照片的文件找不到" in bare_day.stderr
+
+
+def test_daily_counts_each_point_once_and_says_the_days_repeat_findings(city, tmp_path, monkeypatch):
+    """Found in review: a 点位 inspected twice in a day counted as two in 检查点位, and a
+    不合格 on a problem still open (重复发现) was said nowhere in the 日反馈."""
+    from .test_plans import TINY
+
+    folder = tmp_path / "checklists"
+    folder.mkdir()
+    for name, text in TINY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("INSPECT_CLI_CHECKLISTS", str(folder))
+    monkeypatch.setenv("INSPECT_CLI_TODAY", "2026-12-05")
+    city.ok("record", "NMSC-001", "m-1", "不合格", "--note", "缺失", "--date", "2026-12-01")
+    city.ok("record", "NMSC-001", "m-2", "合格", "--date", "2026-12-01", "--finish")
+    # 12-02: NMSC-001 twice (the problem found again, then all 合格), JMXQ-001 once with a new problem.
+    city.ok("record", "NMSC-001", "m-1", "不合格", "--note", "仍缺失", "--date", "2026-12-02")
+    city.ok("record", "NMSC-001", "m-2", "合格", "--date", "2026-12-02", "--finish")
+    city.ok("record", "NMSC-001", "m-1", "合格", "--date", "2026-12-02", "--again")
+    city.ok("record", "NMSC-001", "m-2", "合格", "--date", "2026-12-02", "--finish")
+    city.ok("record", "JMXQ-001", "r-1", "不合格", "--note", "楼道堆物", "--date", "2026-12-02", "--finish")
+    path = tmp_path / "日.docx"
+    city.ok("notice", "--day", "2026-12-02", "-o", path)
+    assert (
+        "12月2日，督查组对 1 个街道 2 个点位开展实地督查，发现问题 1 个（其中严重问题 0 个），"
+        "另有 1 项不合格为已有未销号问题的重复发现、计入原问题；涉及责任单位 1 家。"
+    ) in texts(path)
+    streets = next(
+        table_rows(t) for t in Document(str(path)).tables if t.style is not None and t.style.name == "Table Grid"
+    )
+    assert streets[1][:3] == ["东城街道", "2", "1"]  # 点位 inspected, problems
+
+
+def test_a_daily_that_cannot_be_finished_leaves_no_numbered_file_and_dates_are_checked(notice_city, tmp_path):
+    """Found in review: the Word file stayed when its Excel list could not be written (and the
+    next day took the same 第1期); a future or far-off --day took a number; --from 0001 crashed."""
+    cli = notice_city
+    blocked = tmp_path / "日_问题清单.xlsx"
+    blocked.mkdir()  # the list cannot be written there
+    failed = cli("notice", "--day", "2026-11-17", "-o", tmp_path / "日.docx")
+    assert failed.exit_code == 2 and not (tmp_path / "日.docx").exists()
+    for day in ("2026-12-06", "1999-12-31", "0001-01-01", "9999-12-31"):  # TODAY is 2026-12-05
+        refused = cli("notice", "--day", day, "-o", tmp_path / f"{day}.docx")
+        assert refused.exit_code == 2 and "Traceback" not in refused.stderr and not (tmp_path / f"{day}.docx").exists()
+    assert "日反馈第1期" in cli.ok("notice", "--day", "2026-11-18", "-o", tmp_path / "日2.docx").stdout
+    (tmp_path / "周_附件.xlsx").mkdir()  # likewise the weekly notice and its annex
+    assert cli("notice", *WEEK, "-o", tmp_path / "周.docx").exit_code == 2 and not (tmp_path / "周.docx").exists()
+    assert "通报第1期" in cli.ok("notice", *WEEK, "-o", tmp_path / "周2.docx").stdout
+    for command in ("score", "notice", "export"):
+        argv = [command, *(["report", "-o", tmp_path / "r.xlsx"] if command == "export" else [])]
+        far = cli(*argv, "--from", "0001-01-01", "--to", "0001-01-07")
+        assert far.exit_code == 2 and "年份不正确" in far.stderr, command
+        early = cli(*argv, "--from", "1999-12-01", "--to", "1999-12-07")
+        assert early.exit_code == 2 and "应在 2000 到 2100 年之间" in early.stderr, command

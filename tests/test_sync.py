@@ -239,6 +239,23 @@ def test_one_problem_found_on_two_laptops_is_one_problem_on_every_replica(team, 
     assert [p["no"] for p in problems(second)] == ["ZG-2026-A-0001"]
 
 
+def test_a_merged_finding_after_the_fix_does_not_make_the_problem_overdue(team, monkeypatch):
+    """Found in review: the other laptop's 'found', merged in as an occurrence, kept its
+    待整改 status change, so `assess` counted a problem 已整改待复查 as overdue."""
+    office, a, b, tmp = team
+    monkeypatch.setenv("INSPECT_CLI_TODAY", "2026-11-30")
+    fail(a, day="2026-11-02", note="A 看到")  # deadline in November, long past by the 30th
+    imported(office, bundle(a, tmp / "a.zip"))
+    office.ok("issue", "fixed", "ZG-2026-A-0001", "--date", "2026-11-03", "--note", "已整改")
+    fail(b, day="2026-11-05", note="B 看到")  # B never saw A's problem: found again after the fix
+    assert imported(office, bundle(b, tmp / "b.zip"))["merged"] == 1
+    (problem,) = problems(office)
+    assert problem["status"] == "fixed" and problem["overdue_days"] == 0
+    assessed = json.loads(office.ok("assess", "--month", "2026-11", "--json").stdout)
+    rules = [item["rule"] for group in assessed["groups"] for item in group["items"]]
+    assert not any(r.startswith("overdue") for r in rules) and "repeat_again" in rules
+
+
 def test_a_change_made_on_two_sides_is_merged_the_same_way_and_listed_as_a_conflict(team, monkeypatch):
     office, a, _b, tmp = team
     fail(a)

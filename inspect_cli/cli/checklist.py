@@ -343,11 +343,15 @@ def diff(old: OldArg, new: NewArg, as_json: JsonOption = False) -> None:
     # side, not with a whole folder of types that would all show as added.
     singles = [s for s in (before, after) if s.single]
     codes = {c.code for s in singles for c in s.checklists} if singles else None
-    result = diff_checklists(
-        [c for c in before.checklists if codes is None or c.code in codes],
-        [c for c in after.checklists if codes is None or c.code in codes],
-        before.type_fields & after.type_fields,
-    )
+    # A folder against the shipped checklists is read as --checklists reads it: the types it
+    # holds replace the shipped ones and the others stay, so they are not "removed".
+    for folder, shipped in ((before, after), (after, before)):
+        if folder.kind == "folder" and shipped.kind == "shipped":
+            held = {c.code for c in folder.checklists}
+            folder.checklists += [c for c in shipped.checklists if c.code not in held]
+    for source in (before, after):  # what is compared is what --json names
+        source.checklists = [c for c in source.checklists if codes is None or c.code in codes]
+    result = diff_checklists(before.checklists, after.checklists, before.type_fields & after.type_fields)
     if as_json:
         print_json(_diff_json(before, after, result))
     else:

@@ -11,7 +11,7 @@ import typer
 
 from inspect_cli.cli.context import state
 from inspect_cli.cli.render import say, warn
-from inspect_cli.dates import parse_date, resolve_period
+from inspect_cli.dates import check_past, parse_date, resolve_period
 from inspect_cli.errors import InputError
 
 if TYPE_CHECKING:
@@ -55,7 +55,10 @@ def notice(
 
     if day is not None and (week or date_from or date_to):
         raise InputError("--day 与 --week/--from/--to 不能同时使用：日反馈只针对一天")
-    start, end = resolve_period(week, date_from, date_to) if day is None else (parse_date(day, "--day"),) * 2
+    if day is None:
+        start, end = resolve_period(week, date_from, date_to)
+    else:  # a day that has happened: a 日反馈 of tomorrow would take a number for nothing
+        start = end = check_past(parse_date(day, "日反馈日期"), "日反馈日期")
     if fmt is None:
         fmt = Format.md if output is not None and output.suffix.lower() == ".md" else Format.docx
     soffice = None
@@ -134,12 +137,17 @@ def _daily(day: date, output: Path | None, fmt: Format, number: int | None, soff
     """`notice --day`: the 日反馈 and its Excel 问题清单."""
     from inspect_cli import daily_out
     from inspect_cli.daily import DailyNotice, default_file_name, issue_daily
+    from inspect_cli.notice import discard_written
 
     def write(built: DailyNotice) -> tuple[Path, int]:
         path = output or default_file_name(built, f".{fmt.value}")
         write_file = daily_out.write_docx if fmt is Format.docx else daily_out.write_markdown
         photos = write_file(built, path, state.media_dir)
-        daily_out.write_list(built, daily_out.list_path(path), state.media_dir)
+        try:
+            daily_out.write_list(built, daily_out.list_path(path), state.media_dir)
+        except BaseException:
+            discard_written(path)  # the number is given back: no file may carry it
+            raise
         return path, photos
 
     settings = state.settings()

@@ -263,14 +263,12 @@ class TableSheet:
 
     def add(self, values: Sequence[Any], highlight: bool = False, photo: bytes | None = None) -> int:
         row = self.row
-        lines = 1
         for col, (column, value) in enumerate(zip(self.columns, values, strict=True)):
             fmt = self.formats.cell(column.kind, highlight, column.editable)
             write_value(self.sheet, row, col, value, fmt, column.kind)
             if row <= WIDTH_SAMPLE:
                 self.widths[col] = max(self.widths[col], text_width(value))
-            if column.kind == "wrap" and value:
-                lines = max(lines, wrapped_lines(str(value), self._width(col)))
+        lines = self.lines(values)
         # Excel does not fit a row to wrapped text written by a program: the height is set here.
         height = min(
             max(LINE_HEIGHT * lines + 3, PHOTO_HEIGHT * 0.75 + 4 if photo is not None else 0, self.min_height),
@@ -288,6 +286,15 @@ class TableSheet:
             )
         self.row += 1
         return row
+
+    def lines(self, values: Sequence[Any]) -> int:
+        """The lines the tallest wrapped cell of these values takes (1 at least)."""
+        return max(
+            (wrapped_lines(str(value), self._width(col))
+             for col, (column, value) in enumerate(zip(self.columns, values, strict=True))
+             if column.kind == "wrap" and value),
+            default=1,
+        )  # fmt: skip
 
     def _width(self, col: int) -> float:
         """The column's width as `finish` will set it (it only grows with later rows)."""
@@ -324,7 +331,9 @@ class TableSheet:
 
 def wrapped_lines(text: str, width: float) -> int:
     """Lines `text` takes wrapped in a column `width` units wide (a CJK character is 2)."""
-    room = max(width - 1, 1)
+    # Office draws CJK a little wider than two of its units: a tenth of the width is kept spare,
+    # or the last line of a long description is cut off in print.
+    room = max(width * 0.9 - 1, 1)
     return sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))
 
 

@@ -36,7 +36,6 @@ from inspect_cli.excel.common import (
     close_workbook,
     new_workbook,
     page_header,
-    wrapped_lines,  # as TableSheet sizes rows, for the rows it cannot size (two pictures)
     write_text,
     write_value,
 )
@@ -354,12 +353,9 @@ def _add_row(
     shown = [(col, image) for col, _, image in pictures if image is not None]
     if not shown:
         return
-    # TableSheet sets the height for one picture given as bytes; two, as files, are set here.
-    lines = max(
-        (wrapped_lines(str(value), column.width or 10) for column, value in zip(COLUMNS, values, strict=True)
-         if column.kind == "wrap" and value),
-        default=1,
-    )  # fmt: skip
+    # TableSheet sets the height for one picture given as bytes; two, as files, are set here,
+    # as it sizes wrapped text (and a line to spare: the picture's caption sits under it).
+    lines = table.lines(values) + 1
     table.sheet.set_row(row, min(max(LINE_HEIGHT * lines + 3, PHOTO_HEIGHT * 0.75 + 4), MAX_ROW_HEIGHT))
     for col, image in shown:
         table.sheet.insert_image(row, col, str(image), {"x_offset": 2, "y_offset": 2, "object_position": 1})

@@ -43,6 +43,7 @@ from inspect_cli.queries import (
     type_breakdown,
     with_found_photos,
 )
+from inspect_cli.scoring import round_rate
 from inspect_cli.store import Store
 
 Progress = Callable[[int, int], None]
@@ -161,7 +162,7 @@ def _write_report(
                     row.severe,
                     change.previous_rank,
                     change.label,
-                    None if change.rate_delta is None else round(change.rate_delta, 1),
+                    None if change.rate_delta is None else round_rate(change.rate_delta),
                     black_threshold,
                 ]
             )

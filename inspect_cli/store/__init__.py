@@ -1245,17 +1245,20 @@ class Store(ReplicaMixin, ReplicaRows, PlanRows):
             for record in rows:
                 r = dict(zip(record.keys(), record, strict=True))  # by name, at dict speed (a year is 500,000)
                 action, note = r["action"], r["note"]
+                from_status, to_status = r["from_status"], r["to_status"]
                 if r["problem_id"] != r["owner"]:
-                    # Found independently on another laptop: here it is one more occurrence.
-                    action = "repeat" if action == "found" else action
+                    # Found independently on another laptop: here it is one more occurrence,
+                    # which changes no state (the problem may be 已整改 by then).
+                    if action == "found":
+                        action, from_status, to_status = "repeat", None, None
                     note = f"（原编号 {r['problem_no']}，合并）{note or ''}"
                 out.setdefault(r["owner"], []).append(
                     ProblemEvent(
                         at=r["at"],
                         date=date.fromisoformat(r["date"]),
                         action=action,
-                        from_status=_STATUSES[r["from_status"]] if r["from_status"] else None,
-                        to_status=_STATUSES[r["to_status"]] if r["to_status"] else None,
+                        from_status=_STATUSES[from_status] if from_status else None,
+                        to_status=_STATUSES[to_status] if to_status else None,
                         actor=r["actor"],
                         note=note,
                         count=r["count"],
@@ -1378,6 +1381,7 @@ class Store(ReplicaMixin, ReplicaRows, PlanRows):
         self,
         statuses: list[ProblemStatus] | None = None,
         unit: str | None = None,
+        unit_exact: str | None = None,
         no_unit: bool = False,
         street: str | None = None,
         site_id: str | None = None,
@@ -1400,6 +1404,8 @@ class Store(ReplicaMixin, ReplicaRows, PlanRows):
             where.add(f"p.status IN ({marks})", **{f"st{i}": st.value for i, st in enumerate(statuses)})
         if unit:
             where.contains("p.unit", "unit", unit)
+        if unit_exact:
+            where.add("p.unit = :unit_exact", unit_exact=unit_exact)
         if no_unit:
             where.add("(p.unit IS NULL OR p.unit = '')")
         if street:
