@@ -196,6 +196,7 @@ def build_notice(
         )
     else:
         overview = f"{word}（{date_from} 至 {date_to}）未开展实地督查，没有检查结果。" + last_text
+    overview += plans_text(store, date_from, date_to, today, word)
 
     rankings = []
     red: dict[str, list[str]] = {}
@@ -316,6 +317,29 @@ def issue_notice(
         raise
     store.notice_issued(claimed, path.name)
     return built, path, photos
+
+
+def plans_text(store: Store, date_from: date, date_to: date, today: date, word: str) -> str:
+    """How the 双随机 plans of the weeks inside the period went, as `plan status` counts it, in a
+    sentence ("" when the period has none)."""
+    from inspect_cli.plans import DONE, MISSED, status
+
+    parts = []
+    for plan in store.plans_in_force(date_from, date_to):
+        if not date_from.isoformat() <= plan["date_from"] <= plan["date_to"] <= date_to.isoformat():
+            continue
+        done = status(store, plan["week"], today)
+        visits = done.plan.visits
+        made = sum(1 for v in visits if v.state == DONE)
+        missed = sum(1 for v in visits if v.state == MISSED)
+        whole = plan["date_from"] == date_from.isoformat() and plan["date_to"] == date_to.isoformat()
+        parts.append(
+            f"{word if whole else done.plan.title}双随机抽取点位 {len(visits)} 个，已完成 {made} 个"
+            f"（{format_rate(100.0 * made / len(visits) if visits else None)}）"
+            + (f"，漏检 {missed} 个" if missed else "")
+            + (f"，计划外检查 {len(done.unplanned)} 次" if done.unplanned else "")
+        )
+    return ("；".join(parts) + "。") if parts else ""
 
 
 def discard_written(path: Path) -> None:

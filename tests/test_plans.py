@@ -780,3 +780,19 @@ def test_the_demo_city_has_a_month_of_planned_weeks_and_its_own_rules(demo_city,
     assert rules.found != shipped.found and rules.caps != shipped.caps and rules.base == shipped.base
     assessed = json.loads(demo_city.ok("assess", "--rules", path, "--json").stdout)
     assert assessed["groups"] and assessed["groups"][0]["score"] > assessed["groups"][-1]["score"]
+
+
+def test_the_weekly_notice_says_how_the_weeks_plan_went_as_plan_status_counts_it(town, tmp_path):
+    plan = plan_json(town, "draw", "-w", "2026-W48", "-n", "1", "-i", "张三,李四", "--seed", "3")
+    market = next(c for c in visits(plan) if c.startswith("NMSC"))
+    other_market = ({"NMSC-001", "NMSC-002"} - {market}).pop()
+    visit(town, market, "2026-11-24", "-i", "张三")
+    visit(town, other_market, "2026-11-25", "-i", "张三")  # outside the plan
+    status = plan_json(town, "status", "-w", "2026-W48")
+    (pair,) = status["pairs"]
+    assert (pair["planned"], pair["done"], pair["missed"], len(status["unplanned"])) == (3, 1, 2, 1)
+    town.ok("notice", "--week", "2026-W48", "-o", tmp_path / "周.md")
+    text = (tmp_path / "周.md").read_text(encoding="utf-8")
+    assert "本周双随机抽取点位 3 个，已完成 1 个（33.3%），漏检 2 个，计划外检查 1 次。" in text
+    town.ok("notice", "--week", "2026-W47", "-o", tmp_path / "上周.md")  # no plan that week
+    assert "双随机" not in (tmp_path / "上周.md").read_text(encoding="utf-8")
